@@ -1,0 +1,43 @@
+/*
+ * cli.h -- the spikemesh program's subcommands.
+ *
+ * The list is written once (CLI_COMMANDS); main.c builds the dispatch table
+ * and the top-level --help from it.  Each command parses its own arguments,
+ * answers --help with the truth about them, and returns the process exit
+ * status: 0 success, 1 a failure while running, 2 bad usage or bad input.
+ */
+#ifndef SPIKEMESH_CLI_H
+#define SPIKEMESH_CLI_H
+
+#include <stdio.h>
+
+#include "util/conf.h"
+#include "util/util.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* X(name, summary) */
+#define CLI_COMMANDS(X)                                                        \
+  X(bench, "measure the kernel and report events/s against a baseline")        \
+  X(config, "print the configuration reference or an effective configuration")
+
+#define CLI__DECL(name, summary) int cli_cmd_##name(int argc, char **argv);
+CLI_COMMANDS(CLI__DECL)
+#undef CLI__DECL
+
+/* Print "spikemesh CMD: message" to stderr and return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Report an sm_err from a command and return CLI_EXIT_USAGE for bad input
+ * (EINVAL, ERANGE, ENOKEY, ETYPE, EFORMAT, EVERSION, ENOFIT, ENOENT, ELIMIT)
+ * or CLI_EXIT_FAIL otherwise. */
+int cli_report(const char *cmd, const struct sm_err *err);
+/* 1 if argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+/* Benchmarks (cmd_bench.c dispatches to these). */
+int cli_bench_kernel(int argc, char **argv);
+
+#endif /* SPIKEMESH_CLI_H */

@@ -1,0 +1,40 @@
+/*
+ * cmd_bench.c -- `spikemesh bench WHAT`: benchmarks that print figures and
+ * compare against the simplest baseline measured in the same run.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+
+struct bench {
+  const char *name;
+  const char *summary;
+  int (*fn)(int argc, char **argv);
+};
+
+static const struct bench benches[] = {
+    {"kernel", "hold model on every queue vs a plain binary heap",
+     cli_bench_kernel},
+};
+
+static void bench_usage(FILE *out) {
+  fprintf(out, "Usage: spikemesh bench WHAT [OPTIONS]\n\nBenchmarks:\n");
+  for (size_t i = 0; i < SM_ARRAY_LEN(benches); i++)
+    fprintf(out, "  %-8s %s\n", benches[i].name, benches[i].summary);
+  fprintf(out, "\nRun 'spikemesh bench WHAT --help' for its options.\n");
+}
+
+int cli_cmd_bench(int argc, char **argv) {
+  if (argc < 2) {
+    bench_usage(stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (cli_is_help(argv[1])) {
+    bench_usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < SM_ARRAY_LEN(benches); i++)
+    if (!strcmp(benches[i].name, argv[1]))
+      return benches[i].fn(argc - 1, argv + 1);
+  return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
+}

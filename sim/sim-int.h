@@ -1,0 +1,36 @@
+/*
+ * sim-int.h -- kernel internals shared by the sim/ sources only.
+ */
+#ifndef SPIKEMESH_SIM_INT_H
+#define SPIKEMESH_SIM_INT_H
+
+#include "sim/sim.h"
+
+/* A queue entry keeps the key beside the pointer so that comparisons never
+ * touch the event record (one cache line holds 2.6 entries). */
+struct sim_pq_entry {
+  sim_time_t time; /* ps */
+  uint64_t seq;
+  struct sim_event *ev;
+};
+
+static inline int sim__entry_less(const struct sim_pq_entry *a,
+                                  const struct sim_pq_entry *b) {
+  return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+struct sim_pq_ops {
+  void (*push)(struct sim_pq *q, struct sim_event *ev);
+  struct sim_event *(*pop)(struct sim_pq *q);
+  struct sim_event *(*peek)(struct sim_pq *q);
+  void (*free)(struct sim_pq *q);
+};
+
+/* Every queue starts with this header. */
+struct sim_pq {
+  const struct sim_pq_ops *ops;
+  size_t count;
+  enum sim_queue_kind kind;
+};
+
+#endif /* SPIKEMESH_SIM_INT_H */

@@ -1,0 +1,243 @@
+/*
+ * util.c -- errors, allocation wrappers, clock, file reading, number parsing.
+ */
+#include "util/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+const char *sm_version(void) { return "spikemesh " PACKAGE_VERSION; }
+
+const char *sm_strerror(int code) {
+  switch (code) {
+  case SM_OK:
+    return "success";
+#define SM__ERR_TEXT(name, val, text)                                          \
+  case SM_##name:                                                              \
+    return text;
+    SM_ERRNO_MAP(SM__ERR_TEXT)
+#undef SM__ERR_TEXT
+  default:
+    return "unknown error";
+  }
+}
+
+const char *sm_errname(int code) {
+  switch (code) {
+  case SM_OK:
+    return "OK";
+#define SM__ERR_NAME(name, val, text)                                          \
+  case SM_##name:                                                              \
+    return #name;
+    SM_ERRNO_MAP(SM__ERR_NAME)
+#undef SM__ERR_NAME
+  default:
+    return "EUNKNOWN";
+  }
+}
+
+int sm_vfail(struct sm_err *err, int code, const char *fmt, va_list ap) {
+  if (err) {
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  }
+  return code;
+}
+
+int sm_fail(struct sm_err *err, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sm_vfail(err, code, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+int sm_err_prefix(struct sm_err *err, const char *fmt, ...) {
+  if (!err)
+    return 0;
+  char old[sizeof err->msg];
+  memcpy(old, err->msg, sizeof old);
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n + 2 < sizeof err->msg) {
+    size_t room = sizeof err->msg - (size_t)n - 2;
+    memcpy(err->msg + n, ": ", 2);
+    size_t olen = strlen(old);
+    if (olen > room - 1)
+      olen = room - 1;
+    memcpy(err->msg + n + 2, old, olen);
+    err->msg[n + 2 + olen] = '\0';
+  }
+  return err->code;
+}
+
+void sm_err_clear(struct sm_err *err) {
+  if (err) {
+    err->code = 0;
+    err->msg[0] = '\0';
+  }
+}
+
+_Noreturn void sm_oom(size_t n) {
+  fprintf(stderr, "spikemesh: out of memory allocating %zu bytes\n", n);
+  abort();
+}
+
+void *sm_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p)
+    sm_oom(n);
+  return p;
+}
+
+void *sm_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p)
+    sm_oom(n * size);
+  return p;
+}
+
+void *sm_xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q)
+    sm_oom(n);
+  return q;
+}
+
+void *sm_xmallocarray(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size)
+    sm_oom(SIZE_MAX);
+  return sm_xmalloc(n * size);
+}
+
+void *sm_xreallocarray(void *p, size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size)
+    sm_oom(SIZE_MAX);
+  return sm_xrealloc(p, n * size);
+}
+
+char *sm_xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = sm_xmalloc(n);
+  memcpy(d, s, n);
+  return d;
+}
+
+uint64_t sm_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    sm_fail(err, errno == ENOENT ? SM_ENOENT : SM_EIO, "%s: cannot open: %s",
+            path, strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    sm_fail(err, SM_EIO, "%s: is a directory, expected a file", path);
+    return NULL;
+  }
+  size_t cap = 4096, n = 0;
+  char *buf = sm_xmalloc(cap);
+  for (;;) {
+    if (n + 1 >= cap) {
+      cap *= 2;
+      buf = sm_xrealloc(buf, cap);
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  if (ferror(f)) {
+    sm_fail(err, SM_EIO, "%s: read error: %s", path, strerror(errno));
+    fclose(f);
+    free(buf);
+    return NULL;
+  }
+  fclose(f);
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
+
+int sm_parse_i64(const char *s, int64_t *out) {
+  if (!s || !*s)
+    return SM_EINVAL;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 0);
+  if (errno == ERANGE)
+    return SM_ERANGE;
+  if (*end != '\0' || end == s)
+    return SM_EINVAL;
+  *out = (int64_t)v;
+  return 0;
+}
+
+int sm_parse_u64(const char *s, uint64_t *out) {
+  if (!s || !*s)
+    return SM_EINVAL;
+  const char *p = s;
+  while (*p == ' ')
+    p++;
+  if (*p == '-')
+    return SM_ERANGE;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(p, &end, 0);
+  if (errno == ERANGE)
+    return SM_ERANGE;
+  if (*end != '\0' || end == p)
+    return SM_EINVAL;
+  *out = (uint64_t)v;
+  return 0;
+}
+
+int sm_parse_double(const char *s, double *out) {
+  if (!s || !*s)
+    return SM_EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end != '\0' || end == s)
+    return SM_EINVAL;
+  if (errno == ERANGE || !isfinite(v))
+    return SM_ERANGE;
+  *out = v;
+  return 0;
+}
+
+int sm_parse_bool(const char *s, int *out) {
+  if (!s)
+    return SM_EINVAL;
+  if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+      !strcasecmp(s, "on")) {
+    *out = 1;
+    return 0;
+  }
+  if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
+      !strcasecmp(s, "off")) {
+    *out = 0;
+    return 0;
+  }
+  return SM_EINVAL;
+}

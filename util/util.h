@@ -1,0 +1,102 @@
+/*
+ * util.h -- the project-wide base: one error vocabulary, the allocation
+ * wrappers, a monotonic clock and small helpers.
+ *
+ * Every other folder may include this header; it includes nothing of the
+ * project.  It sits below sim/ so that the trainer, which needs no simulator,
+ * still shares the error codes and the configuration engine (util/conf.h).
+ *
+ * Errors.  Functions that can fail on user input return 0 or a negative
+ * SM_E* code and, when given a non-NULL struct sm_err, fill it with a message
+ * that names the file, the field and what was expected.  Broken invariants
+ * assert.  Out of memory aborts in exactly one place (sm_oom), so callers of
+ * sm_xmalloc() and friends never check for NULL.
+ */
+#ifndef SPIKEMESH_UTIL_H
+#define SPIKEMESH_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The error list, written once: name, value, text. */
+#define SM_ERRNO_MAP(X)                                                        \
+  X(EINVAL, -1, "invalid argument or value")                                   \
+  X(ERANGE, -2, "value out of range")                                          \
+  X(ENOKEY, -3, "unknown key")                                                 \
+  X(ETYPE, -4, "wrong type")                                                   \
+  X(EIO, -5, "input/output error")                                             \
+  X(EFORMAT, -6, "malformed file")                                             \
+  X(EVERSION, -7, "unsupported format version")                                \
+  X(ENOFIT, -8, "does not fit")                                                \
+  X(EPAST, -9, "event scheduled in the past")                                  \
+  X(ESTATE, -10, "operation not allowed in this state")                        \
+  X(EINTR, -11, "interrupted")                                                 \
+  X(ELIMIT, -12, "size exceeds a safety limit")                                \
+  X(ENOENT, -13, "no such file or object")                                     \
+  X(EBUSY, -14, "resource busy or locked")
+
+enum {
+  SM_OK = 0,
+#define SM__ERR_ENUM(name, val, text) SM_##name = (val),
+  SM_ERRNO_MAP(SM__ERR_ENUM)
+#undef SM__ERR_ENUM
+};
+
+/* A static string for an SM_E* code (never NULL). */
+const char *sm_strerror(int code);
+/* The code's symbolic name, e.g. "EINVAL". */
+const char *sm_errname(int code);
+
+/* An error report: the code and a human message. */
+struct sm_err {
+  int code;
+  char msg[1024];
+};
+
+/* Fill err (if non-NULL) and return code, so callers can write
+ *   return sm_fail(err, SM_EINVAL, "%s: key '%s': expected ...", ...);
+ * Formatting is printf-style.  If err already holds a message, the new one
+ * replaces it. */
+int sm_fail(struct sm_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sm_vfail(struct sm_err *err, int code, const char *fmt, va_list ap);
+/* Prefix the existing message with "prefix: " (used to add a file name). */
+int sm_err_prefix(struct sm_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sm_err_clear(struct sm_err *err);
+
+/* Allocation that never returns NULL: out of memory aborts in sm_oom(). */
+void *sm_xmalloc(size_t n);
+void *sm_xcalloc(size_t n, size_t size);
+void *sm_xrealloc(void *p, size_t n);
+char *sm_xstrdup(const char *s);
+/* Multiply-then-allocate with an overflow check (aborts on overflow). */
+void *sm_xmallocarray(size_t n, size_t size);
+void *sm_xreallocarray(void *p, size_t n, size_t size);
+_Noreturn void sm_oom(size_t n);
+
+/* Monotonic wall clock in nanoseconds, for benchmarks and progress only;
+ * simulated time never comes from here. */
+uint64_t sm_now_ns(void);
+
+/* Read a whole file into a NUL-terminated buffer (caller frees).  On error
+ * returns NULL and fills err with the path and the reason. */
+char *sm_read_file(const char *path, size_t *len, struct sm_err *err);
+
+/* Parse helpers for command-line and key=value text.  Each rejects trailing
+ * garbage, empty strings and overflow. */
+int sm_parse_i64(const char *s, int64_t *out);
+int sm_parse_u64(const char *s, uint64_t *out);
+int sm_parse_double(const char *s, double *out);
+int sm_parse_bool(const char *s, int *out);
+
+#define SM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SM_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Project version string ("spikemesh 0.1.0"). */
+const char *sm_version(void);
+
+#endif /* SPIKEMESH_UTIL_H */
