@@ -33,9 +33,13 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing
 fi
 
+# Out-of-tree build in build/, so sanitizer builds (build-san/) can sit
+# beside it.  ./spikemesh is a link to the built program.
 [ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure --enable-werror
-make -j"$(nproc)"
+mkdir -p build
+[ -f build/Makefile ] || (cd build && ../configure --enable-werror)
+make -C build -j"$(nproc)"
+ln -sf build/spikemesh spikemesh
 
 if [ "$run" = 1 ]; then
   ./spikemesh bench kernel

@@ -9,7 +9,7 @@
  * Cost per event (see doc/kernel.md for measurements): one pool pop, one
  * queue push, one queue pop, one indirect handler call, one pool push.
  */
-#include "sim/sim-int.h"
+#include "sim/pq-impl.h"
 
 #include <assert.h>
 #include <stdatomic.h>
@@ -38,8 +38,8 @@ struct sim_kernel {
 };
 
 const struct sm_opt sim_conf_opts[] = {
-    SM_OPT_E(struct sim_conf, queue, "sim.queue", "radix", SIM_QUEUE_CHOICES,
-             "pending-event queue: radix heap, 4-ary heap, or binary heap"),
+    SM_OPT_E(struct sim_conf, queue, "sim.queue", "wheel", SIM_QUEUE_CHOICES,
+             "pending-event queue: radix-256 wheel, 4-ary heap, binary heap"),
     SM_OPT_U(struct sim_conf, seed, "sim.seed", "1", "", 0, 1.8446744073709552e19,
              "global seed; each component derives its own RNG stream"),
 };
@@ -76,7 +76,10 @@ static void pool_refill(struct sim_kernel *k) {
     k->capchunks = k->capchunks ? k->capchunks * 2 : 16;
     k->chunks = sm_xreallocarray(k->chunks, k->capchunks, sizeof *k->chunks);
   }
-  struct sim_event *c = sm_xmallocarray(SIM_POOL_CHUNK, sizeof *c);
+  _Static_assert(sizeof(struct sim_event) == 32, "events are 32 bytes");
+  struct sim_event *c = aligned_alloc(64, SIM_POOL_CHUNK * sizeof *c);
+  if (!c)
+    sm_oom(SIM_POOL_CHUNK * sizeof *c);
   k->chunks[k->nchunks++] = c;
   k->st.pool_chunks = k->nchunks;
   for (size_t i = 0; i < SIM_POOL_CHUNK; i++) {
@@ -97,15 +100,15 @@ int sim_schedule(struct sim_kernel *k, sim_time_t t, uint16_t kind,
   struct sim_event *ev = k->free_list;
   k->free_list = ev->ptr;
   ev->time = t;
-  ev->seq = k->seq++;
   ev->kind = kind;
   ev->port = port;
   ev->target = target;
   ev->arg = arg;
   ev->ptr = ptr;
-  sim_pq_push(k->q, ev);
+  pq_push(k->q, ev, k->seq++);
   k->st.scheduled++;
-  size_t n = sim_pq_count(k->q);
+  k->st.live++;
+  size_t n = k->q->count;
   if (n > k->st.peak_pending)
     k->st.peak_pending = n;
   return 0;
@@ -118,7 +121,7 @@ const struct sim_stats *sim_stats(const struct sim_kernel *k) { return &k->st; }
 uint64_t sim_digest(const struct sim_kernel *k) { return k->digest; }
 
 sim_time_t sim_next_time(const struct sim_kernel *k) {
-  struct sim_event *ev = sim_pq_peek(k->q);
+  struct sim_event *ev = pq_peek(k->q);
   return ev ? ev->time : SIM_TIME_MAX;
 }
 
@@ -135,13 +138,13 @@ int sim_advance(struct sim_kernel *k, sim_time_t t) {
   return 0;
 }
 
+/* One multiply-xorshift round per event: order-sensitive, cheap. */
 static inline uint64_t digest_step(uint64_t d, const struct sim_event *ev) {
-  uint64_t x = ev->time ^ ((uint64_t)ev->kind << 48) ^
-               ((uint64_t)ev->target << 16) ^ ev->port ^
-               (ev->arg * 0x9e3779b97f4a7c15ull);
-  d ^= x;
-  d *= 0x100000001b3ull;
-  return d ^ (d >> 29);
+  uint64_t x = ev->time + ((uint64_t)ev->kind << 56) +
+               ((uint64_t)ev->port << 40) + ((uint64_t)ev->target << 8) +
+               ev->arg;
+  d = (d ^ x) * 0x9e3779b97f4a7c15ull;
+  return d ^ (d >> 31);
 }
 
 enum sim_run_status sim_run(struct sim_kernel *k, sim_time_t until,
@@ -155,7 +158,7 @@ enum sim_run_status sim_run(struct sim_kernel *k, sim_time_t until,
       return SIM_RUN_EVENTS;
     struct sim_event *ev;
     if (until != SIM_TIME_MAX) {
-      ev = sim_pq_peek(k->q);
+      ev = pq_peek(k->q);
       if (!ev) {
         k->now = until > k->now ? until : k->now;
         return SIM_RUN_IDLE;
@@ -165,16 +168,21 @@ enum sim_run_status sim_run(struct sim_kernel *k, sim_time_t until,
         return SIM_RUN_TIME;
       }
     }
-    ev = sim_pq_pop(k->q);
+    ev = pq_pop(k->q);
     if (!ev)
       return SIM_RUN_IDLE;
-    k->now = ev->time;
-    k->digest = digest_step(k->digest, ev);
-    const struct sim_handler *h = &k->h[ev->kind];
-    h->fn(k, ev, h->ctx);
+    /* Copy the record out and return it to the pool before the handler
+     * runs: the handler usually schedules, and then reuses this very
+     * record while it is still in cache. */
+    struct sim_event e = *ev;
     ev->ptr = k->free_list;
     k->free_list = ev;
+    k->now = e.time;
+    k->digest = digest_step(k->digest, &e);
+    const struct sim_handler *h = &k->h[e.kind];
+    h->fn(k, &e, h->ctx);
     k->st.events++;
+    k->st.live--;
     done++;
   }
 }

@@ -19,16 +19,8 @@ static inline int sim__entry_less(const struct sim_pq_entry *a,
   return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-struct sim_pq_ops {
-  void (*push)(struct sim_pq *q, struct sim_event *ev);
-  struct sim_event *(*pop)(struct sim_pq *q);
-  struct sim_event *(*peek)(struct sim_pq *q);
-  void (*free)(struct sim_pq *q);
-};
-
-/* Every queue starts with this header. */
+/* Every queue starts with this header; kind selects the code (pq-impl.h). */
 struct sim_pq {
-  const struct sim_pq_ops *ops;
   size_t count;
   enum sim_queue_kind kind;
 };

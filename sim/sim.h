@@ -32,10 +32,11 @@ typedef uint64_t sim_time_t; /* ps */
 
 #define SIM_MAX_KINDS 64
 
-/* A pooled event: a plain record, 48 bytes. */
+/* A pooled event: a plain record of 32 bytes (half a cache line; the pool
+ * aligns it so it never straddles two).  The schedule order that breaks
+ * time ties lives in the queue entry, not here. */
 struct sim_event {
   sim_time_t time; /* ps, when it fires */
-  uint64_t seq;    /* schedule order; breaks time ties (FIFO) */
   uint16_t kind;   /* index into the handler table */
   uint16_t port;   /* payload: small integer (a port, a direction ...) */
   uint32_t target; /* payload: component index, meaning chosen by the model */
@@ -50,20 +51,23 @@ typedef void (*sim_handler_fn)(struct sim_kernel *k, const struct sim_event *ev,
 
 /* ---- priority queues -------------------------------------------------- */
 
-/* The queue interface (heap and radix heap behind it; see doc/kernel.md).
- * Entries are ordered by (time, seq); pop returns the least. */
+/* The queue interface (sim/pq-impl.h has the designs; doc/kernel.md the
+ * measurements).  Entries are ordered by (time, seq); pop returns the
+ * least.  The wheel needs monotone keys (never push earlier than the last
+ * pop), which the kernel guarantees. */
 enum sim_queue_kind {
+  SIM_QUEUE_WHEEL,  /* radix-256 heap (hierarchical timing wheel) */
   SIM_QUEUE_HEAP4,  /* implicit 4-ary heap of (time, seq, event) */
-  SIM_QUEUE_RADIX,  /* radix heap on time; FIFO among equal times */
   SIM_QUEUE_BINARY, /* plain binary heap: the baseline */
   SIM_QUEUE_NKINDS
 };
-#define SIM_QUEUE_CHOICES "heap4|radix|binary"
+#define SIM_QUEUE_CHOICES "wheel|heap4|binary"
 
 struct sim_pq;
 struct sim_pq *sim_pq_new(enum sim_queue_kind kind);
 void sim_pq_free(struct sim_pq *q);
-void sim_pq_push(struct sim_pq *q, struct sim_event *ev);
+/* seq is the schedule order: equal times pop in increasing seq. */
+void sim_pq_push(struct sim_pq *q, struct sim_event *ev, uint64_t seq);
 /* Least entry, or NULL when empty. */
 struct sim_event *sim_pq_pop(struct sim_pq *q);
 struct sim_event *sim_pq_peek(struct sim_pq *q);
@@ -106,6 +110,7 @@ struct sim_stats {
   uint64_t refused_past; /* sim_schedule calls refused with SM_EPAST */
   size_t peak_pending;   /* largest queue size seen */
   size_t pool_chunks;    /* event pool chunks allocated */
+  size_t live;           /* events taken from the pool and not yet returned */
 };
 
 struct sim_kernel *sim_kernel_new(enum sim_queue_kind queue, uint64_t seed);

@@ -358,14 +358,16 @@ int sm_conf_load_json(struct sm_conf *c, const json_t *obj, const char *source,
 }
 
 int sm_conf_load_file(struct sm_conf *c, const char *path, struct sm_err *err) {
+  size_t len;
+  char *text = sm_read_file(path, &len, err);
+  if (!text)
+    return err ? err->code : SM_EIO;
   json_error_t je;
-  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (!root) {
-    if (je.line < 0 || je.position == 0)
-      return sm_fail(err, SM_EIO, "%s: %s", path, je.text);
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  free(text);
+  if (!root)
     return sm_fail(err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", path, je.line,
                    je.column, je.text);
-  }
   int rc = sm_conf_load_json(c, root, path, err);
   json_decref(root);
   return rc;

@@ -1,0 +1,44 @@
+#!/bin/sh
+# The program's surface: help, version, exit codes, and clear errors for
+# bad command lines and configuration.
+set -u
+fail=0
+check() { # check DESCRIPTION EXPECTED_STATUS PATTERN -- command...
+  desc=$1 want=$2 pat=$3; shift 4
+  out=$("$@" 2>&1); got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $desc: exit $got, expected $want"; echo "$out" | head -5; fail=1
+  elif ! printf '%s' "$out" | grep -q -- "$pat"; then
+    echo "FAIL: $desc: output lacks '$pat'"; echo "$out" | head -5; fail=1
+  else
+    echo "ok: $desc"
+  fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check "top-level help" 0 "Commands:" -- ./spikemesh --help
+check "no arguments is a usage error" 2 "Usage:" -- ./spikemesh
+check "version" 0 "spikemesh " -- ./spikemesh --version
+check "unknown command" 2 "unknown command 'frobnicate'" -- ./spikemesh frobnicate
+check "help for a command" 0 "hold model" -- ./spikemesh help bench
+check "bench help" 0 "kernel" -- ./spikemesh bench --help
+check "bench kernel help" 0 "--pending" -- ./spikemesh bench kernel --help
+check "unknown benchmark" 2 "unknown benchmark" -- ./spikemesh bench nothing
+check "bad pending count" 2 "--pending" -- ./spikemesh bench kernel --pending 0
+check "bad queue name" 2 "unknown queue 'splay'" -- ./spikemesh bench kernel --queues splay
+check "bench kernel runs" 0 "wheel" -- ./spikemesh bench kernel --pending 1000 --min-seconds 0.01
+check "config defaults" 0 '"sim.queue": "wheel"' -- ./spikemesh config
+check "config override" 0 '"sim.seed": 7' -- ./spikemesh config sim.seed=7
+check "config unknown key" 2 "unknown key 'sim.sed'" -- ./spikemesh config sim.sed=7
+check "config out of range" 2 "out of range" -- ./spikemesh config sim.seed=-1
+check "config bad choice" 2 "expected one of: wheel,heap4,binary" -- ./spikemesh config sim.queue=fast
+printf '{"sim": {"queue": "heap4", "bogus": 1}}' > "$tmp/bad.json"
+check "config file unknown key names file and key" 2 "bad.json: unknown key 'sim.bogus'" -- ./spikemesh config "$tmp/bad.json"
+printf '{"sim": {"queue": 3}}' > "$tmp/type.json"
+check "config file wrong type" 2 "wrong JSON type" -- ./spikemesh config "$tmp/type.json"
+printf '{"sim": ' > "$tmp/trunc.json"
+check "config file truncated" 2 "invalid JSON" -- ./spikemesh config "$tmp/trunc.json"
+check "config file missing" 2 "cannot open" -- ./spikemesh config "$tmp/none.json"
+printf '{"sim": {"queue": "heap4"}}' > "$tmp/good.json"
+check "config file then override" 0 '"sim.queue": "binary"' -- ./spikemesh config "$tmp/good.json" sim.queue=binary
+exit $fail
