@@ -118,11 +118,12 @@ int cli_bench_kernel(int argc, char **argv) {
         uint64_t v;
         if (sm_parse_u64(t, &v) || v < 1 || v > 100000000 ||
             npending == SM_ARRAY_LEN(pending)) {
+          int rc = cli_usage_error("bench kernel",
+                                   "--pending: '%s' is not a count in "
+                                   "1..100000000 (at most 16 values)",
+                                   t);
           free(list);
-          return cli_usage_error("bench kernel",
-                                 "--pending: '%s' is not a count in "
-                                 "1..100000000 (at most 16 values)",
-                                 t);
+          return rc;
         }
         pending[npending++] = (size_t)v;
       }

@@ -368,6 +368,7 @@ int main(void) {
   tcase_add_test(tk, test_kernel_options_table_has_valid_defaults);
   suite_add_tcase(s, tk);
   TCase *tr = tcase_create("rng");
+  tcase_set_timeout(tr, 120);
   tcase_add_test(tr, test_rng_streams_are_reproducible_and_distinct);
   tcase_add_test(tr, test_rng_distributions_have_the_right_moments);
   suite_add_tcase(s, tr);

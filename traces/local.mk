@@ -1,0 +1,3 @@
+# traces/ -- the SQLite recorder, spike traces, replay, plots.
+noinst_LIBRARIES += traces/libsmtraces.a
+traces_libsmtraces_a_SOURCES = traces/trace.h traces/recorder.c

@@ -1,0 +1,726 @@
+/*
+ * recorder.c -- the SQLite recorder behind traces/trace.h.
+ *
+ * Producers (streams) copy rows into 4096-row batches.  A unit -- the rows
+ * of one or more whole frames of one stream -- is a chain of batches handed
+ * to the writer in one step at trace_frame_end(), so units of different
+ * streams never interleave inside a transaction.  The writer thread (libuv)
+ * takes everything queued, inserts it with prepared statements inside one
+ * transaction, and commits after a unit once 50,000 rows have gone in, or
+ * when the queue runs dry, or 250 ms after the last commit.  Commits fall
+ * only between units: a frame's rows commit together.
+ *
+ * Memory: at most TRACE_QUEUE_BATCHES batches may wait in the queue; a
+ * producer that would exceed that waits for the writer (it never drops a
+ * row).  A single unit larger than the budget is still accepted whole, so
+ * one huge frame at spike detail costs its own size in memory once.
+ *
+ * On a write error (disk full, read-only file) the writer rolls back the
+ * open transaction, records the first error, and keeps draining the queue
+ * so producers never block; everything committed before stays.  The run's
+ * frames_done still counts whole committed frames.
+ *
+ * Rejected: one transaction per frame (a commit costs a WAL sync: measured
+ * about 40x slower for small frames); a writer per stream (SQLite allows one
+ * writer per database at a time, so they would queue on the file lock).
+ */
+#include "traces/trace.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#define TRACE_BATCH 4096
+#define TRACE_QUEUE_BATCHES 64
+#define TRACE_COMMIT_ROWS 50000
+#define TRACE_COMMIT_NS 250000000ull
+
+enum msg_type {
+  M_FRAME,
+  M_LAYER,
+  M_LINK,
+  M_PORT,
+  M_CORE,
+  M_SPIKE,
+  M_PACKET,
+  M_NOC,
+  M_FRAME_END,
+  M_NTYPES
+};
+
+/* A row in transit: the run id, up to 10 integers and 6 reals. */
+struct msg {
+  uint32_t type;
+  int64_t run;
+  int64_t v[10];
+  double d[6];
+};
+
+struct batch {
+  struct batch *next;
+  uint32_t n;
+  int unit_end; /* the last batch of a unit */
+  struct msg m[TRACE_BATCH];
+};
+
+/* The INSERT for each row type, with the count of integer and real
+ * parameters bound after the run id, in order. */
+static const struct {
+  const char *sql;
+  int ni, nd;
+} msg_sql[M_NTYPES] = {
+    [M_FRAME] = {"INSERT INTO frames(run_id, frame, label, prediction, "
+                 "input_spikes, spikes, sops, hops, late_spikes, t_start_ps, "
+                 "latency_ps, e_sop_pj, e_hop_pj, e_static_pj, e_total_pj) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 10, 4},
+    [M_LAYER] = {"INSERT INTO layer_frames(run_id, frame, layer, neurons, "
+                 "spikes, sops, hops, late_spikes, window_start_spikes) "
+                 "VALUES (?,?,?,?,?,?,?,?,?)",
+                 8, 0},
+    [M_LINK] = {"INSERT INTO links(run_id, frame, node, dir, flits, busy_ps, "
+                "utilization) VALUES (?,?,?,?,?,?,?)",
+                5, 1},
+    [M_PORT] = {"INSERT INTO ports(run_id, frame, node, port, flits, "
+                "blocked_ps, peak_occupancy, mean_occupancy) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                6, 1},
+    [M_CORE] = {"INSERT INTO cores(run_id, frame, core, node, layer, neurons, "
+                "spikes, sops, late_spikes) VALUES (?,?,?,?,?,?,?,?,?)",
+                8, 0},
+    [M_SPIKE] = {"INSERT INTO spikes(run_id, frame, layer, neuron, core, "
+                 "time_ps) VALUES (?,?,?,?,?,?)",
+                 5, 0},
+    [M_PACKET] = {"INSERT INTO packets(run_id, frame, src, dst, t_send_ps, "
+                  "t_inject_ps, t_eject_ps, hops, blocked_ps) "
+                  "VALUES (?,?,?,?,?,?,?,?,?)",
+                  8, 0},
+    [M_NOC] = {"INSERT INTO noc_points(run_id, packets, saturated, offered, "
+               "accepted, latency_mean, latency_p50, latency_p99, "
+               "latency_max) VALUES (?,?,?,?,?,?,?,?,?)",
+               2, 6},
+    [M_FRAME_END] = {"UPDATE runs SET frames_done = ?2 + 1 WHERE run_id = ?1 "
+                     "AND frames_done < ?2 + 1",
+                     1, 0},
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS runs(\n"
+    "  run_id INTEGER PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL,\n"
+    "  config TEXT NOT NULL,\n"
+    "  model_path TEXT, model_hash TEXT, point_key TEXT, detail TEXT,\n"
+    "  version TEXT NOT NULL, seed INTEGER NOT NULL,\n"
+    "  frames_planned INTEGER NOT NULL, frames_done INTEGER NOT NULL,\n"
+    "  started_at TEXT NOT NULL, ended_at TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS frames(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL,\n"
+    "  label INTEGER, prediction INTEGER,\n"
+    "  input_spikes INTEGER, spikes INTEGER, sops INTEGER, hops INTEGER,\n"
+    "  late_spikes INTEGER, t_start_ps INTEGER, latency_ps INTEGER,\n"
+    "  e_sop_pj REAL, e_hop_pj REAL, e_static_pj REAL, e_total_pj REAL,\n"
+    "  PRIMARY KEY(run_id, frame)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS layer_frames(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, layer INTEGER NOT NULL,\n"
+    "  neurons INTEGER, spikes INTEGER, sops INTEGER, hops INTEGER,\n"
+    "  late_spikes INTEGER, window_start_spikes INTEGER,\n"
+    "  PRIMARY KEY(run_id, frame, layer)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS links(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, node INTEGER NOT NULL,\n"
+    "  dir INTEGER NOT NULL, flits INTEGER, busy_ps INTEGER, utilization REAL,\n"
+    "  PRIMARY KEY(run_id, frame, node, dir)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS ports(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, node INTEGER NOT NULL,\n"
+    "  port INTEGER NOT NULL, flits INTEGER, blocked_ps INTEGER,\n"
+    "  peak_occupancy INTEGER, mean_occupancy REAL,\n"
+    "  PRIMARY KEY(run_id, frame, node, port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS cores(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, core INTEGER NOT NULL,\n"
+    "  node INTEGER, layer INTEGER, neurons INTEGER, spikes INTEGER,\n"
+    "  sops INTEGER, late_spikes INTEGER,\n"
+    "  PRIMARY KEY(run_id, frame, core)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS spikes(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, layer INTEGER,\n"
+    "  neuron INTEGER, core INTEGER, time_ps INTEGER);\n"
+    "CREATE INDEX IF NOT EXISTS spikes_frame ON spikes(run_id, frame);\n"
+    "CREATE TABLE IF NOT EXISTS packets(\n"
+    "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, src INTEGER,\n"
+    "  dst INTEGER, t_send_ps INTEGER, t_inject_ps INTEGER,\n"
+    "  t_eject_ps INTEGER, hops INTEGER, blocked_ps INTEGER);\n"
+    "CREATE INDEX IF NOT EXISTS packets_frame ON packets(run_id, frame);\n"
+    "CREATE TABLE IF NOT EXISTS noc_points(\n"
+    "  run_id INTEGER NOT NULL, packets INTEGER, saturated INTEGER,\n"
+    "  offered REAL, accepted REAL, latency_mean REAL, latency_p50 REAL,\n"
+    "  latency_p99 REAL, latency_max REAL);\n";
+
+struct trace_db {
+  sqlite3 *conn;
+  char *path;
+  sqlite3_stmt *ins[M_NTYPES];
+  uv_thread_t thread;
+  uv_mutex_t lock;      /* guards everything below */
+  uv_cond_t work;       /* queue non-empty or stop */
+  uv_cond_t space;      /* batches freed or committed */
+  struct batch *qhead, *qtail; /* handed-over batches, in order */
+  size_t queued;        /* batches in the queue or being written */
+  struct batch *free_list;
+  uint64_t units_in, units_done; /* units handed over / committed */
+  int stop;
+  int error;            /* first writer error (SM_E*) */
+  char errmsg[512];
+  uint64_t rows;        /* rows inserted */
+  uv_mutex_t conn_lock; /* the connection: writer vs synchronous calls */
+};
+
+struct trace_stream {
+  struct trace_db *db;
+  int64_t run;
+  struct batch *head, *tail; /* the pending unit */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *const detail_names[] = {"summary", "layer", "link", "spike",
+                                           "packet"};
+
+int trace_detail_parse(const char *s, enum trace_detail *out) {
+  for (int i = 0; i < (int)SM_ARRAY_LEN(detail_names); i++)
+    if (!strcmp(s, detail_names[i])) {
+      *out = (enum trace_detail)i;
+      return 0;
+    }
+  return SM_EINVAL;
+}
+
+const char *trace_detail_name(enum trace_detail d) {
+  return (unsigned)d < SM_ARRAY_LEN(detail_names) ? detail_names[d] : "?";
+}
+
+static void now_text(char *buf, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int db_fail(struct trace_db *db, struct sm_err *err, const char *what) {
+  int rc = sqlite3_errcode(db->conn);
+  int code = SM_EIO;
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    code = SM_EBUSY;
+  else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    code = SM_EFORMAT;
+  return sm_fail(err, code, "%s: %s: %s%s", db->path, what,
+                 sqlite3_errmsg(db->conn),
+                 code == SM_EBUSY ? " (locked by another process?)" : "");
+}
+
+static int exec(struct trace_db *db, const char *sql, struct sm_err *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    sqlite3_free(msg);
+    return db_fail(db, err, "SQL");
+  }
+  return 0;
+}
+
+/* ---- writer thread -------------------------------------------------------- */
+
+static int write_msg(struct trace_db *db, const struct msg *m) {
+  sqlite3_stmt *st = db->ins[m->type];
+  int ni = msg_sql[m->type].ni, nd = msg_sql[m->type].nd, p = 1;
+  sqlite3_bind_int64(st, p++, m->run);
+  for (int i = 0; i < ni; i++)
+    sqlite3_bind_int64(st, p++, m->v[i]);
+  for (int i = 0; i < nd; i++)
+    sqlite3_bind_double(st, p++, m->d[i]);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : rc;
+}
+
+static void writer_error(struct trace_db *db, const char *what) {
+  uv_mutex_lock(&db->lock);
+  if (!db->error) {
+    db->error = SM_EIO;
+    snprintf(db->errmsg, sizeof db->errmsg, "%s: %s: %s", db->path, what,
+             sqlite3_errmsg(db->conn));
+  }
+  uv_mutex_unlock(&db->lock);
+}
+
+static void writer_main(void *arg) {
+  struct trace_db *db = arg;
+  int in_txn = 0, failed = 0;
+  uint64_t rows_since = 0, last_commit = sm_now_ns();
+  uv_mutex_lock(&db->lock);
+  for (;;) {
+    while (!db->qhead && !db->stop)
+      uv_cond_wait(&db->work, &db->lock);
+    if (!db->qhead && db->stop)
+      break;
+    struct batch *list = db->qhead;
+    db->qhead = db->qtail = NULL;
+    uv_mutex_unlock(&db->lock);
+
+    uv_mutex_lock(&db->conn_lock);
+    uint64_t units = 0, committed_units = 0;
+    struct batch *done_head = NULL, **done_tail = &done_head;
+    size_t nbatches = 0;
+    for (struct batch *b = list, *next; b; b = next) {
+      next = b->next;
+      if (!failed) {
+        if (!in_txn) {
+          if (sqlite3_exec(db->conn, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+            writer_error(db, "begin transaction");
+            failed = 1;
+          }
+          in_txn = !failed;
+        }
+        for (uint32_t i = 0; i < b->n && !failed; i++) {
+          if (write_msg(db, &b->m[i])) {
+            writer_error(db, "insert");
+            failed = 1;
+          }
+        }
+        rows_since += b->n;
+        if (failed && in_txn) {
+          sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+          in_txn = 0;
+        }
+      }
+      if (b->unit_end) {
+        units++;
+        int commit = rows_since >= TRACE_COMMIT_ROWS || !next ||
+                     sm_now_ns() - last_commit > TRACE_COMMIT_NS;
+        if (in_txn && commit) {
+          if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            writer_error(db, "commit");
+            sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+            failed = 1;
+          }
+          in_txn = 0;
+          rows_since = 0;
+          last_commit = sm_now_ns();
+        }
+        if (!in_txn)
+          committed_units = units;
+      }
+      *done_tail = b;
+      done_tail = &b->next;
+      nbatches++;
+    }
+    uv_mutex_unlock(&db->conn_lock);
+
+    uv_mutex_lock(&db->lock);
+    for (struct batch *b = done_head; b; b = b->next)
+      db->rows += b->n;
+    *done_tail = db->free_list;
+    db->free_list = done_head;
+    db->queued -= nbatches;
+    /* A unit counts as done once committed, or once dropped after an
+     * error (so that flushes and producers never wait forever). */
+    db->units_done += failed ? units : committed_units;
+    uv_cond_broadcast(&db->space);
+  }
+  uv_mutex_unlock(&db->lock);
+  if (in_txn) {
+    uv_mutex_lock(&db->conn_lock);
+    sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL);
+    uv_mutex_unlock(&db->conn_lock);
+  }
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int check_schema(struct trace_db *db, struct sm_err *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db->conn,
+                         "SELECT value FROM meta WHERE key='schema_version'",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(db, err, "reading the schema version");
+  int rc = sqlite3_step(st), version = -1;
+  if (rc == SQLITE_ROW)
+    version = atoi((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW && version != TRACE_SCHEMA_VERSION)
+    return sm_fail(err, SM_EVERSION,
+                   "%s: database schema version %d, this spikemesh reads "
+                   "version %d",
+                   db->path, version, TRACE_SCHEMA_VERSION);
+  if (rc != SQLITE_ROW) {
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meta(key, value) VALUES ('schema_version', '%d')",
+             TRACE_SCHEMA_VERSION);
+    return exec(db, sql, err);
+  }
+  return 0;
+}
+
+int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
+  *out = NULL;
+  struct trace_db *db = sm_xcalloc(1, sizeof *db);
+  db->path = sm_xstrdup(path);
+  int rc = sqlite3_open_v2(path, &db->conn,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_FULLMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    if (!db->conn)
+      sm_oom(sizeof(void *));
+    sm_fail(err, SM_EIO, "%s: cannot open database: %s", path,
+            sqlite3_errmsg(db->conn));
+    sqlite3_close(db->conn);
+    free(db->path);
+    free(db);
+    return SM_EIO;
+  }
+  sqlite3_busy_timeout(db->conn, 2000);
+  int e = exec(db, "PRAGMA journal_mode=WAL", err);
+  if (!e)
+    e = exec(db, "PRAGMA synchronous=NORMAL", err);
+  if (!e)
+    e = exec(db, "BEGIN IMMEDIATE", err);
+  if (!e) {
+    e = exec(db, schema_sql, err);
+    if (!e)
+      e = check_schema(db, err);
+    if (!e)
+      e = exec(db, "COMMIT", err);
+    else
+      sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+  }
+  for (int i = 0; !e && i < M_NTYPES; i++)
+    if (sqlite3_prepare_v3(db->conn, msg_sql[i].sql, -1,
+                           SQLITE_PREPARE_PERSISTENT, &db->ins[i],
+                           NULL) != SQLITE_OK)
+      e = db_fail(db, err, "preparing statements");
+  if (e) {
+    if (err && !strstr(err->msg, path))
+      sm_err_prefix(err, "%s", path);
+    for (int i = 0; i < M_NTYPES; i++)
+      sqlite3_finalize(db->ins[i]);
+    sqlite3_close(db->conn);
+    free(db->path);
+    free(db);
+    return e;
+  }
+  uv_mutex_init(&db->lock);
+  uv_mutex_init(&db->conn_lock);
+  uv_cond_init(&db->work);
+  uv_cond_init(&db->space);
+  if (uv_thread_create(&db->thread, writer_main, db) != 0) {
+    fprintf(stderr, "spikemesh: cannot start the recorder thread\n");
+    abort();
+  }
+  *out = db;
+  return 0;
+}
+
+int trace_db_failed(struct trace_db *db, struct sm_err *err) {
+  uv_mutex_lock(&db->lock);
+  int e = db->error;
+  if (e)
+    sm_fail(err, e, "%s", db->errmsg);
+  uv_mutex_unlock(&db->lock);
+  return e;
+}
+
+int trace_db_flush(struct trace_db *db, struct sm_err *err) {
+  uv_mutex_lock(&db->lock);
+  while (db->units_done < db->units_in)
+    uv_cond_wait(&db->space, &db->lock);
+  uv_mutex_unlock(&db->lock);
+  return trace_db_failed(db, err);
+}
+
+int trace_db_close(struct trace_db *db, struct sm_err *err) {
+  if (!db)
+    return 0;
+  int e = trace_db_flush(db, err);
+  uv_mutex_lock(&db->lock);
+  db->stop = 1;
+  uv_cond_signal(&db->work);
+  uv_mutex_unlock(&db->lock);
+  uv_thread_join(&db->thread);
+  for (int i = 0; i < M_NTYPES; i++)
+    sqlite3_finalize(db->ins[i]);
+  /* A clean close checkpoints the WAL back into the main file. */
+  sqlite3_close(db->conn);
+  while (db->free_list) {
+    struct batch *b = db->free_list;
+    db->free_list = b->next;
+    free(b);
+  }
+  uv_mutex_destroy(&db->lock);
+  uv_mutex_destroy(&db->conn_lock);
+  uv_cond_destroy(&db->work);
+  uv_cond_destroy(&db->space);
+  free(db->path);
+  free(db);
+  return e;
+}
+
+struct sqlite3 *trace_db_handle(struct trace_db *db) { return db->conn; }
+const char *trace_db_path(const struct trace_db *db) { return db->path; }
+
+uint64_t trace_db_rows(struct trace_db *db) {
+  uv_mutex_lock(&db->lock);
+  uint64_t r = db->rows;
+  uv_mutex_unlock(&db->lock);
+  return r;
+}
+
+/* ---- runs ----------------------------------------------------------------- */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s) {
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
+                    int64_t *run_id, struct sm_err *err) {
+  int e = trace_db_flush(db, err);
+  if (e)
+    return e;
+  char now[32];
+  now_text(now, sizeof now);
+  uv_mutex_lock(&db->conn_lock);
+  sqlite3_stmt *st;
+  e = 0;
+  if (sqlite3_prepare_v2(
+          db->conn,
+          "INSERT INTO runs(kind, status, config, model_path, model_hash, "
+          "point_key, detail, version, seed, frames_planned, frames_done, "
+          "started_at) VALUES (?,'running',?,?,?,?,?,?,?,?,0,?)",
+          -1, &st, NULL) != SQLITE_OK) {
+    e = db_fail(db, err, "recording the run");
+  } else {
+    bind_text_or_null(st, 1, info->kind);
+    bind_text_or_null(st, 2, info->config_json ? info->config_json : "{}");
+    bind_text_or_null(st, 3, info->model_path);
+    bind_text_or_null(st, 4, info->model_hash);
+    bind_text_or_null(st, 5, info->point_key);
+    bind_text_or_null(st, 6, info->detail);
+    bind_text_or_null(st, 7, sm_version());
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)info->seed);
+    sqlite3_bind_int64(st, 9, info->frames_planned);
+    bind_text_or_null(st, 10, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      e = db_fail(db, err, "recording the run");
+    else
+      *run_id = sqlite3_last_insert_rowid(db->conn);
+    sqlite3_finalize(st);
+  }
+  uv_mutex_unlock(&db->conn_lock);
+  return e;
+}
+
+int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
+                  struct sm_err *err) {
+  int e = trace_db_flush(db, err);
+  char now[32];
+  now_text(now, sizeof now);
+  uv_mutex_lock(&db->conn_lock);
+  sqlite3_stmt *st;
+  int e2 = 0;
+  if (sqlite3_prepare_v2(db->conn,
+                         "UPDATE runs SET status=?, ended_at=? WHERE run_id=?",
+                         -1, &st, NULL) != SQLITE_OK) {
+    e2 = db_fail(db, err, "closing the run");
+  } else {
+    /* A writer error means frames were lost: say so in the status. */
+    sqlite3_bind_text(st, 1, e ? "failed" : status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, run_id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      e2 = db_fail(db, err, "closing the run");
+    sqlite3_finalize(st);
+  }
+  uv_mutex_unlock(&db->conn_lock);
+  return e ? e : e2;
+}
+
+int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
+                   int64_t *run_id, char *status, size_t status_len,
+                   int64_t *frames_done, struct sm_err *err) {
+  int e = trace_db_flush(db, err);
+  if (e)
+    return e;
+  uv_mutex_lock(&db->conn_lock);
+  sqlite3_stmt *st;
+  int found = 0;
+  if (sqlite3_prepare_v2(db->conn,
+                         "SELECT run_id, status, frames_done FROM runs WHERE "
+                         "kind=? AND point_key IS ? ORDER BY run_id DESC "
+                         "LIMIT 1",
+                         -1, &st, NULL) != SQLITE_OK) {
+    found = db_fail(db, err, "looking up a run");
+  } else {
+    bind_text_or_null(st, 1, kind);
+    bind_text_or_null(st, 2, point_key);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      found = 1;
+      *run_id = sqlite3_column_int64(st, 0);
+      snprintf(status, status_len, "%s",
+               (const char *)sqlite3_column_text(st, 1));
+      *frames_done = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+  }
+  uv_mutex_unlock(&db->conn_lock);
+  return found;
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+struct trace_stream *trace_stream_open(struct trace_db *db, int64_t run_id) {
+  struct trace_stream *s = sm_xcalloc(1, sizeof *s);
+  s->db = db;
+  s->run = run_id;
+  return s;
+}
+
+static struct batch *get_batch(struct trace_db *db) {
+  uv_mutex_lock(&db->lock);
+  while (!db->free_list && db->queued >= TRACE_QUEUE_BATCHES)
+    uv_cond_wait(&db->space, &db->lock);
+  struct batch *b = db->free_list;
+  if (b)
+    db->free_list = b->next;
+  uv_mutex_unlock(&db->lock);
+  if (!b)
+    b = sm_xmalloc(sizeof *b);
+  b->next = NULL;
+  b->n = 0;
+  b->unit_end = 0;
+  return b;
+}
+
+static inline struct msg *slot(struct trace_stream *s, uint32_t type) {
+  if (!s->tail || s->tail->n == TRACE_BATCH) {
+    struct batch *b = get_batch(s->db);
+    if (s->tail)
+      s->tail->next = b;
+    else
+      s->head = b;
+    s->tail = b;
+  }
+  struct msg *m = &s->tail->m[s->tail->n++];
+  m->type = type;
+  m->run = s->run;
+  return m;
+}
+
+static void hand_over(struct trace_stream *s) {
+  if (!s->head)
+    return;
+  struct trace_db *db = s->db;
+  s->tail->unit_end = 1;
+  size_t n = 0;
+  for (struct batch *b = s->head; b; b = b->next)
+    n++;
+  uv_mutex_lock(&db->lock);
+  if (db->qtail)
+    db->qtail->next = s->head;
+  else
+    db->qhead = s->head;
+  db->qtail = s->tail;
+  db->queued += n;
+  db->units_in++;
+  uv_cond_signal(&db->work);
+  uv_mutex_unlock(&db->lock);
+  s->head = s->tail = NULL;
+}
+
+void trace_stream_unit_end(struct trace_stream *s) { hand_over(s); }
+
+void trace_stream_close(struct trace_stream *s) {
+  if (!s)
+    return;
+  hand_over(s);
+  free(s);
+}
+
+void trace_frame_end(struct trace_stream *s, int64_t frame) {
+  struct msg *m = slot(s, M_FRAME_END);
+  m->v[0] = frame;
+  hand_over(s);
+}
+
+void trace_put_frame(struct trace_stream *s, const struct trace_frame_row *r) {
+  struct msg *m = slot(s, M_FRAME);
+  int64_t v[] = {r->frame, r->label,  r->prediction, r->input_spikes,
+                 r->spikes, r->sops,  r->hops,       r->late,
+                 r->t_start, r->latency};
+  memcpy(m->v, v, sizeof v);
+  m->d[0] = r->e_sop;
+  m->d[1] = r->e_hop;
+  m->d[2] = r->e_static;
+  m->d[3] = r->e_total;
+}
+
+void trace_put_layer(struct trace_stream *s, const struct trace_layer_row *r) {
+  struct msg *m = slot(s, M_LAYER);
+  int64_t v[] = {r->frame, r->layer, r->neurons, r->spikes,
+                 r->sops,  r->hops,  r->late,    r->window_start};
+  memcpy(m->v, v, sizeof v);
+}
+
+void trace_put_link(struct trace_stream *s, const struct trace_link_row *r) {
+  struct msg *m = slot(s, M_LINK);
+  int64_t v[] = {r->frame, r->node, r->dir, r->flits, r->busy_ps};
+  memcpy(m->v, v, sizeof v);
+  m->d[0] = r->utilization;
+}
+
+void trace_put_port(struct trace_stream *s, const struct trace_port_row *r) {
+  struct msg *m = slot(s, M_PORT);
+  int64_t v[] = {r->frame, r->node, r->port, r->flits, r->blocked_ps,
+                 r->peak_occupancy};
+  memcpy(m->v, v, sizeof v);
+  m->d[0] = r->mean_occupancy;
+}
+
+void trace_put_core(struct trace_stream *s, const struct trace_core_row *r) {
+  struct msg *m = slot(s, M_CORE);
+  int64_t v[] = {r->frame,   r->core,   r->node, r->layer,
+                 r->neurons, r->spikes, r->sops, r->late};
+  memcpy(m->v, v, sizeof v);
+}
+
+void trace_put_spike(struct trace_stream *s, const struct trace_spike_row *r) {
+  struct msg *m = slot(s, M_SPIKE);
+  m->v[0] = r->frame;
+  m->v[1] = r->layer;
+  m->v[2] = r->neuron;
+  m->v[3] = r->core;
+  m->v[4] = r->time_ps;
+}
+
+void trace_put_packet(struct trace_stream *s,
+                      const struct trace_packet_row *r) {
+  struct msg *m = slot(s, M_PACKET);
+  int64_t v[] = {r->frame,  r->src,     r->dst,  r->t_send,
+                 r->t_inject, r->t_eject, r->hops, r->blocked_ps};
+  memcpy(m->v, v, sizeof v);
+}
+
+void trace_put_noc(struct trace_stream *s, const struct trace_noc_row *r) {
+  struct msg *m = slot(s, M_NOC);
+  m->v[0] = r->packets;
+  m->v[1] = r->saturated;
+  m->d[0] = r->offered;
+  m->d[1] = r->accepted;
+  m->d[2] = r->lat_mean;
+  m->d[3] = r->lat_p50;
+  m->d[4] = r->lat_p99;
+  m->d[5] = r->lat_max;
+}

@@ -1,0 +1,170 @@
+/*
+ * trace.h -- the recorder: SQLite is the system of record.
+ *
+ * One database per run or sweep (schema: doc/recorder.md).  A run row holds
+ * the full effective configuration; rows per frame, per layer and frame,
+ * per link and router port, and at higher detail every spike and every
+ * packet delivery.
+ *
+ * Writing never stalls the simulation on the disk.  A simulation thread
+ * owns a struct trace_stream and appends fixed-size rows to it (a copy into
+ * a batch buffer, no I/O, no allocation in steady state).  At the end of a
+ * frame, trace_frame_end() hands the frame's rows to the database's writer
+ * thread as one unit; the writer inserts units with prepared statements and
+ * commits in batched transactions, always between units, so a frame's rows
+ * commit together and `runs.frames_done` always counts whole frames.  The
+ * queue of units is bounded (trace_db_open's memory budget): a producer
+ * that outruns the disk waits, it never drops rows.
+ *
+ * A killed process leaves a database that opens (WAL mode) and holds only
+ * whole frames; its run row still says 'running' with frames_done as far as
+ * it got, which is what --resume continues from.
+ *
+ * Threads: any number of streams (one per simulation thread) feed one
+ * writer.  trace_db_* calls other than the stream ones are for the thread
+ * that opened the database.
+ */
+#ifndef SPIKEMESH_TRACE_H
+#define SPIKEMESH_TRACE_H
+
+#include <stdint.h>
+
+#include "util/util.h"
+
+#define TRACE_SCHEMA_VERSION 1
+
+/* Detail levels, each including the ones before it. */
+enum trace_detail {
+  TRACE_SUMMARY, /* runs, frames */
+  TRACE_LAYER,   /* + per-layer per-frame rows */
+  TRACE_LINK,    /* + per-link, per-port and per-core rows (run totals) */
+  TRACE_SPIKE,   /* + every spike */
+  TRACE_PACKET   /* + every packet delivery */
+};
+#define TRACE_DETAIL_CHOICES "summary|layer|link|spike|packet"
+int trace_detail_parse(const char *s, enum trace_detail *out);
+const char *trace_detail_name(enum trace_detail d);
+
+struct trace_db;
+struct trace_stream;
+
+/* Open (creating if needed) a database.  An existing file must carry this
+ * schema version; errors name the file and what is wrong (not a database,
+ * locked by another process, newer schema, read-only). */
+int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err);
+/* Flush every stream's queued units, stop the writer, close.  Returns the
+ * first write error seen (and fills err), or 0.  NULL-safe. */
+int trace_db_close(struct trace_db *db, struct sm_err *err);
+/* Wait until every unit handed over so far is committed. */
+int trace_db_flush(struct trace_db *db, struct sm_err *err);
+/* The first error the writer met (disk full, I/O), or 0. */
+int trace_db_failed(struct trace_db *db, struct sm_err *err);
+/* The raw connection, for queries by the thread that opened the database
+ * (db info, plots, resume).  Call trace_db_flush() first. */
+struct sqlite3 *trace_db_handle(struct trace_db *db);
+const char *trace_db_path(const struct trace_db *db);
+
+/* ---- runs ----------------------------------------------------------------- */
+
+struct trace_run_info {
+  const char *kind;        /* "run", "noc", "replay", "sweep" */
+  const char *config_json; /* the full effective configuration */
+  const char *model_path;  /* or NULL */
+  const char *model_hash;  /* hex digest of the model file, or NULL */
+  const char *point_key;   /* sweep point identity (canonical JSON), or NULL */
+  const char *detail;      /* detail level name */
+  uint64_t seed;
+  int64_t frames_planned;
+};
+
+/* Insert a run row (status 'running'); returns its id. */
+int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
+                    int64_t *run_id, struct sm_err *err);
+/* Set the final status ("complete", "interrupted", "failed") and end time.
+ * Flushes first so frames_done is final. */
+int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
+                  struct sm_err *err);
+/* A run with this point key, if any: its id, status and frames done.
+ * Returns 1 if found, 0 if not, < 0 on error. */
+int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
+                   int64_t *run_id, char *status, size_t status_len,
+                   int64_t *frames_done, struct sm_err *err);
+
+/* ---- rows ----------------------------------------------------------------- */
+
+struct trace_frame_row {
+  int64_t frame;
+  int64_t label, prediction;   /* prediction -1: no output spike */
+  int64_t input_spikes, spikes, sops, hops, late;
+  int64_t t_start;             /* ps: first input spike */
+  int64_t latency;             /* ps: first input spike to decision */
+  double e_sop, e_hop, e_static, e_total; /* pJ */
+};
+
+struct trace_layer_row {
+  int64_t frame, layer;
+  int64_t neurons, spikes, sops, hops, late;
+  int64_t window_start; /* spikes at the window start (saturated) */
+};
+
+/* Per link (router output towards dir) and per router input port; run
+ * totals (frame = -1) or per frame. */
+struct trace_link_row {
+  int64_t frame, node, dir;
+  int64_t flits, busy_ps;
+  double utilization; /* busy / elapsed */
+};
+
+struct trace_port_row {
+  int64_t frame, node, port;
+  int64_t flits, blocked_ps, peak_occupancy;
+  double mean_occupancy; /* flits */
+};
+
+struct trace_core_row {
+  int64_t frame, core, node, layer;
+  int64_t neurons, spikes, sops, late;
+};
+
+struct trace_spike_row {
+  int64_t frame, layer, neuron, core, time_ps;
+};
+
+struct trace_packet_row {
+  int64_t frame, src, dst;
+  int64_t t_send, t_inject, t_eject; /* ps */
+  int64_t hops, blocked_ps;
+};
+
+/* One point of a synthetic-traffic sweep (spikemesh noc). */
+struct trace_noc_row {
+  double offered, accepted;   /* flits/node/cycle */
+  double lat_mean, lat_p50, lat_p99, lat_max; /* cycles */
+  int64_t packets, saturated;
+};
+
+/* A stream for one producing thread.  Rows are copied; nothing is written
+ * until trace_frame_end() (or trace_stream_unit_end()). */
+struct trace_stream *trace_stream_open(struct trace_db *db, int64_t run_id);
+/* Hands over what is pending as a unit, then frees the stream. */
+void trace_stream_close(struct trace_stream *s);
+
+void trace_put_frame(struct trace_stream *s, const struct trace_frame_row *r);
+void trace_put_layer(struct trace_stream *s, const struct trace_layer_row *r);
+void trace_put_link(struct trace_stream *s, const struct trace_link_row *r);
+void trace_put_port(struct trace_stream *s, const struct trace_port_row *r);
+void trace_put_core(struct trace_stream *s, const struct trace_core_row *r);
+void trace_put_spike(struct trace_stream *s, const struct trace_spike_row *r);
+void trace_put_packet(struct trace_stream *s, const struct trace_packet_row *r);
+void trace_put_noc(struct trace_stream *s, const struct trace_noc_row *r);
+
+/* Close frame `frame`: the run's frames_done becomes frame + 1 in the same
+ * transaction as the frame's rows.  Hands the unit to the writer. */
+void trace_frame_end(struct trace_stream *s, int64_t frame);
+/* Hand over pending rows as a unit without marking a frame (run totals). */
+void trace_stream_unit_end(struct trace_stream *s);
+
+/* Rows inserted so far (all tables), for benchmarks. */
+uint64_t trace_db_rows(struct trace_db *db);
+
+#endif /* SPIKEMESH_TRACE_H */
