@@ -2,4 +2,4 @@
 bin_PROGRAMS += spikemesh
 spikemesh_SOURCES = cli/main.c cli/cli.h cli/options.c cli/options.h \
 	cli/cmd_bench.c cli/cmd_config.c cli/bench_kernel.c
-spikemesh_LDADD = sim/libsmsim.a util/libsmutil.a $(SM_LIBS_EXT)
+spikemesh_LDADD = models/libsmmodels.a core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(SM_LIBS_EXT)

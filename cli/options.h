@@ -9,11 +9,17 @@
 #ifndef SPIKEMESH_CLI_OPTIONS_H
 #define SPIKEMESH_CLI_OPTIONS_H
 
+#include "core/core.h"
+#include "models/map.h"
 #include "sim/sim.h"
 #include "util/conf.h"
 
 struct cli_options {
   struct sim_conf sim;
+  struct core_conf core;
+  struct core_energy_conf energy;
+  struct model_map_conf map;
+  struct model_preset_conf preset;
 };
 
 /* Register every table of o into c (c is initialised here). */
