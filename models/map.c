@@ -156,11 +156,12 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
         L->model_layer >= 0 ? &m->layers[L->model_layer] : NULL;
     const char *tn = ml ? type_name(ml->type) : "input";
     if (ml && ml->bits > 0 && (uint64_t)ml->bits > p->weight_bits) {
+      rc = sm_fail(err, SM_ENOFIT,
+                   "layer %u (%s): %d-bit weights do not fit the cores' "
+                   "%llu-bit SRAM words (core.weight_bits)",
+                   l, tn, ml->bits, (unsigned long long)p->weight_bits);
       model_map_free(mp);
-      return sm_fail(err, SM_ENOFIT,
-                     "layer %u (%s): %d-bit weights do not fit the cores' "
-                     "%llu-bit SRAM words (core.weight_bits)",
-                     l, tn, ml->bits, (unsigned long long)p->weight_bits);
+      return rc;
     }
     if (ml && ml->type == MODEL_DENSE) {
       uint32_t g = (uint32_t)((L->channels + npc - 1) / npc);
@@ -171,12 +172,13 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
       L->ngroups = g;
     } else {
       if (L->plane > npc) {
+        rc = sm_fail(err, SM_ENOFIT,
+                     "layer %u (%s): one channel has %u neurons; "
+                     "core.neurons_per_core = %llu (short by %llu)",
+                     l, tn, L->plane, (unsigned long long)npc,
+                     (unsigned long long)(L->plane - npc));
         model_map_free(mp);
-        return sm_fail(err, SM_ENOFIT,
-                       "layer %u (%s): one channel has %u neurons; "
-                       "core.neurons_per_core = %llu (short by %llu)",
-                       l, tn, L->plane, (unsigned long long)npc,
-                       (unsigned long long)(L->plane - npc));
+        return rc;
       }
       uint32_t g = 1;
       while (g < L->channels &&
