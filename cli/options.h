@@ -9,11 +9,14 @@
 #ifndef SPIKEMESH_CLI_OPTIONS_H
 #define SPIKEMESH_CLI_OPTIONS_H
 
+#include "noc/noc.h"
 #include "sim/sim.h"
 #include "util/conf.h"
 
 struct cli_options {
   struct sim_conf sim;
+  struct noc_conf noc;
+  struct noc_traffic_conf traffic;
 };
 
 /* Register every table of o into c (c is initialised here). */
