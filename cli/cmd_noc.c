@@ -31,8 +31,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "window (mean, p50, p99, max, in cycles, source queueing\n"
           "included), the zero-load formula over the same packets, mean\n"
           "hops, the busiest link's utilization, and SAT where the network\n"
-          "saturated (accepted < 0.95 offered, or measured packets still\n"
-          "undelivered after the drain).\n"
+          "saturated: accepted < 0.95 offered, source queues that grew\n"
+          "during the window by more than max(0.5%% of the window's packets,\n"
+          "2 per injecting node), or measured packets still undelivered\n"
+          "after the drain (latency growing without bound).\n"
           "Configuration: defaults, then FILE.json (e.g.\n"
           "models/arch/noc-clocked.json), then each key=value in order.\n"
           "\n"
@@ -73,8 +75,14 @@ int cli_cmd_noc(int argc, char **argv) {
     return cli_report("noc", &err);
   if (noc_conf_check(&o.noc, &err))
     return cli_report("noc", &err);
-  const struct sm_opt *po = sm_conf_find(&c, "traffic.pattern", NULL);
-  const char *pat = sm_opt_choice(po, o.traffic.pattern);
+  /* sm_opt_choice returns a shared buffer: copy what we keep */
+  char pat[64], alloc[64];
+  snprintf(pat, sizeof pat, "%s",
+           sm_opt_choice(sm_conf_find(&c, "traffic.pattern", NULL),
+                         o.traffic.pattern));
+  snprintf(alloc, sizeof alloc, "%s",
+           sm_opt_choice(sm_conf_find(&c, "noc.allocator", NULL),
+                         o.noc.allocator));
   if (!json) {
     sim_time_t zl1 = noc_zero_load_ps(&o.noc, 1, 1);
     sim_time_t zl0 = noc_zero_load_ps(&o.noc, 0, 1);
@@ -84,9 +92,7 @@ int cli_cmd_noc(int argc, char **argv) {
            "(cycle = %llu ps)\n",
            (unsigned long long)o.noc.width, (unsigned long long)o.noc.height,
            o.noc.timing == NOC_CLOCKED ? "clocked" : "async",
-           noc_routing_get(o.noc.routing)->name,
-           sm_opt_choice(sm_conf_find(&c, "noc.allocator", NULL),
-                         o.noc.allocator),
+           noc_routing_get(o.noc.routing)->name, alloc,
            (unsigned long long)o.noc.buffer_depth, pat,
            (unsigned long long)o.traffic.packet_flits,
            (double)zl0 / (double)o.noc.clock_ps,
@@ -110,7 +116,7 @@ int cli_cmd_noc(int argc, char **argv) {
              "\"active\":%u,\"offered\":%.6f,\"accepted\":%.6f,"
              "\"lat_mean\":%.4f,\"lat_p50\":%.4f,\"lat_p99\":%.4f,"
              "\"lat_max\":%.4f,\"zero_load\":%.4f,\"hops\":%.4f,"
-             "\"max_link_util\":%.4f,\"measured\":%llu,"
+             "\"max_link_util\":%.4f,\"backlog_growth\":%lld,\"measured\":%llu,"
              "\"measured_delivered\":%llu,\"drained\":%s,\"saturated\":%s,"
              "\"conserved\":%s,\"gen_flits\":%llu,\"deliv_flits\":%llu,"
              "\"cycles\":%llu,\"events\":%llu,\"wall_s\":%.4f,"
@@ -120,7 +126,7 @@ int cli_cmd_noc(int argc, char **argv) {
              (unsigned long long)o.traffic.packet_flits, r.rate, r.active,
              r.offered, r.accepted, r.lat_mean, r.lat_p50, r.lat_p99,
              r.lat_max, r.zero_load_mean, r.hops_mean, r.max_link_util,
-             (unsigned long long)r.measured,
+             (long long)r.backlog_growth, (unsigned long long)r.measured,
              (unsigned long long)r.measured_delivered,
              r.drained ? "true" : "false", r.saturated ? "true" : "false",
              conserved ? "true" : "false", (unsigned long long)r.gen_flits,

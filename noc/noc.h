@@ -250,7 +250,10 @@ struct noc_traffic_result {
   uint64_t deliv_flits;  /* whole run, after the final drain */
   int drained;           /* every measured packet delivered within drain */
   int idle;              /* network empty after injection stopped */
-  int saturated;         /* accepted < 0.95 offered, or !drained */
+  int64_t backlog_growth; /* packets: source queues at the window's end
+                             minus at its start */
+  int saturated;         /* accepted < 0.95 offered, backlog growth above
+                            max(0.5% of measured, 2 x active), or !drained */
   uint64_t cycles;       /* simulated, all phases */
   uint64_t events;       /* kernel events dispatched */
   double wall_s;         /* seconds of wall time in sim_run */
