@@ -15,6 +15,8 @@ struct bench {
 static const struct bench benches[] = {
     {"kernel", "hold model on every queue vs a plain binary heap",
      cli_bench_kernel},
+    {"noc", "8x8 mesh, clocked preset: cycles/s vs the binary-heap queue",
+     cli_bench_noc},
 };
 
 static void bench_usage(FILE *out) {

@@ -13,4 +13,6 @@ void cli_options_init(struct cli_options *o, struct sm_conf *c) {
   sm_conf_add(c, core_energy_conf_opts, core_energy_conf_nopts, &o->energy);
   sm_conf_add(c, model_map_conf_opts, model_map_conf_nopts, &o->map);
   sm_conf_add(c, model_preset_conf_opts, model_preset_conf_nopts, &o->preset);
+  sm_conf_add(c, noc_conf_opts, noc_conf_nopts, &o->noc);
+  sm_conf_add(c, noc_traffic_conf_opts, noc_traffic_conf_nopts, &o->traffic);
 }

@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "models/map.h"
+#include "noc/noc.h"
 #include "sim/sim.h"
 #include "util/conf.h"
 
@@ -20,6 +21,8 @@ struct cli_options {
   struct core_energy_conf energy;
   struct model_map_conf map;
   struct model_preset_conf preset;
+  struct noc_conf noc;
+  struct noc_traffic_conf traffic;
 };
 
 /* Register every table of o into c (c is initialised here). */

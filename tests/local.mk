@@ -1,6 +1,6 @@
 # tests/ -- one Check program per module.
-TESTS += tests/check_util tests/check_sim
-check_PROGRAMS += tests/check_util tests/check_sim
+TESTS += tests/check_util tests/check_sim tests/check_noc
+check_PROGRAMS += tests/check_util tests/check_sim tests/check_noc
 tests_check_util_SOURCES = tests/check_util.c
 tests_check_util_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_util_LDADD = util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
@@ -15,3 +15,6 @@ tests_check_core_LDADD = core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHEC
 tests_check_map_SOURCES = tests/check_map.c
 tests_check_map_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_map_LDADD = models/libsmmodels.a core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_noc_SOURCES = tests/check_noc.c
+tests_check_noc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_noc_LDADD = noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
