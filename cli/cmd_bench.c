@@ -15,6 +15,8 @@ struct bench {
 static const struct bench benches[] = {
     {"kernel", "hold model on every queue vs a plain binary heap",
      cli_bench_kernel},
+    {"train", "training samples/s of the MLP and the CNN, BLAS vs naive loops",
+     cli_bench_train},
 };
 
 static void bench_usage(FILE *out) {

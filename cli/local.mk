@@ -1,5 +1,6 @@
 # cli/ -- the spikemesh program: subcommands and the assembly of a run.
 bin_PROGRAMS += spikemesh
 spikemesh_SOURCES = cli/main.c cli/cli.h cli/options.c cli/options.h \
-	cli/cmd_bench.c cli/cmd_config.c cli/bench_kernel.c
-spikemesh_LDADD = sim/libsmsim.a util/libsmutil.a $(SM_LIBS_EXT)
+	cli/cmd_bench.c cli/cmd_config.c cli/bench_kernel.c \
+	cli/cmd_train.c cli/bench_train.c
+spikemesh_LDADD = trainer/libsmtrainer.a models/libsmmodels.a sim/libsmsim.a util/libsmutil.a $(SM_LIBS_EXT)

@@ -10,10 +10,12 @@
 #define SPIKEMESH_CLI_OPTIONS_H
 
 #include "sim/sim.h"
+#include "trainer/train.h"
 #include "util/conf.h"
 
 struct cli_options {
   struct sim_conf sim;
+  struct train_conf train;
 };
 
 /* Register every table of o into c (c is initialised here). */
