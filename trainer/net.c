@@ -156,6 +156,7 @@ static struct train_net *net_alloc(int c, int h, int w, size_t nl,
     L->alias = m->type == MODEL_FLATTEN;
   }
   n->nclasses = n->L[nl - 1].nout;
+  n->logit_scale = 1.0f;
   return n;
 }
 
@@ -625,6 +626,7 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
   const float *z = train_net_logits(n);
   size_t C = L->nout;
   double loss = 0;
+  const float k = n->logit_scale;
   for (size_t i = 0; i < b; i++) {
     const float *zi = z + i * C;
     float *p = n->prob + i * C;
@@ -633,7 +635,7 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
       mx = zi[j] > mx ? zi[j] : mx;
     double sum = 0;
     for (size_t j = 0; j < C; j++) {
-      p[j] = expf(zi[j] - mx);
+      p[j] = expf(k * (zi[j] - mx));
       sum += p[j];
     }
     for (size_t j = 0; j < C; j++)
@@ -642,7 +644,7 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
   }
   if (backward) {
     struct tlayer *Lw = &n->L[n->nl - 1];
-    float invb = 1.0f / (float)b;
+    float invb = k / (float)b;
     for (size_t i = 0; i < b; i++)
       for (size_t j = 0; j < C; j++)
         Lw->gx[i * C + j] =

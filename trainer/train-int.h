@@ -69,6 +69,7 @@ struct train_net {
   int linear_out;  /* loss on the last layer's Swx instead of its x */
   uint64_t adam_t; /* Adam step count */
   size_t nclasses;
+  float logit_scale; /* loss on logit_scale * logits (1 = Eq. 8 as is) */
   float *prob;     /* [bcap][nclasses] softmax / gradient scratch */
   /* counters of the last forward over spiking layers, for statistics */
   size_t *cnt_sil, *cnt_sat; /* [nl] */

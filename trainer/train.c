@@ -63,6 +63,8 @@ const struct sm_opt train_conf_opts[] = {
              "loss on the output x (= -t, Eq. 8) or on its Swx at window start"),
     SM_OPT_D(struct train_conf, tw, "train.tw", "1", "windows", 1e-3, 1e3,
              "time window length Tw"),
+    SM_OPT_D(struct train_conf, logit_scale, "train.logit_scale", "1", "", 1e-3,
+             1e3, "SNN stages: cross-entropy on k * logits (1: Eq. 8 as is)"),
     SM_OPT_U(struct train_conf, seed, "train.seed", "1", "", 0,
              1.8446744073709552e19, "RNG seed (init and shuffling)"),
     SM_OPT_U(struct train_conf, threads, "train.threads", "2", "threads", 1,
@@ -199,6 +201,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
     return;
   n->mode = st->mode;
   n->linear_out = c->readout == TRAIN_READOUT_POTENTIAL;
+  n->logit_scale = st->mode == TRAIN_MODE_SNN ? (float)c->logit_scale : 1.0f;
   n->adam_t = 0;
   for (size_t i = 0; i < n->nl; i++)
     if (n->L[i].nw) {

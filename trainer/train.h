@@ -57,6 +57,7 @@ struct train_conf {
   uint64_t bits;                /* weight bits of the export (bits); 0 = float */
   int readout;                  /* enum train_readout */
   double tw;                    /* window length (window units) */
+  double logit_scale;           /* SNN loss on k * logits; 1 = Eq. 8 as is */
   uint64_t seed;                /* RNG seed */
   uint64_t threads;             /* BLAS threads (threads) */
   uint64_t limit;               /* use the first N training samples; 0 = all (samples) */
