@@ -15,4 +15,5 @@ void cli_options_init(struct cli_options *o, struct sm_conf *c) {
   sm_conf_add(c, model_preset_conf_opts, model_preset_conf_nopts, &o->preset);
   sm_conf_add(c, noc_conf_opts, noc_conf_nopts, &o->noc);
   sm_conf_add(c, noc_traffic_conf_opts, noc_traffic_conf_nopts, &o->traffic);
+  sm_conf_add(c, train_conf_opts, train_conf_nopts, &o->train);
 }

@@ -13,6 +13,7 @@
 #include "models/map.h"
 #include "noc/noc.h"
 #include "sim/sim.h"
+#include "trainer/train.h"
 #include "util/conf.h"
 
 struct cli_options {
@@ -23,6 +24,7 @@ struct cli_options {
   struct model_preset_conf preset;
   struct noc_conf noc;
   struct noc_traffic_conf traffic;
+  struct train_conf train;
 };
 
 /* Register every table of o into c (c is initialised here). */

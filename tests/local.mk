@@ -18,3 +18,13 @@ tests_check_map_LDADD = models/libsmmodels.a core/libsmcore.a sim/libsmsim.a uti
 tests_check_noc_SOURCES = tests/check_noc.c
 tests_check_noc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_noc_LDADD = noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+TESTS += tests/check_train tests/check_model
+check_PROGRAMS += tests/check_train tests/check_model
+tests_check_train_SOURCES = tests/check_train.c
+tests_check_train_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_train_LDADD = trainer/libsmtrainer.a models/libsmmodels.a \
+	util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_model_SOURCES = tests/check_model.c
+tests_check_model_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_model_LDADD = models/libsmmodels.a util/libsmutil.a $(CHECK_LIBS) \
+	$(SM_LIBS_EXT)
