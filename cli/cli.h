@@ -23,6 +23,7 @@
   X(bench, "measure the kernel, the NoC or training against a baseline")      \
   X(config, "print the configuration reference or an effective configuration") \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
+  X(run, "map a model onto cores and run inference spike by spike, with energy") \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 
 #define CLI__DECL(name, summary) int cli_cmd_##name(int argc, char **argv);

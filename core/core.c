@@ -46,7 +46,7 @@ const struct sm_opt core_conf_opts[] = {
              1.0e12, "length of one time step"),
     SM_OPT_U(struct core_conf, sop_ps, "core.sop_ps", "1000", "ps", 0, 1.0e9,
              "time of one SRAM access round (sop_lanes synaptic operations)"),
-    SM_OPT_U(struct core_conf, sop_lanes, "core.sop_lanes", "64", "SOPs", 1,
+    SM_OPT_U(struct core_conf, sop_lanes, "core.sop_lanes", "1024", "SOPs", 1,
              1048576, "synaptic operations served by one SRAM access round"),
     SM_OPT_E(struct core_conf, fire_round, "core.fire_round", "ceil",
              CORE_ROUND_CHOICES,
@@ -410,6 +410,24 @@ const int32_t *core_array_fire_steps(const struct core_array *a,
 
 int core_array_idle(const struct core_array *a) { return a->outstanding == 0; }
 
+uint64_t core_array_settle(struct core_array *a) {
+  uint64_t total = 0;
+  int64_t s = (int64_t)a->conf.steps_per_window;
+  for (uint32_t i = 0; i < a->ncores; i++) {
+    struct core *c = &a->cores[i];
+    struct core_lay *L = &a->lay[c->layer];
+    if (L->spec.kind == CORE_LAYER_INPUT)
+      continue;
+    uint64_t n = 0;
+    for (uint32_t j = 0; j < c->n; j++)
+      n += core_fire_step(c->a[j], c->b[j], L->m, L->f, s, 0,
+                          a->conf.fire_round) != c->fire[j];
+    L->st.perturbed += n;
+    total += n;
+  }
+  return total;
+}
+
 /* ---- frames and events ---------------------------------------------------- */
 
 static void schedule(struct core_array *a, sim_time_t t, int kind, uint32_t core,
@@ -546,12 +564,12 @@ static uint64_t touched(const struct core_array *a, const struct core *c,
 static inline void synapse(struct core_array *a, uint32_t id, struct core *c,
                            uint32_t j, int q, int64_t x, int64_t kstep,
                            int *late) {
+  c->a[j] += q; /* for a fired neuron: only for core_array_settle */
+  c->b[j] += (int64_t)q * x;
   if (c->fired[j]) {
     (*late)++;
     return;
   }
-  c->a[j] += q;
-  c->b[j] += (int64_t)q * x;
   if (c->opened) {
     const struct core_lay *L = &a->lay[c->layer];
     int32_t u = core_fire_step(c->a[j], c->b[j], L->m, L->f,
@@ -587,12 +605,9 @@ static void apply(struct core_array *a, uint32_t id, uint64_t payload,
   if (l->kind == CORE_LAYER_DENSE) {
     const int8_t *row = c->w + (size_t)i * c->n;
     if (!c->opened) {
-      /* before the window: plain accumulation, the hot path */
+      /* before the window (nothing has fired): plain accumulation, the
+       * hot path */
       for (uint32_t j = 0; j < c->n; j++) {
-        if (c->fired[j]) {
-          late++;
-          continue;
-        }
         c->a[j] += row[j];
         c->b[j] += (int64_t)row[j] * x;
       }

@@ -193,6 +193,9 @@ struct core_layer_stats {
   uint64_t late_synapses; /* synapses of late deliveries that could not count */
   uint64_t dropped;       /* deliveries after the window closed (part of late_spikes) */
   uint64_t misrouted;     /* deliveries from a layer other than l-1 (dropped) */
+  uint64_t perturbed;     /* neurons whose fire step differs from the closed
+                             form on every input that reached them: arrival
+                             timing (late or in-window spikes) changed them */
 };
 const struct core_layer_stats *core_array_stats(const struct core_array *a,
                                                 uint32_t layer);
@@ -203,6 +206,12 @@ uint64_t core_array_core_sops(const struct core_array *a, uint32_t core);
  * in the current or last frame, CORE_SILENT for silent ones. */
 const int32_t *core_array_fire_steps(const struct core_array *a,
                                      uint32_t layer);
+/* Close the frame once it has drained: count, per layer, the neurons whose
+ * fire step differs from the closed form over all the synapses that
+ * reached them (late ones included), as if every input had been known when
+ * the window opened.  Returns the frame's total (0: arrival timing changed
+ * nothing; the spike times are those of an ideal network).  O(neurons). */
+uint64_t core_array_settle(struct core_array *a);
 /* 1 when no core has work pending (spikes being processed). */
 int core_array_idle(const struct core_array *a);
 
