@@ -28,3 +28,10 @@ tests_check_model_SOURCES = tests/check_model.c
 tests_check_model_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_model_LDADD = models/libsmmodels.a util/libsmutil.a $(CHECK_LIBS) \
 	$(SM_LIBS_EXT)
+TESTS += tests/check_run
+check_PROGRAMS += tests/check_run
+tests_check_run_SOURCES = tests/check_run.c
+tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_run_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
+	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
+	$(CHECK_LIBS) $(SM_LIBS_EXT)
