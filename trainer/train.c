@@ -38,11 +38,11 @@ const struct sm_opt train_conf_opts[] = {
     SM_OPT_S(struct train_conf, name, "train.name", "", "model name"),
     SM_OPT_S(struct train_conf, milestones, "train.milestones", "0.5,0.75",
              "fractions of each stage where lr is multiplied by gamma"),
-    SM_OPT_U(struct train_conf, ann_epochs, "train.ann_epochs", "10", "epochs",
+    SM_OPT_U(struct train_conf, ann_epochs, "train.ann_epochs", "20", "epochs",
              0, 10000, "ANN pretraining epochs (clamp(0,1) neurons)"),
-    SM_OPT_U(struct train_conf, epochs, "train.epochs", "10", "epochs", 0,
+    SM_OPT_U(struct train_conf, epochs, "train.epochs", "6", "epochs", 0,
              10000, "SNN training epochs (DFT neurons)"),
-    SM_OPT_U(struct train_conf, qat_epochs, "train.qat_epochs", "3", "epochs",
+    SM_OPT_U(struct train_conf, qat_epochs, "train.qat_epochs", "2", "epochs",
              0, 10000, "quantization-aware fine-tuning epochs"),
     SM_OPT_U(struct train_conf, batch, "train.batch", "128", "samples", 1,
              65536, "samples per step"),
@@ -58,12 +58,12 @@ const struct sm_opt train_conf_opts[] = {
              1, "decoupled weight decay (AdamW) per unit lr"),
     SM_OPT_U(struct train_conf, bits, "train.bits", "4", "bits", 0, 8,
              "weight bits of the export, 2..8 (0: float32, no QAT)"),
-    SM_OPT_E(struct train_conf, readout, "train.readout", "potential",
+    SM_OPT_E(struct train_conf, readout, "train.readout", "time",
              TRAIN_READOUT_CHOICES,
              "loss on the output x (= -t, Eq. 8) or on its Swx at window start"),
     SM_OPT_D(struct train_conf, tw, "train.tw", "1", "windows", 1e-3, 1e3,
              "time window length Tw"),
-    SM_OPT_D(struct train_conf, logit_scale, "train.logit_scale", "1", "", 1e-3,
+    SM_OPT_D(struct train_conf, logit_scale, "train.logit_scale", "8", "", 1e-3,
              1e3, "SNN stages: cross-entropy on k * logits (1: Eq. 8 as is)"),
     SM_OPT_U(struct train_conf, seed, "train.seed", "1", "", 0,
              1.8446744073709552e19, "RNG seed (init and shuffling)"),
@@ -378,9 +378,20 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
        c->qat_lr},
   };
   double samples = 0, seconds = 0;
-  for (int s = 0; s < 2; s++)
-    run_stage(n, &stages[s], &tr, &te, c, ms, nms, &rng, order, log, &samples,
-              &seconds);
+  run_stage(n, &stages[0], &tr, &te, c, ms, nms, &rng, order, log, &samples,
+            &seconds);
+  if (stages[0].epochs && c->readout == TRAIN_READOUT_TIME &&
+      c->logit_scale != 1) {
+    /* The ANN's logits are the output Swx; the time readout's logits are
+     * k * x with x ~ Swx for small Sw.  Dividing the output weights by k
+     * starts the SNN where k * x ~ the ANN's logits, inside the window
+     * (gradients flow) instead of mostly silent or at the window start. */
+    struct tlayer *Lo = &n->L[n->nl - 1];
+    for (size_t j = 0; j < Lo->nw; j++)
+      Lo->w[j] /= (float)c->logit_scale;
+  }
+  run_stage(n, &stages[1], &tr, &te, c, ms, nms, &rng, order, log, &samples,
+            &seconds);
   train_net_quantize(n, 0, 0);
   train_net_eval(n, &te, tr.a_max, c->readout, &res->float_eval);
   res->float_acc = res->float_eval.accuracy;
