@@ -239,7 +239,8 @@ int cli_cmd_run(int argc, char **argv) {
   }
   int tty = !quiet && isatty(2);
   size_t correct = 0, nodecision = 0, agree = 0, ref_correct = 0;
-  size_t dis_late = 0, dis_quant = 0, frames_late = 0, frames_perturbed = 0;
+  size_t dis_late = 0, dis_quant = 0, dis_ties = 0, frames_late = 0,
+         frames_perturbed = 0, frames_tied = 0;
   double e_sop = 0, e_hop = 0, e_static = 0, lat_sum = 0;
   uint64_t sops = 0, hops = 0, packets = 0;
   double sim_secs = 0;
@@ -257,6 +258,7 @@ int cli_cmd_run(int argc, char **argv) {
     nodecision += f.pred < 0;
     frames_late += f.late_spikes > 0;
     frames_perturbed += f.perturbed > 0 || f.dropped > 0;
+    frames_tied += f.tied > 1;
     e_sop += f.energy.sop_uj;
     e_hop += f.energy.hop_uj;
     e_static += f.energy.static_uj;
@@ -265,7 +267,8 @@ int cli_cmd_run(int argc, char **argv) {
     hops += f.hops;
     packets += f.packets;
     if (reference) {
-      timing[i] = f.perturbed > 0 || f.dropped > 0;
+      timing[i] = (uint8_t)((f.perturbed > 0 || f.dropped > 0) |
+                            (f.tied > 1 ? 2 : 0));
       preds[i] = f.pred;
     }
     uint64_t now = sm_now_ns();
@@ -287,10 +290,12 @@ int cli_cmd_run(int argc, char **argv) {
       ref_correct += job.pred[i] == d.labels[i];
       if (job.pred[i] == preds[i])
         agree++;
-      else if (timing[i])
+      else if (timing[i] & 1)
         dis_late++;
-      else
+      else {
         dis_quant++;
+        dis_ties += (timing[i] & 2) != 0;
+      }
     }
   }
   double wall = (double)(sm_now_ns() - t_start) * 1e-9;
@@ -322,14 +327,15 @@ int cli_cmd_run(int argc, char **argv) {
   printf("timing: %zu frames with late spikes; %zu frames where arrival "
          "timing changed a spike time\n",
          frames_late, frames_perturbed);
-  printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu\n", 100.0 * correct / dn,
-         correct, n, nodecision);
+  printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu, output ties broken "
+         "by the lowest index: %zu\n",
+         100.0 * correct / dn, correct, n, nodecision, frames_tied);
   if (reference)
     printf("reference forward (trainer, same model): %.2f%%; agreement "
            "%.2f%% (%zu/%zu); disagreements: %zu from arrival timing, %zu "
-           "from step quantization only\n",
+           "from step quantization only (%zu of them output ties)\n",
            100.0 * ref_correct / dn, 100.0 * agree / dn, agree, n, dis_late,
-           dis_quant);
+           dis_quant, dis_ties);
   printf("latency: %.3f us mean, first input spike to decision\n",
          lat_sum / dn * 1e-6);
   printf("energy per frame: %.4f uJ = SOP %.4f uJ (%.1f pJ x %.0f SOPs) + "

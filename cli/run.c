@@ -235,6 +235,12 @@ int cli_run_frame(struct cli_run *r, const uint8_t *image, struct cli_frame *f,
   f->hops = nt1.hops - nt0.hops;
   f->packets = r->packets;
   f->pred = r->have_decision ? (int)r->decision : -1;
+  if (r->have_decision) {
+    const struct model_map_layer *out = &r->map->layers[r->nlayers - 1];
+    const int32_t *u = core_array_fire_steps(r->cores, r->nlayers - 1);
+    for (uint32_t j = 0; j < out->channels * out->plane; j++)
+      f->tied += u[j] == r->decision_step;
+  }
   f->out_step = r->have_decision ? r->decision_step : CORE_SILENT;
   f->t_first_in = r->have_input ? r->t_first_in : t0;
   uint64_t tw = core_window_ps(&r->core);

@@ -36,6 +36,8 @@ struct cli_frame {
   uint64_t dropped;        /* deliveries after their window closed */
   uint64_t perturbed;      /* neurons whose spike time arrival timing changed
                               (core_array_settle) */
+  uint32_t tied;           /* output neurons firing at the decision's step
+                              (> 1: the tie rule decided, lowest index) */
   struct core_energy energy; /* uJ by term */
 };
 
