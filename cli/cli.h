@@ -20,8 +20,11 @@
 
 /* X(name, summary) */
 #define CLI_COMMANDS(X)                                                        \
-  X(bench, "measure the kernel and report events/s against a baseline")        \
-  X(config, "print the configuration reference or an effective configuration")
+  X(bench, "measure the kernel, the NoC or training against a baseline")      \
+  X(config, "print the configuration reference or an effective configuration") \
+  X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
+  X(run, "map a model onto cores and run inference spike by spike, with energy") \
+  X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 
 #define CLI__DECL(name, summary) int cli_cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI__DECL)
@@ -39,5 +42,7 @@ int cli_is_help(const char *arg);
 
 /* Benchmarks (cmd_bench.c dispatches to these). */
 int cli_bench_kernel(int argc, char **argv);
+int cli_bench_noc(int argc, char **argv);
+int cli_bench_train(int argc, char **argv);
 
 #endif /* SPIKEMESH_CLI_H */

@@ -15,6 +15,10 @@ struct bench {
 static const struct bench benches[] = {
     {"kernel", "hold model on every queue vs a plain binary heap",
      cli_bench_kernel},
+    {"noc", "8x8 mesh, clocked preset: cycles/s vs the binary-heap queue",
+     cli_bench_noc},
+    {"train", "training samples/s of the MLP and the CNN, BLAS vs naive loops",
+     cli_bench_train},
 };
 
 static void bench_usage(FILE *out) {

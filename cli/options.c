@@ -9,4 +9,11 @@ void cli_options_init(struct cli_options *o, struct sm_conf *c) {
   memset(o, 0, sizeof *o);
   sm_conf_init(c);
   sm_conf_add(c, sim_conf_opts, sim_conf_nopts, &o->sim);
+  sm_conf_add(c, core_conf_opts, core_conf_nopts, &o->core);
+  sm_conf_add(c, core_energy_conf_opts, core_energy_conf_nopts, &o->energy);
+  sm_conf_add(c, model_map_conf_opts, model_map_conf_nopts, &o->map);
+  sm_conf_add(c, model_preset_conf_opts, model_preset_conf_nopts, &o->preset);
+  sm_conf_add(c, noc_conf_opts, noc_conf_nopts, &o->noc);
+  sm_conf_add(c, noc_traffic_conf_opts, noc_traffic_conf_nopts, &o->traffic);
+  sm_conf_add(c, train_conf_opts, train_conf_nopts, &o->train);
 }

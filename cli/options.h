@@ -9,11 +9,22 @@
 #ifndef SPIKEMESH_CLI_OPTIONS_H
 #define SPIKEMESH_CLI_OPTIONS_H
 
+#include "core/core.h"
+#include "models/map.h"
+#include "noc/noc.h"
 #include "sim/sim.h"
+#include "trainer/train.h"
 #include "util/conf.h"
 
 struct cli_options {
   struct sim_conf sim;
+  struct core_conf core;
+  struct core_energy_conf energy;
+  struct model_map_conf map;
+  struct model_preset_conf preset;
+  struct noc_conf noc;
+  struct noc_traffic_conf traffic;
+  struct train_conf train;
 };
 
 /* Register every table of o into c (c is initialised here). */

@@ -73,5 +73,11 @@ void model_free(struct model *m); /* NULL-safe */
 size_t model_spiking_layers(const struct model *m);
 /* Neurons a layer produces (out_c*out_h*out_w). */
 size_t model_layer_neurons(const struct model_layer *l);
+/* "dense", "conv", "pool" or "flatten". */
+const char *model_layer_type_name(enum model_layer_type t);
+/* The file's JSON (new reference), or NULL with err set (path names the
+ * destination in messages). */
+json_t *model_to_json(const struct model *m, const char *path,
+                      struct sm_err *err);
 
 #endif /* SPIKEMESH_MODEL_H */

@@ -100,4 +100,171 @@ uint32_t noc_nodes(const struct noc_mesh *m);
 /* Hop count of the dimension-order path between two nodes. */
 uint32_t noc_distance(const struct noc_mesh *m, uint32_t a, uint32_t b);
 
+/* ==== Additions to the contract (implementation-defined parts) ======== */
+
+/* Routing registry: pure functions, chosen by name (noc.routing).  The
+ * index of an entry is the value of struct noc_conf.routing, so the order
+ * here is the order of NOC_ROUTING_CHOICES. */
+#define NOC_ROUTING_CHOICES "xy|yx"
+#define NOC_ALLOC_CHOICES "rr|oldest|fixed"
+enum noc_allocator { NOC_ALLOC_RR, NOC_ALLOC_OLDEST, NOC_ALLOC_FIXED };
+
+/* Output direction at node cur for a packet to dst on a w x h mesh
+ * (NOC_LOCAL when cur == dst).  Pure: no state, no side effects. */
+typedef enum noc_dir (*noc_route_fn)(uint32_t w, uint32_t h, uint32_t cur,
+                                     uint32_t dst);
+struct noc_routing {
+  const char *name;
+  noc_route_fn fn;
+  int x_first; /* 1: the X dimension is resolved first (orders tree sets) */
+  const char *help;
+};
+size_t noc_routing_count(void);
+const struct noc_routing *noc_routing_get(int index); /* NULL if out of range */
+const struct noc_routing *noc_routing_find(const char *name); /* NULL if unknown */
+const char *noc_dir_name(enum noc_dir d); /* "N", "E", "S", "W", "L" */
+
+/* Checks a configuration as noc_mesh_new does (errors name the key). */
+int noc_conf_check(const struct noc_conf *c, struct sm_err *err);
+
+/* Zero-load latency in ps of a packet of `flits` flits over `hops` links
+ * when nothing else is in the network and it is sent on a clock edge:
+ *   t_inject + (hops+1)(t_buffer+t_route+t_alloc+t_xbar) + hops*t_link
+ *   + t_eject + (flits-1)*cycle
+ * (delays in ps, or cycles x clock_ps when clocked; `cycle` is the per-port
+ * flit period, noc_flit_period).  hops = 0 with src == dst is the local
+ * loop-back: t_inject + t_eject. */
+sim_time_t noc_zero_load_ps(const struct noc_conf *c, uint32_t hops,
+                            uint32_t flits);
+/* ps between two flits through one port: clock_ps when clocked, else
+ * max(t_alloc, t_xbar, t_link, 1 ps). */
+sim_time_t noc_flit_period(const struct noc_conf *c);
+
+/* Per-packet observer: one call per delivered packet copy, NULL by default
+ * (a single predictable branch per delivery when unset). */
+struct noc_packet_record {
+  uint32_t src, dst;
+  uint32_t hops;       /* links traversed by this copy */
+  uint32_t flits;
+  uint64_t payload;
+  sim_time_t t_send;   /* ps, noc_send() */
+  sim_time_t t_inject; /* ps, head flit left the source interface */
+  sim_time_t t_eject;  /* ps, tail flit reached the destination interface */
+  sim_time_t blocked_ps; /* ps, summed over the copy's flits and routers */
+};
+typedef void (*noc_observe_fn)(void *ctx, const struct noc_packet_record *r);
+void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx);
+
+/* Per output link (node, dir); dir NOC_LOCAL is the ejection link.  For the
+ * recorder: one row per (node, dir). */
+struct noc_link_stats {
+  int exists;            /* 0 for a mesh edge (no neighbour) */
+  uint64_t flits;        /* flits carried */
+  uint64_t packets;      /* head flits carried */
+  sim_time_t busy_ps;    /* ps, flits x flit period */
+  double utilization;    /* busy_ps / elapsed, 0..1 */
+  sim_time_t credit_stall_ps; /* ps a ready flit waited for a credit here */
+};
+/* Per input port (node, dir); dir NOC_LOCAL is the injection port. */
+struct noc_port_stats {
+  int exists;
+  uint64_t flits;          /* flits that left this buffer */
+  sim_time_t blocked_ps;   /* ps, ready flits waiting (lost allocation,
+                              busy output or no credit) */
+  uint32_t peak_occupancy; /* flits physically in the buffer, maximum */
+  double mean_occupancy;   /* flits, time average over the elapsed time */
+};
+/* 0, or SM_EINVAL for a node or direction out of range. */
+int noc_link_stats(const struct noc_mesh *m, uint32_t node, enum noc_dir dir,
+                   struct noc_link_stats *out);
+int noc_port_stats(const struct noc_mesh *m, uint32_t node, enum noc_dir dir,
+                   struct noc_port_stats *out);
+/* Sums over all routers for one direction. */
+struct noc_dir_stats {
+  uint64_t flits_out;      /* flits sent on outputs of this direction */
+  uint64_t flits_in;       /* flits that left input buffers of this direction */
+  sim_time_t blocked_ps;   /* ps, at inputs of this direction */
+  double max_utilization;  /* busiest output link of this direction */
+};
+void noc_dir_stats(const struct noc_mesh *m, enum noc_dir dir,
+                   struct noc_dir_stats *out);
+/* Latency over deliveries since the last reset.  Percentiles come from a
+ * log-linear histogram (exact below 256 ps, else within 1/128). */
+struct noc_latency {
+  uint64_t count;
+  double mean_ps;
+  sim_time_t p50_ps, p99_ps, max_ps;
+  double hops_mean;
+};
+void noc_latency_stats(const struct noc_mesh *m, struct noc_latency *out);
+/* ps since creation or the last noc_reset_stats(). */
+sim_time_t noc_stats_elapsed(const struct noc_mesh *m);
+const struct noc_conf *noc_mesh_conf(const struct noc_mesh *m);
+/* Packets waiting in source interfaces (not yet fully injected). */
+uint64_t noc_queued(const struct noc_mesh *m);
+
+/* ==== Synthetic traffic (`spikemesh noc`) ============================== */
+
+#define NOC_PATTERN_CHOICES "uniform|transpose|bitcomp|hotspot|neighbor"
+enum noc_pattern {
+  NOC_UNIFORM,   /* any other node, uniformly */
+  NOC_TRANSPOSE, /* (x,y) -> (y,x); square meshes; the diagonal is silent */
+  NOC_BITCOMP,   /* (x,y) -> (W-1-x, H-1-y); a centre node is silent */
+  NOC_HOTSPOT,   /* hotspot_fraction to hotspot_node, the rest uniform */
+  NOC_NEIGHBOR   /* one of the up to 4 mesh neighbours, uniformly */
+};
+
+/* Options (table: noc_traffic_conf_opts; keys "traffic.*"). */
+struct noc_traffic_conf {
+  int pattern;                 /* enum noc_pattern */
+  char rates[SM_CONF_STRLEN];  /* flits/node/cycle: "0.1", "0.1,0.2" or
+                                  "lo:hi:step" */
+  uint64_t packet_flits;       /* flits per packet */
+  uint64_t warmup;             /* cycles */
+  uint64_t measure;            /* cycles */
+  uint64_t drain;              /* cycles, at most, for measured packets */
+  uint64_t hotspot_node;       /* node */
+  double hotspot_fraction;     /* of packets, 0..1 */
+};
+extern const struct sm_opt noc_traffic_conf_opts[];
+extern const size_t noc_traffic_conf_nopts;
+
+/* Parse traffic.rates into rates[0..*n) (at most max). */
+int noc_traffic_parse_rates(const char *text, double *rates, size_t max,
+                            size_t *n, struct sm_err *err);
+
+/* One point of a sweep.  Rates are flits/node/cycle over the nodes the
+ * pattern makes inject (active nodes); latencies are cycles of clock_ps. */
+struct noc_traffic_result {
+  double rate;          /* nominal offered load */
+  uint32_t active;      /* nodes that inject */
+  double offered;       /* flits generated in the window / active / cycles */
+  double accepted;      /* flits ejected in the window / active / cycles */
+  uint64_t measured;    /* packets generated in the measurement window */
+  uint64_t measured_delivered; /* of those, delivered by the drain's end */
+  double lat_mean, lat_p50, lat_p99, lat_max; /* cycles, measured packets */
+  double zero_load_mean; /* cycles, formula over the same packets */
+  double hops_mean;
+  double max_link_util;  /* busiest link during the window, 0..1 */
+  uint64_t gen_flits;    /* whole run */
+  uint64_t deliv_flits;  /* whole run, after the final drain */
+  int drained;           /* every measured packet delivered within drain */
+  int idle;              /* network empty after injection stopped */
+  int64_t backlog_growth; /* packets: source queues at the window's end
+                             minus at its start */
+  int saturated;         /* accepted < 0.95 offered, backlog growth above
+                            max(0.5% of measured, 2 x active), or !drained */
+  uint64_t cycles;       /* simulated, all phases */
+  uint64_t events;       /* kernel events dispatched */
+  double wall_s;         /* seconds of wall time in sim_run */
+  uint64_t digest;       /* hash over deliveries (src, dst, t_eject, hops) */
+};
+
+/* Run one offered load on a fresh kernel and mesh (event kinds 0..
+ * NOC_NKINDS; the generator uses NOC_NKINDS). */
+int noc_traffic_run(const struct noc_conf *nc,
+                    const struct noc_traffic_conf *tc, double rate,
+                    enum sim_queue_kind queue, uint64_t seed,
+                    struct noc_traffic_result *out, struct sm_err *err);
+
 #endif /* SPIKEMESH_NOC_H */

@@ -1,12 +1,40 @@
 # tests/ -- one Check program per module.
-TESTS += tests/check_util tests/check_sim tests/check_traces
-check_PROGRAMS += tests/check_util tests/check_sim tests/check_traces
+TESTS += tests/check_util tests/check_sim tests/check_traces tests/check_noc
+check_PROGRAMS += tests/check_util tests/check_sim tests/check_traces tests/check_noc
 tests_check_util_SOURCES = tests/check_util.c
 tests_check_util_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_util_LDADD = util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
 tests_check_sim_SOURCES = tests/check_sim.c
 tests_check_sim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sim_LDADD = sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+TESTS += tests/check_core tests/check_map
+check_PROGRAMS += tests/check_core tests/check_map
+tests_check_core_SOURCES = tests/check_core.c
+tests_check_core_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_core_LDADD = core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_map_SOURCES = tests/check_map.c
+tests_check_map_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_map_LDADD = models/libsmmodels.a core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_noc_SOURCES = tests/check_noc.c
+tests_check_noc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_noc_LDADD = noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+TESTS += tests/check_train tests/check_model
+check_PROGRAMS += tests/check_train tests/check_model
+tests_check_train_SOURCES = tests/check_train.c
+tests_check_train_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_train_LDADD = trainer/libsmtrainer.a models/libsmmodels.a \
+	util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_model_SOURCES = tests/check_model.c
+tests_check_model_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_model_LDADD = models/libsmmodels.a util/libsmutil.a $(CHECK_LIBS) \
+	$(SM_LIBS_EXT)
+TESTS += tests/check_run
+check_PROGRAMS += tests/check_run
+tests_check_run_SOURCES = tests/check_run.c
+tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_run_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
+	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
+	$(CHECK_LIBS) $(SM_LIBS_EXT)
 tests_check_traces_SOURCES = tests/check_traces.c
 tests_check_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)

@@ -1,0 +1,131 @@
+/*
+ * bench_noc.c -- `spikemesh bench noc`: simulation speed of the mesh.
+ *
+ * The workload is the validation setting: an 8x8 mesh with the clocked
+ * preset (models/arch/noc-clocked.json, applied here from the same
+ * key=value list so the benchmark needs no file), single-flit uniform
+ * traffic, at each offered load a full noc_traffic_run (warm-up, window,
+ * drain, final emptying).  It reports simulated cycles per wall second and
+ * kernel events per second.  The baseline, measured in the same run, is
+ * the identical simulation on the plain binary-heap event queue; the
+ * printed ratio is ours / baseline.  Both runs must produce the same
+ * delivery digest (the queue may not change the simulation).
+ */
+#include "cli/cli.h"
+#include "cli/options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const preset[] = {
+    "noc.width=8",      "noc.height=8",     "noc.timing=clocked",
+    "noc.clock_ps=1000", "noc.buffer_depth=8", "noc.routing=xy",
+    "noc.allocator=rr", "noc.t_buffer=0",   "noc.t_route=1",
+    "noc.t_alloc=2",    "noc.t_xbar=1",     "noc.t_link=1",
+    "noc.t_inject=1",   "noc.t_eject=2",    "traffic.pattern=uniform",
+    "traffic.packet_flits=1", "traffic.warmup=1000", "traffic.measure=20000",
+    "traffic.drain=10000",
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: spikemesh bench noc [OPTIONS] [FILE.json] [key=value...]\n"
+          "\n"
+          "8x8 mesh, clocked preset, single-flit uniform traffic (keys after\n"
+          "the preset override it).  For each offered load, one full traffic\n"
+          "run on the configured queue (sim.queue, default wheel) and the\n"
+          "same run on the binary heap (the baseline).  Prints simulated\n"
+          "cycles per wall second, events/s, events per cycle and the ratio\n"
+          "to the baseline.  Goals: >= 100k cycles/s at 0.1, >= 30k at 0.3.\n"
+          "\n"
+          "Options:\n"
+          "  --rates LIST   offered loads, flits/node/cycle [0.1,0.3]\n"
+          "  --json         one JSON object per line instead of a table\n");
+}
+
+static int run(const struct cli_options *o, double rate,
+               enum sim_queue_kind q, struct noc_traffic_result *r) {
+  struct sm_err err = {0};
+  if (noc_traffic_run(&o->noc, &o->traffic, rate, q, o->sim.seed, r, &err))
+    return cli_report("bench noc", &err);
+  return 0;
+}
+
+int cli_bench_noc(int argc, char **argv) {
+  struct cli_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  cli_options_init(&o, &c);
+  if (sm_conf_defaults(&c, &err))
+    return cli_report("bench noc", &err);
+  for (size_t i = 0; i < SM_ARRAY_LEN(preset); i++)
+    if (sm_conf_set(&c, preset[i], "bench preset", &err))
+      return cli_report("bench noc", &err);
+  double rates[64] = {0.1, 0.3};
+  size_t nr = 2;
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      usage(stdout);
+      return CLI_EXIT_OK;
+    } else if (!strcmp(a, "--json")) {
+      json = 1;
+    } else if (i + 1 < argc && !strcmp(a, "--rates")) {
+      if (noc_traffic_parse_rates(argv[++i], rates, SM_ARRAY_LEN(rates), &nr,
+                                  &err))
+        return cli_report("bench noc", &err);
+    } else if (strchr(a, '=')) {
+      if (sm_conf_set(&c, a, "command line", &err))
+        return cli_report("bench noc", &err);
+    } else if (a[0] == '-') {
+      return cli_usage_error("bench noc", "unknown or incomplete option '%s'",
+                             a);
+    } else if (sm_conf_load_file(&c, a, &err)) {
+      return cli_report("bench noc", &err);
+    }
+  }
+  enum sim_queue_kind q = (enum sim_queue_kind)o.sim.queue;
+  if (!json)
+    printf("%5s  %-7s %12s %12s %10s %9s %9s %10s\n", "rate", "queue",
+           "cycles/s", "events/s", "ev/cycle", "accepted", "lat_mean",
+           "vs binary");
+  for (size_t i = 0; i < nr; i++) {
+    struct noc_traffic_result b, r;
+    int rc = run(&o, rates[i], SIM_QUEUE_BINARY, &b);
+    if (rc)
+      return rc;
+    rc = run(&o, rates[i], q, &r);
+    if (rc)
+      return rc;
+    if (b.digest != r.digest) {
+      fprintf(stderr, "spikemesh bench noc: error: the %s queue changed the "
+                      "simulation (digest differs from the binary heap)\n",
+              sim_pq_name(q));
+      return CLI_EXIT_FAIL;
+    }
+    const struct noc_traffic_result *rs[2] = {&b, &r};
+    const char *names[2] = {"binary", sim_pq_name(q)};
+    double base = (double)b.cycles / b.wall_s;
+    for (int j = 0; j < 2; j++) {
+      const struct noc_traffic_result *x = rs[j];
+      double cps = (double)x->cycles / x->wall_s;
+      double eps = (double)x->events / x->wall_s;
+      if (json)
+        printf("{\"bench\":\"noc\",\"rate\":%.4g,\"queue\":\"%s\","
+               "\"cycles\":%llu,\"wall_s\":%.4f,\"cycles_per_s\":%.0f,"
+               "\"events_per_s\":%.0f,\"events_per_cycle\":%.3f,"
+               "\"accepted\":%.4f,\"lat_mean\":%.3f,\"ratio\":%.3f}\n",
+               rates[i], names[j], (unsigned long long)x->cycles, x->wall_s,
+               cps, eps, (double)x->events / (double)x->cycles, x->accepted,
+               x->lat_mean, cps / base);
+      else
+        printf("%5.2f  %-7s %12.0f %12.0f %10.2f %9.4f %9.2f %9.2fx\n",
+               rates[i], names[j], cps, eps,
+               (double)x->events / (double)x->cycles, x->accepted,
+               x->lat_mean, cps / base);
+    }
+    fflush(stdout);
+  }
+  return CLI_EXIT_OK;
+}

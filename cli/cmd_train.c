@@ -1,0 +1,144 @@
+/*
+ * cmd_train.c -- `spikemesh train`: train a DTA-TTFS network and export it,
+ * or (--eval MODEL) report a model file's first-spike accuracy, sparsity
+ * and inactive neurons per layer.  Options come from the trainer's table
+ * (train.*), set by a JSON file and key=value arguments.
+ */
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "trainer/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out, struct sm_conf *c) {
+  fprintf(out,
+          "Usage: spikemesh train [FILE.json] [train.KEY=VALUE...]\n"
+          "       spikemesh train --eval MODEL.json [train.data=DIR] "
+          "[train.bits=B]\n"
+          "\n"
+          "Trains a DTA-TTFS spiking network (ANN pretraining, SNN training,\n"
+          "b-bit quantization-aware fine-tuning) on an IDX data set and "
+          "writes\nthe quantized model to train.out.  Prints per epoch the "
+          "loss, train and\ntest accuracy, samples/s, ETA, and the silent / "
+          "window-start fractions\nof each spiking layer.\n"
+          "\n"
+          "With --eval, loads MODEL.json and prints its first-spike accuracy\n"
+          "on the test set of train.data, the sparsity (spikes per neuron)\n"
+          "and the inactive fraction per layer; for a float model also the\n"
+          "accuracy after quantizing to train.bits without fine-tuning.\n"
+          "\nOptions (key=default  meaning  [valid values unit]):\n");
+  sm_conf_print_help(c, out);
+}
+
+static int do_eval(const char *path, const struct train_conf *tc) {
+  struct sm_err err = {0};
+  struct model *m;
+  if (model_load(path, &m, &err))
+    return cli_report("train", &err);
+  struct train_data te;
+  if (train_data_load_dir(tc->data, 1, &te, &err)) {
+    model_free(m);
+    return cli_report("train", &err);
+  }
+  train_set_threads((int)tc->threads);
+  struct train_eval ev;
+  int rc = CLI_EXIT_OK;
+  if (train_eval_model(m, &te, &ev, &err)) {
+    rc = cli_report("train", &err);
+    goto out;
+  }
+  int bits = m->layers[m->nlayers - 1].bits;
+  printf("model %s (%s), readout %s, %s weights, test set of %s (%zu images)\n",
+         path, m->arch, m->readout, bits ? "quantized" : "float", tc->data,
+         te.n);
+  json_t *af = json_object_get(m->metadata, "accuracy_float");
+  if (bits) {
+    if (json_is_number(af))
+      printf("float (from the metadata, weights not in the file): first-spike "
+             "accuracy %.2f%%\n",
+             100 * json_number_value(af));
+    char what[64];
+    snprintf(what, sizeof what, "quantized %d-bit (measured)", bits);
+    train_print_eval(stdout, what, &ev);
+  } else {
+    train_print_eval(stdout, "float (measured)", &ev);
+    if (tc->bits) {
+      struct train_net *n = train_net_from_model(m);
+      struct model *q = train_net_to_model(
+          n, m->arch, (int)tc->bits, m->a_max,
+          strcmp(m->readout, "potential") ? TRAIN_READOUT_TIME
+                                          : TRAIN_READOUT_POTENTIAL);
+      train_net_free(n);
+      struct train_eval eq;
+      if (!train_eval_model(q, &te, &eq, &err)) {
+        char what[80];
+        snprintf(what, sizeof what,
+                 "quantized %d-bit without fine-tuning (measured)",
+                 (int)tc->bits);
+        train_print_eval(stdout, what, &eq);
+      }
+      model_free(q);
+    }
+  }
+out:
+  train_data_free(&te);
+  model_free(m);
+  return rc;
+}
+
+int cli_cmd_train(int argc, char **argv) {
+  struct cli_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  cli_options_init(&o, &c);
+  if (sm_conf_defaults(&c, &err))
+    return cli_report("train", &err);
+  const char *eval = NULL;
+  size_t cmdlen = 32;
+  for (int i = 0; i < argc; i++)
+    cmdlen += strlen(argv[i]) + 1;
+  char *command = sm_xmalloc(cmdlen);
+  strcpy(command, "spikemesh train");
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    strcat(command, " ");
+    strcat(command, a);
+    if (cli_is_help(a)) {
+      usage(stdout, &c);
+      free(command);
+      return CLI_EXIT_OK;
+    } else if (!strcmp(a, "--eval")) {
+      if (i + 1 >= argc) {
+        free(command);
+        return cli_usage_error("train", "--eval needs a model file");
+      }
+      eval = argv[++i];
+      strcat(command, " ");
+      strcat(command, eval);
+    } else if (strchr(a, '=')) {
+      if (sm_conf_set(&c, a, "command line", &err)) {
+        free(command);
+        return cli_report("train", &err);
+      }
+    } else if (a[0] == '-') {
+      free(command);
+      return cli_usage_error("train", "unknown option '%s'", a);
+    } else if (sm_conf_load_file(&c, a, &err)) {
+      free(command);
+      return cli_report("train", &err);
+    }
+  }
+  int rc;
+  if (eval) {
+    rc = do_eval(eval, &o.train);
+  } else {
+    struct train_result res;
+    if (train_run(&o.train, command, stdout, &res, &err))
+      rc = cli_report("train", &err);
+    else
+      rc = CLI_EXIT_OK;
+  }
+  free(command);
+  return rc;
+}

@@ -1,0 +1,250 @@
+/*
+ * core.h -- neuromorphic cores: ReL-PSP neurons with the dynamic firing
+ * threshold (paper Eqs. 2-7) in hardware time, an SRAM of quantized
+ * weights, SOP accounting, fused max pooling, and a network interface that
+ * is a callback (the core never knows the network).
+ *
+ * A core holds the neurons of one slice of one layer: a range of output
+ * channels [c0, c1) (dense layers: a range of neurons, which are channels of
+ * a 1x1 map).  All cores of a run live in one struct core_array on one sim
+ * kernel and use the event kinds [kind_base, kind_base + CORE_NKINDS).
+ *
+ * Time.  Layer l (input = layer 0) owns window l = [t0 + l*Tw, t0 + (l+1)*Tw]
+ * of the frame that starts at t0, Tw = steps_per_window * step_ps.  Spike
+ * times are whole steps inside a window: step u in [0, S], S =
+ * steps_per_window; a spike of layer l at step u happens at
+ * t0 + l*Tw + u*step_ps.  Its window-frame activation is x = S - u steps.
+ *
+ * Neuron arithmetic (doc/core.md derives it).  A layer's weights are
+ * w = q * scale with integer q.  The core keeps per neuron the slope
+ * A = sum q and offset B = sum q*x over the inputs it has received, and the
+ * per-layer scale as a fixed-point number m * 2^-F (m has 21 significant
+ * bits).  With the window-relative step u, the membrane and threshold of
+ * Eqs. 2 and 5 in units of the window give the firing condition
+ *     scale * (A*u + B) >= S - u   <=>   u * D >= N,
+ *     D = m*A + 2^F  (2^F * (1 + sum w)),  N = 2^F*S - m*B  (2^F*(S - sum w*x)),
+ * all integers.  The closed form (core_fire_step) is evaluated when the
+ * window opens and again, for the touched neurons only, when a spike
+ * arrives inside the window.
+ *
+ * Payload of a spike packet (64 bits): bits 0-31 the source neuron's index
+ * in its layer's output (after fused pooling), bits 32-47 its step in its
+ * window, bits 48-55 its layer.
+ */
+#ifndef SPIKEMESH_CORE_H
+#define SPIKEMESH_CORE_H
+
+#include <stdint.h>
+
+#include "sim/sim.h"
+#include "util/conf.h"
+#include "util/util.h"
+
+#define CORE_NKINDS 3 /* event kinds a core array reserves from kind_base */
+#define CORE_SCALE_BITS 21 /* significant bits of the fixed-point scale m */
+#define CORE_SCALE_BYTES 4 /* SRAM bytes for a core's scale (m and F) */
+#define CORE_SILENT (-1)   /* fire step of a neuron that does not fire */
+#define CORE_MAX_STEPS 65535 /* steps_per_window limit (16-bit step field) */
+#define CORE_MAX_LAYERS 255  /* layers, input included (8-bit layer field) */
+
+/* How a continuous crossing time maps to a step. */
+enum core_round {
+  CORE_ROUND_CEIL,   /* first step boundary at which V >= threshold */
+  CORE_ROUND_NEAREST /* the step nearest the crossing (never in the past) */
+};
+#define CORE_ROUND_CHOICES "ceil|nearest"
+
+/* Options (table: core_conf_opts; keys "core.*"). */
+struct core_conf {
+  uint64_t neurons_per_core; /* neurons */
+  uint64_t sram_bytes;       /* bytes of synapse SRAM per core */
+  uint64_t weight_bits;      /* bits per stored weight */
+  uint64_t steps_per_window; /* steps */
+  uint64_t step_ps;          /* ps per step */
+  uint64_t sop_ps;           /* ps per SRAM access round */
+  uint64_t sop_lanes;        /* SOPs served by one access round */
+  int fire_round;            /* enum core_round */
+};
+extern const struct sm_opt core_conf_opts[];
+extern const size_t core_conf_nopts;
+
+/* Window length Tw in ps. */
+static inline uint64_t core_window_ps(const struct core_conf *c) {
+  return c->steps_per_window * c->step_ps;
+}
+
+/* ---- the neuron, as pure functions (also used by tests and references) - */
+
+/* Fixed-point form of a positive scale: scale ~= m * 2^-f with
+ * 2^(CORE_SCALE_BITS-1) <= m < 2^CORE_SCALE_BITS.  Returns 0, or SM_ERANGE
+ * when the scale is not a positive finite number or f would exceed 62. */
+int core_scale_fixed(double scale, int64_t *m, int *f);
+/* The scale that (m, f) stands for exactly. */
+double core_scale_value(int64_t m, int f);
+
+/* Fire step, window-relative, of a neuron with slope a = sum q and offset
+ * b = sum q*x (x in steps) when the inputs are known from step k on
+ * (k = 0 when the window opens): the first step u in [k, s] at which the
+ * neuron is above threshold, rounded as `round` says, or CORE_SILENT.
+ * A neuron whose continuous crossing is at or after the window end is
+ * silent (x_out > 0 is required, as in the window-frame formula). */
+int32_t core_fire_step(int64_t a, int64_t b, int64_t m, int f, int64_t s,
+                       int64_t k, int round);
+
+/* ---- layers and cores --------------------------------------------------- */
+
+enum core_layer_kind { CORE_LAYER_INPUT, CORE_LAYER_DENSE, CORE_LAYER_CONV };
+
+/* One layer as the cores see it.  Layer 0 is the input (pixels; no
+ * synapses).  The input of layer l is the output of layer l-1 after its
+ * fused pooling, indexed c*h*w + y*w + x (flatten is the identity on these
+ * indices). */
+struct core_layer {
+  enum core_layer_kind kind;
+  int in_c, in_h, in_w;    /* input shape (previous layer's pooled output) */
+  int out_c, out_h, out_w; /* neurons (before pooling) */
+  int kernel, stride, pad; /* conv only */
+  int pool;                /* fused max pooling window side; 1 = none */
+  int bits;                /* weight bits (1..8) */
+  double scale;            /* w = q * scale */
+  const int8_t *q;         /* dense [out][in], conv [oc][ic][ky][kx]; copied */
+};
+
+/* Output shape of a layer after pooling. */
+static inline uint32_t core_layer_outputs(const struct core_layer *l) {
+  int p = l->pool > 1 ? l->pool : 1;
+  return (uint32_t)l->out_c * (uint32_t)(l->out_h / p) *
+         (uint32_t)(l->out_w / p);
+}
+/* Weights stored for a slice of nch output channels (conv: the kernels,
+ * shared by all positions; dense: a full row per neuron). */
+uint64_t core_slice_weights(const struct core_layer *l, uint32_t nch);
+/* SRAM bytes a slice needs: ceil(weights * weight_bits / 8) + the scale. */
+uint64_t core_slice_sram(const struct core_layer *l, uint32_t nch,
+                         uint64_t weight_bits);
+
+/* The network interface: a core asks for the spike of output `neuron`
+ * (layer's output index after pooling) of `layer`, fired at `step` of its
+ * window, to be sent from core `core` now (time t).  The output layer's
+ * spikes come through here too: they are the decision, not packets. */
+typedef void (*core_send_fn)(void *ctx, uint32_t core, uint32_t layer,
+                             uint32_t neuron, uint32_t step, sim_time_t t);
+
+struct core_array;
+
+/* Validates the configuration and the layers (shapes chain, weights
+ * representable: bits <= core.weight_bits, scale positive, sums that
+ * cannot overflow 64-bit arithmetic).  Errors name the key or the layer. */
+int core_array_new(struct sim_kernel *k, const struct core_conf *c,
+                   const struct core_layer *layers, uint32_t nlayers,
+                   uint16_t kind_base, core_send_fn send, void *ctx,
+                   struct core_array **out, struct sm_err *err);
+void core_array_free(struct core_array *a); /* NULL-safe */
+
+/* Add a core holding output channels [c0, c1) of a layer; returns its id
+ * (0, 1, ... in order of addition) in *id.  Refused (SM_ENOFIT) when the
+ * slice has more neurons than core.neurons_per_core or its synapses do not
+ * fit core.sram_bytes; the message names the layer and the shortfall.
+ * Every channel of every layer must be covered before a frame starts, and
+ * with pooling a slice must not split a channel (it cannot: slices are
+ * channel ranges). */
+int core_array_add(struct core_array *a, uint32_t layer, uint32_t c0,
+                   uint32_t c1, uint32_t *id, struct sm_err *err);
+uint32_t core_array_ncores(const struct core_array *a);
+uint32_t core_array_core_layer(const struct core_array *a, uint32_t core);
+
+/* Start a frame at t0 (>= now): reset every neuron, take the input
+ * layer's spike steps (input_steps[i] in [0, S] or CORE_SILENT, one per
+ * input neuron) and schedule every core's window opening.  Returns
+ * SM_ESTATE if a layer is not fully covered by cores or the previous
+ * frame still has events pending in the cores, SM_EINVAL for a bad step. */
+int core_array_frame(struct core_array *a, sim_time_t t0,
+                     const int32_t *input_steps);
+
+/* A spike packet arrived at `core` now. */
+void core_array_receive(struct core_array *a, uint32_t core,
+                        uint64_t payload);
+
+/* Payload packing (see the header comment). */
+static inline uint64_t core_payload(uint32_t layer, uint32_t neuron,
+                                    uint32_t step) {
+  return (uint64_t)neuron | ((uint64_t)(step & 0xffffu) << 32) |
+         ((uint64_t)(layer & 0xffu) << 48);
+}
+static inline uint32_t core_payload_neuron(uint64_t p) {
+  return (uint32_t)p;
+}
+static inline uint32_t core_payload_step(uint64_t p) {
+  return (uint32_t)(p >> 32) & 0xffffu;
+}
+static inline uint32_t core_payload_layer(uint64_t p) {
+  return (uint32_t)(p >> 48) & 0xffu;
+}
+
+/* Counts per layer since creation (the caller takes differences for a
+ * frame).  For layer l, received/sops/late concern spikes arriving at
+ * layer l's cores (from layer l-1). */
+struct core_layer_stats {
+  uint64_t fired;         /* neurons that fired (before pooling) */
+  uint64_t sent;          /* spikes sent (after pooling; output layer: decisions offered) */
+  uint64_t received;      /* spike deliveries to this layer's cores */
+  uint64_t sops;          /* synaptic operations (SRAM weight reads) */
+  uint64_t late_spikes;   /* deliveries that reached a fired neuron or a closed window */
+  uint64_t late_synapses; /* synapses of late deliveries that could not count */
+  uint64_t dropped;       /* deliveries after the window closed (part of late_spikes) */
+  uint64_t misrouted;     /* deliveries from a layer other than l-1 (dropped) */
+  uint64_t perturbed;     /* neurons whose fire step differs from the closed
+                             form on every input that reached them: arrival
+                             timing (late or in-window spikes) changed them */
+};
+const struct core_layer_stats *core_array_stats(const struct core_array *a,
+                                                uint32_t layer);
+/* SOPs of one core since creation. */
+uint64_t core_array_core_sops(const struct core_array *a, uint32_t core);
+
+/* Fire step (window-relative) of every neuron of a layer (before pooling)
+ * in the current or last frame, CORE_SILENT for silent ones. */
+const int32_t *core_array_fire_steps(const struct core_array *a,
+                                     uint32_t layer);
+/* Close the frame once it has drained: count, per layer, the neurons whose
+ * fire step differs from the closed form over all the synapses that
+ * reached them (late ones included), as if every input had been known when
+ * the window opened.  Returns the frame's total (0: arrival timing changed
+ * nothing; the spike times are those of an ideal network).  O(neurons). */
+uint64_t core_array_settle(struct core_array *a);
+/* 1 when no core has work pending (spikes being processed). */
+int core_array_idle(const struct core_array *a);
+
+/* ---- energy (core/energy.c) ------------------------------------------- */
+
+/* Per frame (paper Eq. 12):
+ *   E_total = E_SOP x SOPs + E_Hop x Hops + E_static,
+ * E_static = a per-frame constant (static_mode per_frame) or static power x
+ * frame latency (static_mode power).  Units: pJ per event, uJ per frame,
+ * mW, ps. */
+enum core_static_mode { CORE_STATIC_PER_FRAME, CORE_STATIC_POWER };
+#define CORE_STATIC_CHOICES "per_frame|power"
+
+/* Options (table: core_energy_conf_opts; keys "energy.*"). */
+struct core_energy_conf {
+  double e_sop_pj;    /* pJ per synaptic operation */
+  double e_hop_pj;    /* pJ per packet hop (one link traversal) */
+  int static_mode;    /* enum core_static_mode */
+  double e_static_uj; /* uJ per frame (per_frame mode) */
+  double p_static_mw; /* mW of static power (power mode) */
+};
+extern const struct sm_opt core_energy_conf_opts[];
+extern const size_t core_energy_conf_nopts;
+
+/* One frame's energy, by term. */
+struct core_energy {
+  double sop_uj;    /* uJ, E_SOP x SOPs */
+  double hop_uj;    /* uJ, E_Hop x Hops */
+  double static_uj; /* uJ, E_static */
+  double total_uj;  /* uJ, the sum */
+};
+void core_energy_frame(const struct core_energy_conf *c, uint64_t sops,
+                       uint64_t hops, sim_time_t latency_ps,
+                       struct core_energy *out);
+
+#endif /* SPIKEMESH_CORE_H */

@@ -1,0 +1,8 @@
+# models/ -- the model file (load, validate, save), shipped models, the
+# mapper and architecture presets.
+noinst_LIBRARIES += models/libsmmodels.a
+models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
+	models/map.c
+EXTRA_DIST += models/fmnist-mlp.json models/fmnist-cnn.json
+archdir = $(pkgdatadir)/arch
+dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json

@@ -1,0 +1,144 @@
+/*
+ * map.h -- mapping a model onto a mesh of cores, and architecture presets.
+ *
+ * Part of the models/ module (prefix model_); it needs only model.h and
+ * plain numbers from the core configuration, so it includes neither core/
+ * nor noc/.
+ *
+ * Mapping layers.  Layer 0 is the input (the pixels); layers 1.. are the
+ * model's dense and conv layers, each with the pool layer that follows it
+ * fused in (flatten layers vanish: they only rename indices).
+ *
+ * Partition (the paper's rule).  Each layer is split along its channel
+ * (feature) dimension into equal groups of at most neurons_per_core neurons,
+ * one group per core:
+ *   conv (and input): the fewest groups g that divide the channel count
+ *     with (channels/g) * (rows*cols) <= neurons_per_core; a single
+ *     channel's map larger than a core is refused;
+ *   dense: g = ceil(neurons / neurons_per_core) groups whose sizes differ by
+ *     at most one (the first ones take the extra neuron).
+ * With map.sram_fit=split, g grows further (conv: to the next divisor)
+ * until each group's synapses fit the SRAM; the default refuses instead.
+ * The input layer is split the same way; its groups are input cores: mesh
+ * nodes whose interface injects the frame's pixel spikes (no synapses, no
+ * SOPs), so input spikes pay hops like every other spike.
+ *
+ * SRAM per core = ceil(weights * weight_bits / 8) + 4 bytes of scale, with
+ * weights = neurons * fan-in for dense groups and channels * in_c * k * k
+ * for conv groups (a conv core stores its kernels once: weight sharing).
+ *
+ * Placement puts group g (groups numbered layer by layer, input first) on a
+ * node: "rowmajor" fills rows left to right; "snake" reverses every other
+ * row, so consecutive groups, hence consecutive layers, are always mesh
+ * neighbours.  Routing tables: every group of layer l sends to every group
+ * of layer l+1 (channel groups of a conv layer each need every input
+ * channel; dense groups need every input); the output layer sends nothing.
+ */
+#ifndef SPIKEMESH_MODELS_MAP_H
+#define SPIKEMESH_MODELS_MAP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "models/model.h"
+#include "util/conf.h"
+#include "util/util.h"
+
+#define MODEL_MAP_MAX_SIDE 64 /* = the mesh's largest side */
+
+enum model_placement { MODEL_PLACE_ROWMAJOR, MODEL_PLACE_SNAKE };
+#define MODEL_PLACEMENT_CHOICES "rowmajor|snake"
+
+/* What to do when a group's synapses do not fit a core's SRAM. */
+enum model_sram_fit { MODEL_SRAM_REFUSE, MODEL_SRAM_SPLIT };
+#define MODEL_SRAM_FIT_CHOICES "refuse|split"
+
+/* Options (table: model_map_conf_opts; keys "map.*"). */
+struct model_map_conf {
+  int placement; /* enum model_placement */
+  int sram_fit;  /* enum model_sram_fit */
+};
+extern const struct sm_opt model_map_conf_opts[];
+extern const size_t model_map_conf_nopts;
+
+/* What the mapper needs to know of the hardware. */
+struct model_map_params {
+  uint64_t neurons_per_core; /* neurons */
+  uint64_t sram_bytes;       /* bytes per core */
+  uint64_t weight_bits;      /* bits per stored weight */
+  uint32_t width, height;    /* mesh routers; 0 x 0 = auto (smallest square) */
+  int placement;             /* enum model_placement */
+  int sram_fit;              /* enum model_sram_fit */
+};
+
+struct model_map_layer {
+  int model_layer;         /* index in model->layers; -1 for the input */
+  int pool_layer;          /* index of the fused pool layer, -1 if none */
+  int pool;                /* pool window side, 1 if none */
+  uint32_t channels;       /* output channels (dense: neurons) */
+  uint32_t plane;          /* neurons per channel (rows x cols) */
+  uint32_t first_group;    /* index of its first group */
+  uint32_t ngroups;
+};
+
+struct model_map_group {
+  uint32_t layer;          /* mapping layer (0 = input) */
+  uint32_t c0, c1;         /* channels [c0, c1) */
+  uint32_t node;           /* mesh node (row-major id) */
+  uint64_t neurons;        /* neurons held */
+  uint64_t sram_bytes;     /* bytes of SRAM its synapses need */
+};
+
+struct model_map {
+  uint32_t width, height;  /* mesh routers */
+  uint32_t nlayers;        /* input + spiking layers */
+  struct model_map_layer *layers;
+  uint32_t ngroups;
+  struct model_map_group *groups;
+  uint32_t *node_group;    /* [width*height] group on each node, or UINT32_MAX */
+  uint32_t *dst;           /* destination nodes, layer by layer */
+  uint32_t *dst_off;       /* [nlayers+1] layer l's destinations are
+                              dst[dst_off[l] .. dst_off[l+1]) */
+};
+
+/* Map a model.  Refusals (SM_ENOFIT) name the layer and the shortfall:
+ * a channel map larger than a core, a group's SRAM, a mesh with fewer nodes
+ * than groups.  Bad models (float weights, a pool not after dense/conv) are
+ * SM_EINVAL. */
+int model_map_build(const struct model *m, const struct model_map_params *p,
+                    struct model_map **out, struct sm_err *err);
+void model_map_free(struct model_map *mp); /* NULL-safe */
+
+/* Destination nodes of a group's spikes (n = 0 for the output layer). */
+const uint32_t *model_map_dests(const struct model_map *mp, uint32_t group,
+                                uint32_t *n);
+/* Node of the group in position g of the placement order. */
+uint32_t model_map_place(int placement, uint32_t width, uint32_t g);
+
+/* A table of the mapping: one line per layer, then the mesh as a grid. */
+void model_map_print(const struct model_map *mp, const struct model *m,
+                     FILE *out);
+
+/* ---- architecture presets ------------------------------------------------ */
+
+/* The preset's own keys ("preset.*"): where its figures come from.  A
+ * preset file is a configuration file: core.*, energy.*, noc.*, preset.* */
+struct model_preset_conf {
+  char name[SM_CONF_STRLEN];
+  char description[SM_CONF_STRLEN];
+  char sources[SM_CONF_STRLEN];
+  char energy_note[SM_CONF_STRLEN];
+};
+extern const struct sm_opt model_preset_conf_opts[];
+extern const size_t model_preset_conf_nopts;
+
+#define MODEL_DEFAULT_PRESET "paper-22nm"
+
+/* Resolve a preset name ("paper-22nm") or a file path to a file: a value
+ * containing '/' or ending in ".json" is a path; a name is looked up in the
+ * source tree's models/arch/ and then the installed arch/ directory.
+ * Returns 0 or SM_ENOENT with the places searched. */
+int model_preset_path(const char *name, char *path, size_t len,
+                      struct sm_err *err);
+
+#endif /* SPIKEMESH_MODELS_MAP_H */

@@ -1,0 +1,151 @@
+/*
+ * noc-int.h -- mesh internals shared by the noc/ sources only.
+ *
+ * Every per-port array is indexed by node * NOC_NDIRS + dir, so a router's
+ * five inputs (and five outputs) are adjacent in memory.  Flits never live
+ * in a heap of their own: a flit is a 24-byte slot copied from one input
+ * ring to the next; packets are indices into one pool.
+ */
+#ifndef SPIKEMESH_NOC_INT_H
+#define SPIKEMESH_NOC_INT_H
+
+#include "noc/noc.h"
+
+#define NOC_NONE UINT32_MAX
+#define NOC_NOLOCK 0xff
+
+/* Event kinds, offsets from kind_base: X(name, handler). */
+#define NOC_EVENT_KINDS(X)                                                     \
+  X(ALLOC, noc__on_alloc)   /* run a router's switch allocator */            \
+  X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */
+
+enum {
+#define NOC__KIND(name, fn) NOC_EV_##name,
+  NOC_EVENT_KINDS(NOC__KIND)
+#undef NOC__KIND
+      NOC_EV_COUNT
+};
+
+/* A packet copy: what travels, what is delivered.  Tree copies address a
+ * range of a shared, sorted destination list; others carry one dst. */
+struct noc_pkt {
+  uint64_t payload;
+  sim_time_t t_send;     /* ps */
+  sim_time_t t_avail;    /* ps, first clock edge at or after t_send */
+  sim_time_t t_inject;   /* ps, head flit left the interface */
+  sim_time_t blocked;    /* ps */
+  uint32_t src, dst;     /* dst: NOC_NONE for a tree copy */
+  uint32_t dl;           /* destination list (tree) or NOC_NONE */
+  uint32_t off, len;     /* range in the list (tree) */
+  uint32_t flits;
+  uint32_t hops;
+  uint32_t next;         /* interface queue or free list */
+};
+
+/* A shared destination list of a tree packet, refcounted by its copies. */
+struct noc_dlist {
+  uint32_t *v;
+  uint32_t cap, refs, next;
+};
+
+/* A flit in an input buffer. */
+struct noc_slot {
+  sim_time_t ta;    /* ps, arrival in this buffer */
+  sim_time_t ready; /* ps, earliest allocation (after buffer write and route
+                       computation, and after the flit ahead left) */
+  uint32_t pkt;
+  uint8_t head, tail;
+};
+
+struct noc_in {
+  sim_time_t busy_until; /* ps, next time this input may feed the crossbar */
+  uint32_t head, count;  /* ring of depth slots */
+  uint8_t routed;        /* the head packet's route is computed */
+  uint8_t pending;       /* mask of outputs the head flit still needs */
+  uint8_t lock_dir;      /* wormhole: output of the packet in progress */
+  uint8_t split;         /* the head copy splits into several (tree) */
+  uint32_t br_off[NOC_NDIRS], br_len[NOC_NDIRS]; /* tree branch ranges */
+  /* statistics */
+  uint64_t flits;
+  sim_time_t blocked_ps;  /* ps */
+  sim_time_t occ_ps;      /* flit x ps integral of occupancy */
+  uint32_t peak;          /* flits */
+};
+
+struct noc_out {
+  sim_time_t busy_until; /* ps */
+  uint32_t down;         /* downstream input index, NOC_NONE at an edge */
+  uint32_t cr_head, cr_count; /* ring of credit-usable times (ps) */
+  uint8_t lock;          /* input holding the output (wormhole) */
+  uint8_t rr;            /* round-robin pointer */
+  uint8_t starved;       /* a request found no credit at all: wake on return */
+  uint8_t exists;
+  /* statistics */
+  uint64_t flits, packets;
+  sim_time_t stall_ps;   /* ps */
+};
+
+/* A source network interface. */
+struct noc_ni {
+  uint32_t qhead, qtail; /* queue of packet copies */
+  uint32_t sent;         /* flits of the queue head already injected */
+  uint32_t cr_head, cr_count;
+  sim_time_t busy_until; /* ps */
+};
+
+/* Log-linear latency histogram: values < 256 exact, then 128 sub-buckets
+ * per power of two. */
+#define NOC_HIST_BUCKETS (256 + 56 * 128)
+struct noc_hist {
+  uint64_t n;
+  uint64_t b[NOC_HIST_BUCKETS];
+};
+void noc__hist_add(struct noc_hist *h, uint64_t v);
+/* Nearest-rank percentile q in [0, 1]: the bucket's lower bound. */
+uint64_t noc__hist_pct(const struct noc_hist *h, double q);
+
+void noc__on_alloc(struct sim_kernel *k, const struct sim_event *ev,
+                   void *ctx);
+void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
+                     void *ctx);
+
+struct noc_mesh {
+  struct sim_kernel *k;
+  struct noc_conf c;
+  uint32_t w, h, n, depth;
+  noc_route_fn route;
+  int x_first;
+  uint16_t kind_alloc, kind_deliver;
+  noc_deliver_fn deliver;
+  void *ctx;
+  noc_observe_fn observe;
+  void *octx;
+  /* delays, ps */
+  sim_time_t d_buffer, d_route, d_alloc, d_xbar, d_link, d_inject, d_eject;
+  sim_time_t cycle;    /* ps, flit period of a port */
+  sim_time_t clock;    /* ps, clock edge spacing (clocked), else 1 */
+  /* routers */
+  struct noc_in *in;
+  struct noc_out *out;
+  struct noc_slot *slots;  /* [n*5*depth] */
+  sim_time_t *cr;          /* [n*5*depth] output credit rings, ps */
+  struct noc_ni *ni;
+  sim_time_t *nicr;        /* [n*depth] interface credit rings, ps */
+  sim_time_t *alloc_at;    /* [n] ps, time of the valid pending ALLOC event */
+  /* pools */
+  struct noc_pkt *pk;
+  uint32_t npk, pk_free, live;
+  struct noc_dlist *dls;
+  uint32_t ndl, dl_free;
+  uint32_t *scratch;
+  uint64_t *keys;
+  uint32_t nscratch;
+  uint64_t queued;         /* packet copies in interface queues */
+  /* statistics */
+  struct noc_totals tot;
+  uint64_t hops_deliv;     /* hops summed over deliveries */
+  sim_time_t t0;           /* ps, stats epoch */
+  struct noc_hist lat;
+};
+
+#endif /* SPIKEMESH_NOC_INT_H */

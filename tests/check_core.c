@@ -1,0 +1,881 @@
+/*
+ * check_core.c -- the cores: closed-form neurons against a step-by-step
+ * membrane oracle and the float window-frame formula, whole networks
+ * against a naive layer-by-layer reference, SOP and late-spike accounting,
+ * refusals, and the energy arithmetic.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "sim/sim.h"
+
+/* ---- the neuron as pure functions ------------------------------------------ */
+
+START_TEST(test_scale_fixed_is_normalized_and_close) {
+  struct sim_rng r;
+  sim_rng_init(&r, 7, 0);
+  for (int i = 0; i < 1000; i++) {
+    double s = exp((sim_rng_uniform(&r) - 0.5) * 20);
+    int64_t m;
+    int f;
+    ck_assert_int_eq(core_scale_fixed(s, &m, &f), 0);
+    ck_assert(m >= (1 << (CORE_SCALE_BITS - 1)) && m < (1 << CORE_SCALE_BITS));
+    ck_assert(fabs(core_scale_value(m, f) / s - 1) < ldexp(1, -CORE_SCALE_BITS));
+  }
+  int64_t m;
+  int f;
+  ck_assert_int_eq(core_scale_fixed(0, &m, &f), SM_ERANGE);
+  ck_assert_int_eq(core_scale_fixed(-0.5, &m, &f), SM_ERANGE);
+  ck_assert_int_eq(core_scale_fixed(NAN, &m, &f), SM_ERANGE);
+  ck_assert_int_eq(core_scale_fixed(1e30, &m, &f), SM_ERANGE);
+}
+END_TEST
+
+struct input {
+  int q;    /* weight */
+  int x;    /* window-frame activation, steps */
+  int k;    /* arrival step (known from step k on) */
+};
+
+/* The oracle: step the membrane.  At step u the neuron sees the inputs with
+ * k <= u, V(u) = scale * sum q (u + x) against threshold S - u (both in
+ * window units times S); it fires at the first u with V >= threshold, at
+ * u = S only with V > 0. */
+static int32_t brute_fire(const struct input *in, int n, double scale, int s) {
+  for (int u = 0; u <= s; u++) {
+    long long acc = 0;
+    for (int i = 0; i < n; i++)
+      if (in[i].k <= u)
+        acc += (long long)in[i].q * (u + in[i].x);
+    double v = scale * (double)acc;
+    if (u < s ? v >= (double)(s - u) : v > 0)
+      return u;
+  }
+  return CORE_SILENT;
+}
+
+/* What a core does: accumulate the inputs known at the window opening,
+ * compute, then recompute at each later arrival while not yet fired. */
+static int32_t core_like_fire(struct input *in, int n, int64_t m, int f, int s,
+                              int round) {
+  /* sort by arrival (insertion sort, n is small) */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && in[j].k < in[j - 1].k; j--) {
+      struct input t = in[j];
+      in[j] = in[j - 1];
+      in[j - 1] = t;
+    }
+  int64_t a = 0, b = 0;
+  int i = 0;
+  for (; i < n && in[i].k == 0; i++) {
+    a += in[i].q;
+    b += (int64_t)in[i].q * in[i].x;
+  }
+  int32_t u = core_fire_step(a, b, m, f, s, 0, round);
+  for (; i < n; i++) {
+    if (u != CORE_SILENT && u < in[i].k)
+      break; /* fired before this input arrived: it is late */
+    a += in[i].q;
+    b += (int64_t)in[i].q * in[i].x;
+    u = core_fire_step(a, b, m, f, s, in[i].k, round);
+  }
+  return u;
+}
+
+START_TEST(test_fire_step_closed_form_equals_step_by_step_membrane) {
+  struct sim_rng r;
+  sim_rng_init(&r, 11, 0);
+  int fired = 0, silent = 0, at_start = 0;
+  for (int trial = 0; trial < 20000; trial++) {
+    int s = 1 + (int)sim_rng_below(&r, trial % 3 ? 12 : 200);
+    int n = 1 + (int)sim_rng_below(&r, 12);
+    double scale0 = 0.02 + sim_rng_uniform(&r) * 0.3;
+    int64_t m;
+    int f;
+    ck_assert_int_eq(core_scale_fixed(scale0, &m, &f), 0);
+    double scale = core_scale_value(m, f);
+    struct input in[16];
+    int late = trial % 2; /* half the trials have arrivals inside the window */
+    for (int i = 0; i < n; i++) {
+      in[i].q = (int)sim_rng_below(&r, 16) - 8;
+      in[i].x = (int)sim_rng_below(&r, (uint64_t)s + 1);
+      in[i].k = late ? (int)sim_rng_below(&r, (uint64_t)s + 1) : 0;
+    }
+    int32_t want = brute_fire(in, n, scale, s);
+    int32_t got = core_like_fire(in, n, m, f, s, CORE_ROUND_CEIL);
+    ck_assert_msg(got == want, "trial %d: closed form %d, membrane %d", trial,
+                  got, want);
+    if (want == CORE_SILENT)
+      silent++;
+    else if (want == 0)
+      at_start++;
+    else
+      fired++;
+  }
+  /* the random cases must exercise all three outcomes */
+  ck_assert(fired > 1000 && silent > 1000 && at_start > 1000);
+}
+END_TEST
+
+START_TEST(test_integer_fire_step_equals_float_formula_up_to_quantization) {
+  struct sim_rng r;
+  sim_rng_init(&r, 12, 0);
+  int compared = 0;
+  for (int trial = 0; trial < 20000; trial++) {
+    int s = 1 + (int)sim_rng_below(&r, 400);
+    int n = 1 + (int)sim_rng_below(&r, 40);
+    int64_t m;
+    int f;
+    ck_assert_int_eq(core_scale_fixed(0.01 + 0.2 * sim_rng_uniform(&r), &m, &f), 0);
+    double scale = core_scale_value(m, f);
+    int64_t a = 0, b = 0;
+    double swx = 0, sw = 0; /* window units: Tw = 1, x in [0, 1] */
+    for (int i = 0; i < n; i++) {
+      int q = (int)sim_rng_below(&r, 16) - 8;
+      int x = (int)sim_rng_below(&r, (uint64_t)s + 1);
+      a += q;
+      b += (int64_t)q * x;
+      swx += q * scale * x / s;
+      sw += q * scale;
+    }
+    /* the window-frame formula in floats */
+    double ucont; /* crossing, in steps from the window opening */
+    int fires;
+    if (swx >= 1) {
+      fires = 1;
+      ucont = 0;
+    } else {
+      double xo = (swx + sw) / (1 + sw);
+      fires = 1 + sw > 0 && xo > 0;
+      ucont = s * (1 - xo);
+    }
+    int32_t c = core_fire_step(a, b, m, f, s, 0, CORE_ROUND_CEIL);
+    int32_t nr = core_fire_step(a, b, m, f, s, 0, CORE_ROUND_NEAREST);
+    /* float rounding may flip a crossing that sits exactly on a boundary */
+    double frac = ucont - floor(ucont);
+    if (fabs(ucont - s) < 1e-7 || fabs(swx - 1) < 1e-9 || frac < 1e-7 ||
+        frac > 1 - 1e-7 || fabs(frac - 0.5) < 1e-7)
+      continue;
+    compared++;
+    if (!fires) {
+      ck_assert_int_eq(c, CORE_SILENT);
+      ck_assert_int_eq(nr, CORE_SILENT);
+      continue;
+    }
+    ck_assert_msg(c == (int32_t)ceil(ucont), "trial %d: ceil %d vs %f", trial,
+                  c, ucont);
+    ck_assert_msg(nr == (int32_t)floor(ucont + 0.5), "trial %d: nearest %d vs %f",
+                  trial, nr, ucont);
+    ck_assert(c - ucont >= 0 && c - ucont < 1);
+    ck_assert(fabs(nr - ucont) <= 0.5);
+  }
+  ck_assert(compared > 15000);
+}
+END_TEST
+
+START_TEST(test_fire_step_never_before_the_arrival_step) {
+  int64_t m;
+  int f;
+  core_scale_fixed(0.5, &m, &f);
+  /* strong input: crossing at step 0, but known only from step 4 */
+  ck_assert_int_eq(core_fire_step(4, 40, m, f, 10, 0, CORE_ROUND_CEIL), 0);
+  ck_assert_int_eq(core_fire_step(4, 40, m, f, 10, 4, CORE_ROUND_CEIL), 4);
+  ck_assert_int_eq(core_fire_step(4, 40, m, f, 10, 4, CORE_ROUND_NEAREST), 4);
+  /* a decreasing margin: above threshold at the opening only */
+  /* V = 0.5 (24 - 4u), threshold 10 - u: V - threshold = 2 - u */
+  ck_assert_int_eq(core_fire_step(-4, 24, m, f, 10, 0, CORE_ROUND_CEIL), 0);
+  ck_assert_int_eq(core_fire_step(-4, 24, m, f, 10, 2, CORE_ROUND_CEIL), 2);
+  ck_assert_int_eq(core_fire_step(-4, 24, m, f, 10, 3, CORE_ROUND_CEIL),
+                   CORE_SILENT);
+  /* no input: V = 0, threshold S - u: silent (x_out would be 0) */
+  ck_assert_int_eq(core_fire_step(0, 0, m, f, 10, 0, CORE_ROUND_CEIL),
+                   CORE_SILENT);
+  ck_assert_int_eq(core_fire_step(1, 0, m, f, 10, 11, CORE_ROUND_CEIL),
+                   CORE_SILENT);
+}
+END_TEST
+
+/* ---- whole networks on a core array ---------------------------------------- */
+
+#define KIND_BASE 4
+#define KIND_NET 1 /* the test's network: a delivery after a delay */
+
+struct net {
+  struct sim_kernel *k;
+  struct core_array *a;
+  uint32_t nlayers;
+  uint32_t first[8], count[8]; /* cores of each layer */
+  sim_time_t delay;            /* ps, fixed network delay */
+  sim_time_t delay_layer1;     /* ps, extra delay for spikes into layer 1 */
+  int32_t out_step[64];        /* output layer spikes seen */
+  uint32_t out_order[64], nout;
+  uint64_t sent_by_layer[8][4096]; /* [layer][output index] 1 if sent */
+};
+
+static void net_deliver(struct sim_kernel *k, const struct sim_event *ev,
+                        void *ctx) {
+  (void)k;
+  struct net *n = ctx;
+  core_array_receive(n->a, ev->target, ev->arg);
+}
+
+static void net_send(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
+                     uint32_t step, sim_time_t t) {
+  (void)core;
+  struct net *n = ctx;
+  ck_assert_uint_lt(neuron, 4096);
+  ck_assert_uint_eq(n->sent_by_layer[layer][neuron], 0); /* once per frame */
+  n->sent_by_layer[layer][neuron] = 1;
+  if (layer + 1 == n->nlayers) {
+    n->out_step[neuron] = (int32_t)step;
+    n->out_order[n->nout++] = neuron;
+    return;
+  }
+  uint64_t p = core_payload(layer, neuron, step);
+  sim_time_t d = n->delay + (layer == 0 ? n->delay_layer1 : 0);
+  for (uint32_t c = 0; c < n->count[layer + 1]; c++) {
+    uint32_t id = n->first[layer + 1] + c;
+    if (d == 0)
+      core_array_receive(n->a, id, p);
+    else
+      sim_schedule(n->k, t + d, KIND_NET, id, 0, p, NULL);
+  }
+}
+
+static struct core_conf test_conf(void) {
+  struct core_conf c = {.neurons_per_core = 256,
+                        .sram_bytes = 1 << 20,
+                        .weight_bits = 4,
+                        .steps_per_window = 10,
+                        .step_ps = 1000,
+                        .sop_ps = 0,
+                        .sop_lanes = 1,
+                        .fire_round = CORE_ROUND_CEIL};
+  return c;
+}
+
+/* input 1x6x6 -> conv 3C3 pad 1 (6x6) + pool 2 -> 3x3x3 -> conv 4C3 pad 0
+ * (1x1) -> dense 5; or a plain 20-12-6 MLP. */
+struct layers {
+  struct core_layer l[4];
+  uint32_t n;
+  int8_t *q[4];
+};
+
+static void random_q(struct sim_rng *r, int8_t *q, size_t n, int bias) {
+  for (size_t i = 0; i < n; i++)
+    q[i] = (int8_t)((int)sim_rng_below(r, 16) - 8 + bias);
+  for (size_t i = 0; i < n; i++)
+    if (q[i] > 7)
+      q[i] = 7;
+}
+
+static void make_conv_net(struct layers *L, struct sim_rng *r) {
+  memset(L, 0, sizeof *L);
+  L->n = 4;
+  L->l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 1,
+                                .out_h = 6, .out_w = 6, .pool = 1};
+  L->l[1] = (struct core_layer){.kind = CORE_LAYER_CONV, .in_c = 1, .in_h = 6,
+                                .in_w = 6, .out_c = 3, .out_h = 6, .out_w = 6,
+                                .kernel = 3, .stride = 1, .pad = 1, .pool = 2,
+                                .bits = 4, .scale = 0.11};
+  L->l[2] = (struct core_layer){.kind = CORE_LAYER_CONV, .in_c = 3, .in_h = 3,
+                                .in_w = 3, .out_c = 4, .out_h = 1, .out_w = 1,
+                                .kernel = 3, .stride = 1, .pad = 0, .pool = 1,
+                                .bits = 4, .scale = 0.07};
+  L->l[3] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 4, .in_h = 1,
+                                .in_w = 1, .out_c = 5, .out_h = 1, .out_w = 1,
+                                .pool = 1, .bits = 4, .scale = 0.13};
+  for (uint32_t i = 1; i < L->n; i++) {
+    size_t nw = core_slice_weights(&L->l[i], (uint32_t)L->l[i].out_c);
+    L->q[i] = malloc(nw);
+    random_q(r, L->q[i], nw, 2);
+    L->l[i].q = L->q[i];
+  }
+}
+
+static void make_mlp(struct layers *L, struct sim_rng *r) {
+  memset(L, 0, sizeof *L);
+  L->n = 3;
+  L->l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 20,
+                                .out_h = 1, .out_w = 1, .pool = 1};
+  L->l[1] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 20, .in_h = 1,
+                                .in_w = 1, .out_c = 12, .out_h = 1, .out_w = 1,
+                                .pool = 1, .bits = 4, .scale = 0.05};
+  L->l[2] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 12, .in_h = 1,
+                                .in_w = 1, .out_c = 6, .out_h = 1, .out_w = 1,
+                                .pool = 1, .bits = 4, .scale = 0.08};
+  for (uint32_t i = 1; i < L->n; i++) {
+    size_t nw = core_slice_weights(&L->l[i], (uint32_t)L->l[i].out_c);
+    L->q[i] = malloc(nw);
+    random_q(r, L->q[i], nw, 2);
+    L->l[i].q = L->q[i];
+  }
+}
+
+static void free_layers(struct layers *L) {
+  for (uint32_t i = 0; i < L->n; i++)
+    free(L->q[i]);
+}
+
+/* Build the array with `split` cores per layer where the channels allow. */
+static struct net *net_new(const struct core_conf *c, const struct layers *L,
+                           uint32_t split) {
+  struct net *n = calloc(1, sizeof *n);
+  n->k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
+  n->nlayers = L->n;
+  sim_register(n->k, KIND_NET, net_deliver, n);
+  struct sm_err err = {0};
+  ck_assert_msg(core_array_new(n->k, c, L->l, L->n, KIND_BASE, net_send, n,
+                               &n->a, &err) == 0,
+                "%s", err.msg);
+  for (uint32_t l = 0; l < L->n; l++) {
+    uint32_t ch = (uint32_t)L->l[l].out_c;
+    uint32_t parts = split < ch ? split : ch;
+    n->first[l] = core_array_ncores(n->a);
+    for (uint32_t p = 0; p < parts; p++) {
+      uint32_t id;
+      ck_assert_msg(core_array_add(n->a, l, ch * p / parts,
+                                   ch * (p + 1) / parts, &id, &err) == 0,
+                    "%s", err.msg);
+    }
+    n->count[l] = parts;
+  }
+  return n;
+}
+
+static void net_free(struct net *n) {
+  core_array_free(n->a);
+  sim_kernel_free(n->k);
+  free(n);
+}
+
+static void net_frame(struct net *n, sim_time_t t0, const int32_t *in) {
+  memset(n->sent_by_layer, 0, sizeof n->sent_by_layer);
+  n->nout = 0;
+  for (int i = 0; i < 64; i++)
+    n->out_step[i] = CORE_SILENT;
+  ck_assert_int_eq(core_array_frame(n->a, t0, in), 0);
+  sim_run(n->k, SIM_TIME_MAX, 0);
+  ck_assert(core_array_idle(n->a));
+}
+
+/* Naive reference: layer by layer from the weights' own layout. */
+static void reference(const struct core_conf *c, const struct layers *L,
+                      const int32_t *in, int32_t out[4][512],
+                      int32_t pooled[4][512]) {
+  int s = (int)c->steps_per_window;
+  for (uint32_t l = 0; l < L->n; l++) {
+    const struct core_layer *y = &L->l[l];
+    uint32_t nn = (uint32_t)(y->out_c * y->out_h * y->out_w);
+    if (l == 0) {
+      memcpy(out[0], in, nn * sizeof *in);
+    } else {
+      int64_t m;
+      int f;
+      core_scale_fixed(y->scale, &m, &f);
+      for (int oc = 0; oc < y->out_c; oc++)
+        for (int oy = 0; oy < y->out_h; oy++)
+          for (int ox = 0; ox < y->out_w; ox++) {
+            int64_t a = 0, b = 0;
+            if (y->kind == CORE_LAYER_DENSE) {
+              int fi = y->in_c * y->in_h * y->in_w;
+              for (int i = 0; i < fi; i++) {
+                int32_t t = pooled[l - 1][i];
+                if (t == CORE_SILENT)
+                  continue;
+                int q = y->q[oc * fi + i];
+                a += q;
+                b += (int64_t)q * (s - t);
+              }
+            } else {
+              for (int ic = 0; ic < y->in_c; ic++)
+                for (int ky = 0; ky < y->kernel; ky++)
+                  for (int kx = 0; kx < y->kernel; kx++) {
+                    int iy = oy * y->stride - y->pad + ky;
+                    int ix = ox * y->stride - y->pad + kx;
+                    if (iy < 0 || ix < 0 || iy >= y->in_h || ix >= y->in_w)
+                      continue;
+                    int32_t t = pooled[l - 1][(ic * y->in_h + iy) * y->in_w + ix];
+                    if (t == CORE_SILENT)
+                      continue;
+                    int q = y->q[((oc * y->in_c + ic) * y->kernel + ky) *
+                                     y->kernel + kx];
+                    a += q;
+                    b += (int64_t)q * (s - t);
+                  }
+            }
+            out[l][(oc * y->out_h + oy) * y->out_w + ox] =
+                core_fire_step(a, b, m, f, s, 0, c->fire_round);
+          }
+    }
+    int p = y->pool;
+    int ph = y->out_h / p, pw = y->out_w / p;
+    for (int ch = 0; ch < y->out_c; ch++)
+      for (int py = 0; py < ph; py++)
+        for (int px = 0; px < pw; px++) {
+          int32_t best = CORE_SILENT;
+          for (int dy = 0; dy < p; dy++)
+            for (int dx = 0; dx < p; dx++) {
+              int32_t t = out[l][(ch * y->out_h + py * p + dy) * y->out_w +
+                                 px * p + dx];
+              if (t != CORE_SILENT && (best == CORE_SILENT || t < best))
+                best = t;
+            }
+          pooled[l][(ch * ph + py) * pw + px] = best;
+        }
+  }
+}
+
+/* Synapses a spike from input i of layer l touches, from the weights'
+ * layout (independent of the cores' own tables). */
+static uint64_t naive_synapses(const struct core_layer *y, uint32_t i) {
+  if (y->kind == CORE_LAYER_DENSE)
+    return (uint64_t)y->out_c;
+  int plane = y->in_h * y->in_w;
+  int iy = (int)i % plane / y->in_w, ix = (int)i % y->in_w;
+  uint64_t n = 0;
+  for (int oy = 0; oy < y->out_h; oy++)
+    for (int ox = 0; ox < y->out_w; ox++) {
+      int ky = iy - (oy * y->stride - y->pad), kx = ix - (ox * y->stride - y->pad);
+      if (ky >= 0 && ky < y->kernel && kx >= 0 && kx < y->kernel)
+        n += (uint64_t)y->out_c;
+    }
+  return n;
+}
+
+static void random_input(struct sim_rng *r, int32_t *in, uint32_t n, int s) {
+  for (uint32_t i = 0; i < n; i++)
+    in[i] = sim_rng_below(r, 4) == 0 ? CORE_SILENT
+                                     : (int32_t)sim_rng_below(r, (uint64_t)s + 1);
+}
+
+static void check_against_reference(int conv, int round, uint32_t split,
+                                    uint64_t seed) {
+  struct sim_rng r;
+  sim_rng_init(&r, seed, 0);
+  struct layers L;
+  if (conv)
+    make_conv_net(&L, &r);
+  else
+    make_mlp(&L, &r);
+  struct core_conf c = test_conf();
+  c.fire_round = round;
+  struct net *n = net_new(&c, &L, split);
+  static int32_t out[4][512], pooled[4][512];
+  int fired_total = 0;
+  for (int frame = 0; frame < 50; frame++) {
+    int32_t in[64];
+    uint32_t nin = (uint32_t)(L.l[0].out_c * L.l[0].out_h * L.l[0].out_w);
+    random_input(&r, in, nin, (int)c.steps_per_window);
+    struct core_layer_stats before[4];
+    for (uint32_t l = 0; l < L.n; l++)
+      before[l] = *core_array_stats(n->a, l);
+    net_frame(n, sim_now(n->k) + 5, in);
+    reference(&c, &L, in, out, pooled);
+    for (uint32_t l = 1; l < L.n; l++) {
+      const struct core_layer *y = &L.l[l];
+      uint32_t nn = (uint32_t)(y->out_c * y->out_h * y->out_w);
+      const int32_t *got = core_array_fire_steps(n->a, l);
+      for (uint32_t j = 0; j < nn; j++) {
+        ck_assert_msg(got[j] == out[l][j],
+                      "frame %d layer %u neuron %u: core %d, reference %d",
+                      frame, l, j, got[j], out[l][j]);
+        fired_total += got[j] != CORE_SILENT;
+      }
+      /* SOPs: every spike layer l-1 sent, times its synapses into l */
+      uint64_t sops = 0;
+      for (uint32_t i = 0; i < core_layer_outputs(&L.l[l - 1]); i++)
+        if (n->sent_by_layer[l - 1][i]) {
+          sops += naive_synapses(y, i);
+          ck_assert(pooled[l - 1][i] != CORE_SILENT);
+        } else {
+          ck_assert(pooled[l - 1][i] == CORE_SILENT);
+        }
+      const struct core_layer_stats *st = core_array_stats(n->a, l);
+      ck_assert_uint_eq(st->sops - before[l].sops, sops);
+      ck_assert_uint_eq(st->late_spikes, 0);
+      ck_assert_uint_eq(st->misrouted, 0);
+    }
+    /* output spikes arrive in (step, index) order */
+    for (uint32_t i = 1; i < n->nout; i++) {
+      int32_t a = n->out_step[n->out_order[i - 1]], b = n->out_step[n->out_order[i]];
+      ck_assert(a < b || (a == b && n->out_order[i - 1] < n->out_order[i]));
+    }
+  }
+  ck_assert(fired_total > 50);
+  uint64_t core_sops = 0, layer_sops = 0;
+  for (uint32_t i = 0; i < core_array_ncores(n->a); i++)
+    core_sops += core_array_core_sops(n->a, i);
+  for (uint32_t l = 0; l < L.n; l++)
+    layer_sops += core_array_stats(n->a, l)->sops;
+  ck_assert_uint_eq(core_sops, layer_sops);
+  net_free(n);
+  free_layers(&L);
+}
+
+START_TEST(test_mlp_spike_times_equal_layer_by_layer_reference) {
+  check_against_reference(0, CORE_ROUND_CEIL, 1, 21);
+  check_against_reference(0, CORE_ROUND_NEAREST, 3, 22);
+}
+END_TEST
+
+START_TEST(test_conv_pool_spike_times_and_sops_equal_reference) {
+  check_against_reference(1, CORE_ROUND_CEIL, 1, 31);
+  check_against_reference(1, CORE_ROUND_CEIL, 2, 32);
+  check_against_reference(1, CORE_ROUND_NEAREST, 3, 33);
+}
+END_TEST
+
+START_TEST(test_sop_time_delays_application_but_not_results) {
+  /* with SRAM time well inside a window the spike times do not change */
+  struct sim_rng r;
+  sim_rng_init(&r, 41, 0);
+  struct layers L;
+  make_mlp(&L, &r);
+  struct core_conf c = test_conf();
+  struct net *n0 = net_new(&c, &L, 2);
+  c.sop_ps = 3;
+  struct net *n1 = net_new(&c, &L, 2);
+  for (int frame = 0; frame < 20; frame++) {
+    int32_t in[20];
+    random_input(&r, in, 20, 10);
+    net_frame(n0, sim_now(n0->k), in);
+    net_frame(n1, sim_now(n1->k), in);
+    for (uint32_t l = 1; l < L.n; l++)
+      ck_assert(!memcmp(core_array_fire_steps(n0->a, l),
+                        core_array_fire_steps(n1->a, l),
+                        (size_t)L.l[l].out_c * sizeof(int32_t)));
+  }
+  ck_assert_uint_eq(core_array_stats(n0->a, 1)->sops,
+                    core_array_stats(n1->a, 1)->sops);
+  net_free(n0);
+  net_free(n1);
+  free_layers(&L);
+}
+END_TEST
+
+/* Two inputs, two neurons: input 0 (step 0) makes neuron 0 fire at the
+ * window opening; input 1 is delayed into the window, after neuron 0 fired
+ * but before neuron 1, which it makes fire. */
+START_TEST(test_late_spike_counted_when_target_already_fired) {
+  static int8_t q1[4] = {7, 0,  /* neuron 0 <- input 0, input 1 */
+                         0, 7}; /* neuron 1 <- input 1 */
+  static int8_t q2[2] = {1, 1};
+  struct layers L;
+  memset(&L, 0, sizeof L);
+  L.n = 3;
+  L.l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 2,
+                               .out_h = 1, .out_w = 1, .pool = 1};
+  L.l[1] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 2, .in_h = 1,
+                               .in_w = 1, .out_c = 2, .out_h = 1, .out_w = 1,
+                               .pool = 1, .bits = 4, .scale = 0.25, .q = q1};
+  L.l[2] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 2, .in_h = 1,
+                               .in_w = 1, .out_c = 1, .out_h = 1, .out_w = 1,
+                               .pool = 1, .bits = 4, .scale = 0.25, .q = q2};
+  struct core_conf c = test_conf();
+  struct net *n = net_new(&c, &L, 1);
+  /* input 0 at step 0 (x = 10): neuron 0 sees 0.25*7*10 = 17.5 >= 10 at
+   * its opening -> step 0.  input 1 at step 0 too, but delivered 2.5 steps
+   * into window 1 (k = 3). */
+  int32_t in[2] = {0, 0};
+  n->delay = 0;
+  /* spikes into layer 1 take 1 window + 2.5 steps; into layer 2 none */
+  n->delay_layer1 = 0;
+  /* deliver input 1 late by hand: send input 0 normally, input 1 later */
+  ck_assert_int_eq(core_array_frame(n->a, 0, (int32_t[]){0, CORE_SILENT}), 0);
+  sim_run(n->k, 12500, 0); /* window 1 opens at 10000, neuron 0 fires */
+  ck_assert_int_eq(core_array_fire_steps(n->a, 1)[0], 0);
+  ck_assert_int_eq(core_array_fire_steps(n->a, 1)[1], CORE_SILENT);
+  core_array_receive(n->a, n->first[1], core_payload(0, 1, 0));
+  sim_run(n->k, SIM_TIME_MAX, 0);
+  const struct core_layer_stats *st = core_array_stats(n->a, 1);
+  ck_assert_uint_eq(st->received, 2);
+  ck_assert_uint_eq(st->late_spikes, 1);
+  ck_assert_uint_eq(st->late_synapses, 1); /* neuron 0 had fired */
+  ck_assert_uint_eq(st->dropped, 0);
+  ck_assert_uint_eq(st->sops, 4);
+  /* neuron 1: 0.25*7*(u+10) >= 10 - u from u = 0 on, but known at k = 3 */
+  ck_assert_int_eq(core_array_fire_steps(n->a, 1)[1], 3);
+  (void)in;
+  /* after the window closes, a spike is dropped without SRAM reads */
+  memset(n->sent_by_layer, 0, sizeof n->sent_by_layer);
+  ck_assert_int_eq(core_array_frame(n->a, sim_now(n->k), (int32_t[]){0, 0}), 0);
+  sim_time_t t0 = sim_now(n->k);
+  sim_run(n->k, t0 + 3 * 10000 + 1, 0); /* past layer 1's window... */
+  /* ...but layer 1 already got both spikes; deliver a stale one now */
+  uint64_t sops = core_array_stats(n->a, 1)->sops;
+  core_array_receive(n->a, n->first[1], core_payload(0, 0, 0));
+  ck_assert_uint_eq(st->dropped, 1);
+  ck_assert_uint_eq(st->late_spikes, 2);
+  ck_assert_uint_eq(st->late_synapses, 3);
+  ck_assert_uint_eq(core_array_stats(n->a, 1)->sops, sops);
+  /* a packet from the wrong layer is counted and ignored */
+  core_array_receive(n->a, n->first[1], core_payload(1, 0, 0));
+  ck_assert_uint_eq(st->misrouted, 1);
+  sim_run(n->k, SIM_TIME_MAX, 0);
+  net_free(n);
+}
+END_TEST
+
+START_TEST(test_network_delay_beyond_window_drops_every_spike) {
+  struct sim_rng r;
+  sim_rng_init(&r, 51, 0);
+  struct layers L;
+  make_mlp(&L, &r);
+  struct core_conf c = test_conf();
+  struct net *n = net_new(&c, &L, 2);
+  n->delay_layer1 = 2 * core_window_ps(&c) + 1; /* lands after window 1 */
+  int32_t in[20];
+  for (int i = 0; i < 20; i++)
+    in[i] = i % 5;
+  net_frame(n, 0, in);
+  const struct core_layer_stats *st = core_array_stats(n->a, 1);
+  ck_assert_uint_eq(st->received, 2 * 20); /* two cores in layer 1 */
+  ck_assert_uint_eq(st->dropped, st->received);
+  ck_assert_uint_eq(st->late_spikes, st->received);
+  ck_assert_uint_eq(st->late_synapses, 20 * 12);
+  ck_assert_uint_eq(st->sops, 0);
+  ck_assert_uint_eq(st->fired, 0);
+  net_free(n);
+  free_layers(&L);
+}
+END_TEST
+
+START_TEST(test_mid_window_arrivals_match_step_by_step_membrane) {
+  /* one dense neuron per trial; inputs delayed by random amounts */
+  struct sim_rng r;
+  sim_rng_init(&r, 61, 0);
+  for (int trial = 0; trial < 300; trial++) {
+    int8_t q1[8], q2[1] = {1};
+    for (int i = 0; i < 8; i++)
+      q1[i] = (int8_t)((int)sim_rng_below(&r, 16) - 8);
+    struct layers L;
+    memset(&L, 0, sizeof L);
+    L.n = 3;
+    L.l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 8,
+                                 .out_h = 1, .out_w = 1, .pool = 1};
+    L.l[1] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 8, .in_h = 1,
+                                 .in_w = 1, .out_c = 1, .out_h = 1, .out_w = 1,
+                                 .pool = 1, .bits = 4, .scale = 0.19, .q = q1};
+    L.l[2] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 1, .in_h = 1,
+                                 .in_w = 1, .out_c = 1, .out_h = 1, .out_w = 1,
+                                 .pool = 1, .bits = 4, .scale = 0.19, .q = q2};
+    struct core_conf c = test_conf();
+    struct net *n = net_new(&c, &L, 1);
+    int32_t in[8];
+    struct input inp[8];
+    int ni = 0;
+    ck_assert_int_eq(core_array_frame(n->a, 0, (int32_t[8]){CORE_SILENT, CORE_SILENT,
+        CORE_SILENT, CORE_SILENT, CORE_SILENT, CORE_SILENT, CORE_SILENT, CORE_SILENT}), 0);
+    for (int i = 0; i < 8; i++) {
+      in[i] = (int32_t)sim_rng_below(&r, 11);
+      /* arrival: before the window (k = 0) or at a time inside it */
+      sim_time_t at = 10000 + (sim_rng_below(&r, 2) ? 0 : sim_rng_below(&r, 10000));
+      if (sim_rng_below(&r, 3) == 0)
+        at = 9000; /* before the opening */
+      sim_schedule(n->k, at, KIND_NET, n->first[1], 0, core_payload(0, (uint32_t)i, (uint32_t)in[i]), NULL);
+      int k = at <= 10000 ? 0 : (int)((at - 10000 + 999) / 1000);
+      inp[ni++] = (struct input){.q = q1[i], .x = 10 - in[i], .k = k};
+    }
+    sim_run(n->k, SIM_TIME_MAX, 0);
+    int64_t m;
+    int f;
+    core_scale_fixed(0.19, &m, &f);
+    /* the oracle, with ties between an arrival and a tick resolved as the
+     * core does: an arrival at exactly a step boundary counts from it */
+    int32_t want = core_like_fire(inp, ni, m, f, 10, CORE_ROUND_CEIL);
+    int32_t want2 = brute_fire(inp, ni, core_scale_value(m, f), 10);
+    ck_assert_int_eq(want, want2);
+    ck_assert_int_eq(core_array_fire_steps(n->a, 1)[0], want);
+    net_free(n);
+  }
+}
+END_TEST
+
+/* ---- refusals and bad input ------------------------------------------------ */
+
+START_TEST(test_core_refuses_too_many_neurons_and_small_sram) {
+  struct sim_rng r;
+  sim_rng_init(&r, 71, 0);
+  struct layers L;
+  make_mlp(&L, &r);
+  struct core_conf c = test_conf();
+  c.neurons_per_core = 8;
+  c.sram_bytes = 64;
+  struct sim_kernel *k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
+  struct core_array *a;
+  struct sm_err err = {0};
+  ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, NULL, &a, &err), 0);
+  uint32_t id;
+  ck_assert_int_eq(core_array_add(a, 1, 0, 12, &id, &err), SM_ENOFIT);
+  ck_assert_msg(strstr(err.msg, "layer 1 (dense)") && strstr(err.msg, "short by 4"),
+                "%s", err.msg);
+  /* 6 neurons x 20 inputs x 4 bits = 60 bytes + 4 of scale = 64: fits */
+  ck_assert_int_eq(core_array_add(a, 1, 0, 6, &id, &err), 0);
+  ck_assert_uint_eq(core_slice_sram(&L.l[1], 6, 4), 64);
+  ck_assert_uint_eq(core_slice_sram(&L.l[1], 7, 4), 74);
+  ck_assert_int_eq(core_array_add(a, 1, 6, 13, &id, &err), SM_EINVAL);
+  c.sram_bytes = 63;
+  core_array_free(a);
+  ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, NULL, &a, &err), 0);
+  ck_assert_int_eq(core_array_add(a, 1, 0, 6, &id, &err), SM_ENOFIT);
+  ck_assert_msg(strstr(err.msg, "layer 1 (dense)") && strstr(err.msg, "64 bytes") &&
+                    strstr(err.msg, "short by 1"),
+                "%s", err.msg);
+  /* frames need every channel covered */
+  ck_assert_int_eq(core_array_frame(a, 0, (int32_t[20]){0}), SM_ESTATE);
+  core_array_free(a);
+  sim_kernel_free(k);
+  free_layers(&L);
+}
+END_TEST
+
+START_TEST(test_core_rejects_bad_layers) {
+  struct sim_rng r;
+  sim_rng_init(&r, 81, 0);
+  struct layers L;
+  make_conv_net(&L, &r);
+  struct core_conf c = test_conf();
+  struct sim_kernel *k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
+  struct core_array *a = NULL;
+  struct sm_err err = {0};
+  struct layers B = L;
+  B.l[2].in_h = 4; /* does not chain with layer 1's pooled 3x3 */
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layer 2 (conv)"), "%s", err.msg);
+  B = L;
+  B.l[3].in_c = 5;
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layer 3 (dense)"), "%s", err.msg);
+  B = L;
+  B.l[1].bits = 8;
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_ERANGE);
+  ck_assert_msg(strstr(err.msg, "core.weight_bits"), "%s", err.msg);
+  B = L;
+  B.l[2].scale = 0;
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_ERANGE);
+  B = L;
+  int8_t bad[108];
+  memcpy(bad, L.q[2], sizeof bad);
+  bad[5] = 9; /* outside 4 bits */
+  B.l[2].q = bad;
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_ERANGE);
+  ck_assert_msg(strstr(err.msg, "layer 2") && strstr(err.msg, "is 9"), "%s", err.msg);
+  B = L;
+  B.l[1].out_h = 5; /* kernel 3, pad 1 on 6x6 gives 6x6 */
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_EINVAL);
+  B = L;
+  c.steps_per_window = 0;
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), SM_ERANGE);
+  c = test_conf();
+  c.steps_per_window = 60000; /* fan-in 27 * 60000 steps is fine */
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), 0);
+  ck_assert(a != NULL);
+  core_array_free(a);
+  /* bad input steps */
+  c = test_conf();
+  ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), 0);
+  uint32_t id;
+  for (uint32_t l = 0; l < B.n; l++)
+    ck_assert_int_eq(core_array_add(a, l, 0, (uint32_t)B.l[l].out_c, &id, &err), 0);
+  int32_t in[36] = {0};
+  in[3] = 11;
+  ck_assert_int_eq(core_array_frame(a, 0, in), SM_EINVAL);
+  in[3] = -2;
+  ck_assert_int_eq(core_array_frame(a, 0, in), SM_EINVAL);
+  core_array_free(a);
+  core_array_free(NULL);
+  sim_kernel_free(k);
+  free_layers(&L);
+}
+END_TEST
+
+/* ---- configuration and energy ---------------------------------------------- */
+
+START_TEST(test_core_and_energy_options_have_valid_defaults) {
+  struct core_conf c;
+  struct core_energy_conf e;
+  struct sm_conf conf;
+  struct sm_err err = {0};
+  sm_conf_init(&conf);
+  sm_conf_add(&conf, core_conf_opts, core_conf_nopts, &c);
+  sm_conf_add(&conf, core_energy_conf_opts, core_energy_conf_nopts, &e);
+  ck_assert_int_eq(sm_conf_defaults(&conf, &err), 0);
+  ck_assert_uint_eq(c.neurons_per_core, 1024);
+  ck_assert_uint_eq(c.steps_per_window, 10);
+  ck_assert_uint_eq(c.weight_bits, 4);
+  ck_assert(e.e_sop_pj == 20 && e.e_hop_pj == 100 && e.e_static_uj == 3.52);
+  ck_assert_int_eq(e.static_mode, CORE_STATIC_PER_FRAME);
+  ck_assert_int_eq(sm_conf_set(&conf, "energy.static_mode=power", "test", &err), 0);
+  ck_assert_int_eq(e.static_mode, CORE_STATIC_POWER);
+  ck_assert_int_eq(sm_conf_set(&conf, "core.steps_per_window=0", "test", &err),
+                   SM_ERANGE);
+  ck_assert_int_eq(sm_conf_set(&conf, "core.fire_round=up", "test", &err), SM_EINVAL);
+  ck_assert_int_eq(sm_conf_set(&conf, "energy.e_sop=3", "test", &err), SM_ENOKEY);
+}
+END_TEST
+
+START_TEST(test_energy_terms_recompute_from_counts) {
+  struct core_energy_conf c = {.e_sop_pj = 20, .e_hop_pj = 100,
+                               .static_mode = CORE_STATIC_PER_FRAME,
+                               .e_static_uj = 3.52, .p_static_mw = 0};
+  struct core_energy e;
+  /* 71,000 SOPs x 20 pJ = 1.42 uJ; 45,400 hops x 100 pJ = 4.54 uJ */
+  core_energy_frame(&c, 71000, 45400, 123456789, &e);
+  ck_assert_double_eq_tol(e.sop_uj, 1.42, 1e-12);
+  ck_assert_double_eq_tol(e.hop_uj, 4.54, 1e-12);
+  ck_assert_double_eq_tol(e.static_uj, 3.52, 1e-15);
+  ck_assert_double_eq_tol(e.total_uj, 1.42 + 4.54 + 3.52, 1e-12);
+  /* power mode: 10 mW x 30 us = 300 nJ = 0.3 uJ, whatever the counts */
+  c.static_mode = CORE_STATIC_POWER;
+  c.p_static_mw = 10;
+  core_energy_frame(&c, 0, 0, 30000000, &e);
+  ck_assert_double_eq_tol(e.static_uj, 0.3, 1e-12);
+  ck_assert_double_eq_tol(e.total_uj, 0.3, 1e-12);
+  ck_assert(e.sop_uj == 0 && e.hop_uj == 0);
+  /* 1 SOP at 1 pJ is 1e-6 uJ exactly as the unit says */
+  c.e_sop_pj = 1;
+  core_energy_frame(&c, 1, 0, 0, &e);
+  ck_assert_double_eq_tol(e.sop_uj, 1e-6, 1e-20);
+}
+END_TEST
+
+static Suite *core_suite(void) {
+  Suite *s = suite_create("core");
+  TCase *t = tcase_create("neuron");
+  tcase_add_test(t, test_scale_fixed_is_normalized_and_close);
+  tcase_add_test(t, test_fire_step_closed_form_equals_step_by_step_membrane);
+  tcase_add_test(t, test_integer_fire_step_equals_float_formula_up_to_quantization);
+  tcase_add_test(t, test_fire_step_never_before_the_arrival_step);
+  suite_add_tcase(s, t);
+  t = tcase_create("array");
+  tcase_set_timeout(t, 60);
+  tcase_add_test(t, test_mlp_spike_times_equal_layer_by_layer_reference);
+  tcase_add_test(t, test_conv_pool_spike_times_and_sops_equal_reference);
+  tcase_add_test(t, test_sop_time_delays_application_but_not_results);
+  tcase_add_test(t, test_late_spike_counted_when_target_already_fired);
+  tcase_add_test(t, test_network_delay_beyond_window_drops_every_spike);
+  tcase_add_test(t, test_mid_window_arrivals_match_step_by_step_membrane);
+  suite_add_tcase(s, t);
+  t = tcase_create("refusals");
+  tcase_add_test(t, test_core_refuses_too_many_neurons_and_small_sram);
+  tcase_add_test(t, test_core_rejects_bad_layers);
+  suite_add_tcase(s, t);
+  t = tcase_create("energy");
+  tcase_add_test(t, test_core_and_energy_options_have_valid_defaults);
+  tcase_add_test(t, test_energy_terms_recompute_from_counts);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(core_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,101 @@
+/*
+ * train-int.h -- the trainer's private structures: layers with their batch
+ * buffers, the network, the RNG, and the step functions the tests drive.
+ *
+ * Batch layout.  Every layer output is one buffer xm of 2*B rows of nout
+ * floats: rows 0..B-1 hold x (window frame, 0 = silent), rows B..2B-1 the
+ * fired mask m = [x > 0].  A dense or conv layer multiplies the stacked
+ * [x ; m] by its weights in ONE GEMM, which gives Swx (top) and Sw
+ * (bottom) at once.  The backward stacks [G ; G*(Tw - x_out)] the same way
+ * so the weight gradient is one GEMM too (doc/trainer.md derives it).
+ */
+#ifndef SPIKEMESH_TRAIN_INT_H
+#define SPIKEMESH_TRAIN_INT_H
+
+#include "trainer/train.h"
+
+/* xoshiro256** seeded by splitmix64; the trainer's own stream (it must not
+ * depend on sim/). */
+struct train_rng {
+  uint64_t s[4];
+};
+void train_rng_init(struct train_rng *r, uint64_t seed);
+uint64_t train_rng_next(struct train_rng *r);
+double train_rng_uniform(struct train_rng *r); /* [0, 1) */
+double train_rng_normal(struct train_rng *r);
+
+enum train_mode {
+  TRAIN_MODE_SNN, /* Eq. 7 neurons */
+  TRAIN_MODE_ANN  /* clamp(0, 1) neurons, same weights */
+};
+
+struct tlayer {
+  enum model_layer_type type;
+  int in_c, in_h, in_w, out_c, out_h, out_w;
+  int k, pad;          /* conv kernel and padding; pool window */
+  size_t nin, nout;    /* values per sample in and out */
+  size_t nw;           /* weights */
+  size_t ckk, P;       /* conv: in_c*k*k and out_h*out_w */
+  int spiking;         /* dense or conv */
+  float *w;            /* master weights [nw] */
+  float *wq;           /* forward weights: w itself, or quantized copy */
+  float *gw, *m1, *m2; /* gradient and Adam moments [nw] */
+  int bits;            /* 0 = float forward; 2..8 = quantized (bits) */
+  float scale;         /* w = q * scale when bits > 0 */
+  /* batch buffers, capacity bcap samples */
+  float *xm;   /* [2*bcap][nout] x then mask (flatten: alias of input) */
+  float *s;    /* [2*bcap][nout] Swx then Sw */
+  float *d;    /* [bcap][nout] dx/dSwx-style factor: 1/(1+Sw) in window */
+  float *gx;   /* [bcap][nout] dL/dx (flatten: alias) */
+  float *gg;   /* [2*bcap][nout] stacked backward factors */
+  float *col;  /* conv: [ckk][2*bcap*P] */
+  float *tmp;  /* conv: [out_c][2*bcap*P] */
+  int *arg;    /* pool: argmax input index [bcap][nout] */
+  int alias;   /* flatten: xm/gx belong to the layer before */
+  size_t col_n; /* conv: samples in col from the last forward */
+};
+
+struct train_net {
+  int in_c, in_h, in_w;
+  size_t nin;
+  double tw;
+  size_t nl;
+  struct tlayer *L;
+  size_t bcap;     /* buffer capacity (samples) */
+  float *x0;       /* [2*bcap][nin] input x then mask */
+  float *gx0;      /* unused input gradient sink (never read) */
+  int mode;        /* enum train_mode */
+  int naive;       /* 1: GEMMs as plain loops (benchmark baseline) */
+  int linear_out;  /* loss on the last layer's Swx instead of its x */
+  uint64_t adam_t; /* Adam step count */
+  size_t nclasses;
+  float logit_scale; /* loss on logit_scale * logits (1 = Eq. 8 as is) */
+  float *prob;     /* [bcap][nclasses] softmax / gradient scratch */
+  /* counters of the last forward over spiking layers, for statistics */
+  size_t *cnt_sil, *cnt_sat; /* [nl] */
+};
+
+void train_net_reserve(struct train_net *n, size_t b);
+/* Fill the input rows from images (uint8, nin values each). */
+void train_net_load_input(struct train_net *n, const uint8_t *const *images,
+                          size_t b, double a_max);
+void train_net_forward(struct train_net *n, size_t b);
+/* Logits of the last forward: SNN time readout -> x of the output layer;
+ * potential readout or ANN -> its Swx. */
+const float *train_net_logits(const struct train_net *n);
+/* Mean cross-entropy of the logits against labels; with backward != 0
+ * also runs the backward pass filling every gw. */
+double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
+                      int backward);
+void train_net_adam(struct train_net *n, double lr, double wd);
+/* Quantize every spiking layer to bits (0 = float): sets scale (MSE-best
+ * clipping) and wq.  keep_scale reuses the current scale. */
+void train_net_quantize(struct train_net *n, int bits, int keep_scale);
+/* First-spike decision per sample of the last forward (-1: no spike). */
+void train_net_decide(const struct train_net *n, size_t b, int *pred);
+const struct tlayer *train_net_last(const struct train_net *n);
+
+/* The decision rule on one output vector. */
+int train_first_spike(const float *x, size_t n);
+
+#endif /* SPIKEMESH_TRAIN_INT_H */
