@@ -22,6 +22,7 @@
 #define CLI_COMMANDS(X)                                                        \
   X(bench, "measure the kernel, the NoC or training against a baseline")      \
   X(config, "print the configuration reference or an effective configuration") \
+  X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")

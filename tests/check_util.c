@@ -72,6 +72,29 @@ START_TEST(test_parse_numbers_reject_garbage) {
 }
 END_TEST
 
+START_TEST(test_parse_scaled_units_and_prefixes) {
+  double v;
+  ck_assert_int_eq(sm_parse_scaled("71M", "", &v), 0);
+  ck_assert_double_eq(v, 71e6);
+  ck_assert_int_eq(sm_parse_scaled("45.4M", "", &v), 0);
+  ck_assert_double_eq_tol(v, 45.4e6, 1e-6);
+  ck_assert_int_eq(sm_parse_scaled("3.52uJ", "J", &v), 0);
+  ck_assert_double_eq_tol(v, 3.52e-6, 1e-18);
+  ck_assert_int_eq(sm_parse_scaled("20pJ", "J", &v), 0);
+  ck_assert_double_eq_tol(v, 20e-12, 1e-24);
+  ck_assert_int_eq(sm_parse_scaled("21.45us", "s", &v), 0);
+  ck_assert_double_eq_tol(v, 21.45e-6, 1e-18);
+  ck_assert_int_eq(sm_parse_scaled("7", "J", &v), 0); /* bare: base unit */
+  ck_assert_double_eq(v, 7.0);
+  ck_assert_int_eq(sm_parse_scaled("5J", "J", &v), 0);
+  ck_assert_int_eq(sm_parse_scaled("20pW", "J", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("20pJ", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("M", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("3Mx", "", &v), SM_EINVAL);
+}
+END_TEST
+
 START_TEST(test_conf_defaults_apply) {
   ck_assert_int_eq(tc.i, -3);
   ck_assert_uint_eq(tc.u, 4);
@@ -195,6 +218,7 @@ int main(void) {
   tcase_add_checked_fixture(tc_, setup, NULL);
   tcase_add_test(tc_, test_errors_have_names_and_texts);
   tcase_add_test(tc_, test_parse_numbers_reject_garbage);
+  tcase_add_test(tc_, test_parse_scaled_units_and_prefixes);
   tcase_add_test(tc_, test_conf_defaults_apply);
   tcase_add_test(tc_, test_conf_kv_overrides);
   tcase_add_test(tc_, test_conf_unknown_key_lists_valid_keys);

@@ -241,3 +241,31 @@ int sm_parse_bool(const char *s, int *out) {
   }
   return SM_EINVAL;
 }
+
+int sm_parse_scaled(const char *s, const char *unit, double *out) {
+  if (!s || !*s)
+    return SM_EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || errno == ERANGE || !isfinite(v))
+    return SM_EINVAL;
+  double scale = 1.0;
+  switch (*end) {
+  case 'p': scale = 1e-12; end++; break;
+  case 'n': scale = 1e-9; end++; break;
+  case 'u': scale = 1e-6; end++; break;
+  case 'm': scale = 1e-3; end++; break;
+  case 'k': case 'K': scale = 1e3; end++; break;
+  case 'M': scale = 1e6; end++; break;
+  case 'G': scale = 1e9; end++; break;
+  case 'T': scale = 1e12; end++; break;
+  default: break;
+  }
+  /* "m" alone with unit "" is ambiguous with nothing; a bare prefix is
+   * fine for counts ("71M") and a unit may follow for quantities. */
+  if (*end && strcmp(end, unit))
+    return SM_EINVAL;
+  *out = v * scale;
+  return 0;
+}

@@ -91,6 +91,12 @@ int sm_parse_i64(const char *s, int64_t *out);
 int sm_parse_u64(const char *s, uint64_t *out);
 int sm_parse_double(const char *s, double *out);
 int sm_parse_bool(const char *s, int *out);
+/* A number with an optional SI prefix and unit: "71M", "45.4M", "3.52uJ",
+ * "20pJ", "21.45us".  unit is the base unit that may follow the prefix
+ * ("J", "s", or "" for plain counts); the value is returned in base units
+ * (3.52uJ -> 3.52e-6).  Prefixes: p n u m k K M G T (and "" ).  A unit
+ * other than `unit` is SM_EINVAL. */
+int sm_parse_scaled(const char *s, const char *unit, double *out);
 
 #define SM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SM_MIN(a, b) ((a) < (b) ? (a) : (b))

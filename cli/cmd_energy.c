@@ -1,0 +1,426 @@
+/*
+ * cmd_energy.c -- `spikemesh energy`: check energy claims.
+ *
+ *   energy theory   the paper's Eq. 11, E = E_static x Latency +
+ *                   E_dynamic x Spikes, normalized to a baseline row, over a
+ *                   table of (time steps, spikes) rows (the shipped
+ *                   models/paper/table2.json by default).
+ *   energy frame    Eq. 12, E = E_SOP x SOPs + E_Hop x Hops + E_static, from
+ *                   counts given with explicit units (71M, 20pJ, 3.52uJ) and
+ *                   the coefficients of a preset or of key=value overrides.
+ *
+ * The normalization of Eq. 11 that reproduces the paper's Table 2 is per
+ * term: E_norm = E_static x L / L_base + E_dynamic x S / S_base (equal to
+ * the ratio of Eq. 11 when spikes are counted in units of S_base / L_base,
+ * and E_static + E_dynamic = 1 for both architectures).  The plain ratio of
+ * Eq. 11 with spikes in millions gives 0.3115 for DTA-TTFS on TrueNorth, not
+ * the printed 0.1987.  doc/energy.md has the derivation.
+ */
+#include "cli/cli.h"
+#include "cli/options.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- theory ------------------------------------------------------------- */
+
+struct theory_arch {
+  char name[64];
+  double es, ed; /* static and dynamic coefficients */
+};
+
+struct theory_row {
+  char coding[64];
+  double steps;  /* time steps */
+  double spikes; /* 10^6 spikes, as used */
+  double printed[8];
+  int has_printed[8];
+};
+
+static int json_num(const json_t *o, const char *key, double *v,
+                    const char *path, const char *where, struct sm_err *err) {
+  const json_t *x = json_object_get(o, key);
+  if (!json_is_number(x))
+    return sm_fail(err, SM_EFORMAT, "%s: %s: '%s' must be a number", path,
+                   where, key);
+  *v = json_number_value(x);
+  if (!isfinite(*v) || *v < 0)
+    return sm_fail(err, SM_ERANGE, "%s: %s: '%s' must be >= 0", path, where,
+                   key);
+  return 0;
+}
+
+static void theory_usage(FILE *out) {
+  fprintf(out,
+          "Usage: spikemesh energy theory [OPTIONS]\n"
+          "\n"
+          "Eq. 11 of the paper, E = E_static x Latency + E_dynamic x Spikes,\n"
+          "normalized per term to a baseline row:\n"
+          "  E_norm = E_static x L / L_base + E_dynamic x S / S_base\n"
+          "for every row of a table of (time steps, spikes), for each\n"
+          "architecture's (E_static, E_dynamic).  Printed values in the table\n"
+          "are shown beside the computed ones.\n"
+          "\n"
+          "Options:\n"
+          "  --table FILE        rows and architectures (JSON) "
+          "[models/paper/table2.json]\n"
+          "  --baseline NAME     the row to normalize to [the table's "
+          "\"baseline\"]\n"
+          "  --arch NAME=ES,ED   add an architecture with user coefficients\n"
+          "                      (repeatable), e.g. --arch mychip=0.5,0.5\n"
+          "  --printed-spikes    use the spike column as printed (3 decimals)\n"
+          "                      even where the table gives unrounded values\n"
+          "  --json              one JSON object per row\n");
+}
+
+int cli_energy_theory(int argc, char **argv) {
+  char table[1024];
+  snprintf(table, sizeof table, "%s/models/paper/table2.json", SM_SRCDIR);
+  const char *baseline = NULL;
+  int json = 0, printed_spikes = 0;
+  struct theory_arch extra[8];
+  size_t nextra = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      theory_usage(stdout);
+      return CLI_EXIT_OK;
+    } else if (!strcmp(a, "--json")) {
+      json = 1;
+    } else if (!strcmp(a, "--printed-spikes")) {
+      printed_spikes = 1;
+    } else if (i + 1 < argc && !strcmp(a, "--table")) {
+      snprintf(table, sizeof table, "%s", argv[++i]);
+    } else if (i + 1 < argc && !strcmp(a, "--baseline")) {
+      baseline = argv[++i];
+    } else if (i + 1 < argc && !strcmp(a, "--arch")) {
+      const char *spec = argv[++i];
+      const char *eq = strchr(spec, '='), *comma = eq ? strchr(eq, ',') : NULL;
+      char es[64], ed[64];
+      struct theory_arch *t = &extra[nextra];
+      if (nextra == SM_ARRAY_LEN(extra) || !eq || !comma || eq == spec ||
+          (size_t)(eq - spec) >= sizeof t->name ||
+          (size_t)(comma - eq - 1) >= sizeof es || strlen(comma + 1) >= sizeof ed)
+        return cli_usage_error("energy theory",
+                               "--arch '%s': expected NAME=E_STATIC,E_DYNAMIC "
+                               "(at most 8)",
+                               spec);
+      memcpy(t->name, spec, (size_t)(eq - spec));
+      t->name[eq - spec] = '\0';
+      memcpy(es, eq + 1, (size_t)(comma - eq - 1));
+      es[comma - eq - 1] = '\0';
+      strcpy(ed, comma + 1);
+      if (sm_parse_double(es, &t->es) || sm_parse_double(ed, &t->ed) ||
+          t->es < 0 || t->ed < 0)
+        return cli_usage_error("energy theory",
+                               "--arch '%s': coefficients must be numbers >= 0",
+                               spec);
+      nextra++;
+    } else {
+      return cli_usage_error("energy theory", "unknown or incomplete option '%s'",
+                             a);
+    }
+  }
+
+  struct sm_err err = {0};
+  json_error_t je;
+  size_t len;
+  char *text = sm_read_file(table, &len, &err);
+  if (!text)
+    return cli_report("energy theory", &err);
+  json_t *root = json_loadb(text, len, 0, &je);
+  free(text);
+  if (!root) {
+    sm_fail(&err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", table, je.line,
+            je.column, je.text);
+    return cli_report("energy theory", &err);
+  }
+  struct theory_arch arch[16];
+  size_t narch = 0;
+  struct theory_row *rows = NULL;
+  size_t nrows = 0;
+  int rc = CLI_EXIT_OK;
+  const json_t *ja = json_object_get(root, "architectures");
+  const json_t *jr = json_object_get(root, "rows");
+  if (!json_is_array(ja) || !json_is_array(jr) || json_array_size(jr) == 0 ||
+      json_array_size(ja) + nextra > SM_ARRAY_LEN(arch)) {
+    sm_fail(&err, SM_EFORMAT,
+            "%s: expected \"architectures\" (an array of at most %zu) and "
+            "\"rows\" (a non-empty array)",
+            table, SM_ARRAY_LEN(arch) - nextra);
+    rc = cli_report("energy theory", &err);
+    goto out;
+  }
+  for (size_t i = 0; i < json_array_size(ja); i++) {
+    const json_t *a = json_array_get(ja, i);
+    const char *name = json_string_value(json_object_get(a, "name"));
+    char where[64];
+    snprintf(where, sizeof where, "architectures[%zu]", i);
+    if (!name || strlen(name) >= sizeof arch[0].name) {
+      sm_fail(&err, SM_EFORMAT, "%s: %s: 'name' must be a short string", table,
+              where);
+      rc = cli_report("energy theory", &err);
+      goto out;
+    }
+    snprintf(arch[narch].name, sizeof arch[narch].name, "%s", name);
+    if (json_num(a, "e_static", &arch[narch].es, table, where, &err) ||
+        json_num(a, "e_dynamic", &arch[narch].ed, table, where, &err)) {
+      rc = cli_report("energy theory", &err);
+      goto out;
+    }
+    narch++;
+  }
+  for (size_t i = 0; i < nextra; i++)
+    arch[narch++] = extra[i];
+  if (!baseline)
+    baseline = json_string_value(json_object_get(root, "baseline"));
+  nrows = json_array_size(jr);
+  rows = sm_xcalloc(nrows, sizeof *rows);
+  size_t base = nrows;
+  for (size_t i = 0; i < nrows; i++) {
+    const json_t *r = json_array_get(jr, i);
+    char where[64];
+    snprintf(where, sizeof where, "rows[%zu]", i);
+    const char *coding = json_string_value(json_object_get(r, "coding"));
+    if (!coding || strlen(coding) >= sizeof rows[i].coding) {
+      sm_fail(&err, SM_EFORMAT, "%s: %s: 'coding' must be a short string",
+              table, where);
+      rc = cli_report("energy theory", &err);
+      goto out;
+    }
+    snprintf(rows[i].coding, sizeof rows[i].coding, "%s", coding);
+    if (json_num(r, "time_steps", &rows[i].steps, table, where, &err) ||
+        json_num(r, "spikes_1e6", &rows[i].spikes, table, where, &err)) {
+      rc = cli_report("energy theory", &err);
+      goto out;
+    }
+    if (!printed_spikes && json_object_get(r, "spikes_1e6_unrounded") &&
+        json_num(r, "spikes_1e6_unrounded", &rows[i].spikes, table, where,
+                 &err)) {
+      rc = cli_report("energy theory", &err);
+      goto out;
+    }
+    const json_t *pr = json_object_get(r, "printed");
+    for (size_t a = 0; a < narch; a++) {
+      const json_t *v = json_object_get(pr, arch[a].name);
+      if (json_is_number(v)) {
+        rows[i].printed[a] = json_number_value(v);
+        rows[i].has_printed[a] = 1;
+      }
+    }
+    if (baseline && !strcmp(coding, baseline))
+      base = i;
+  }
+  if (base == nrows) {
+    sm_fail(&err, SM_EINVAL, "%s: baseline row '%s' not found", table,
+            baseline ? baseline : "(none given)");
+    rc = cli_report("energy theory", &err);
+    goto out;
+  }
+  if (rows[base].steps <= 0 || rows[base].spikes <= 0) {
+    sm_fail(&err, SM_ERANGE, "%s: baseline row '%s' needs time_steps > 0 and "
+            "spikes_1e6 > 0", table, rows[base].coding);
+    rc = cli_report("energy theory", &err);
+    goto out;
+  }
+  if (!json) {
+    printf("Eq. 11 normalized to '%s' (E_norm = Es x L/%g + Ed x S/%g)\n\n",
+           rows[base].coding, rows[base].steps, rows[base].spikes);
+    printf("%-12s %6s %10s", "coding", "steps", "spikes/1e6");
+    for (size_t a = 0; a < narch; a++)
+      printf("  %11s %8s", arch[a].name, "printed");
+    printf("\n");
+  }
+  for (size_t i = 0; i < nrows; i++) {
+    if (json)
+      printf("{\"coding\":\"%s\",\"time_steps\":%g,\"spikes_1e6\":%g",
+             rows[i].coding, rows[i].steps, rows[i].spikes);
+    else
+      printf("%-12s %6g %10g", rows[i].coding, rows[i].steps, rows[i].spikes);
+    for (size_t a = 0; a < narch; a++) {
+      double e = arch[a].es * rows[i].steps / rows[base].steps +
+                 arch[a].ed * rows[i].spikes / rows[base].spikes;
+      if (json) {
+        printf(",\"%s\":%.6f", arch[a].name, e);
+        if (rows[i].has_printed[a])
+          printf(",\"%s_printed\":%g", arch[a].name, rows[i].printed[a]);
+      } else if (rows[i].has_printed[a]) {
+        printf("  %11.4f %8.4f", e, rows[i].printed[a]);
+      } else {
+        printf("  %11.4f %8s", e, "-");
+      }
+    }
+    printf(json ? "}\n" : "\n");
+  }
+out:
+  free(rows);
+  json_decref(root);
+  return rc;
+}
+
+/* ---- frame -------------------------------------------------------------- */
+
+static void frame_usage(FILE *out) {
+  fprintf(out,
+          "Usage: spikemesh energy frame --sops N --hops N [OPTIONS] "
+          "[key=value...]\n"
+          "\n"
+          "Eq. 12 of the paper for one frame:\n"
+          "  E_total = E_SOP x SOPs + E_Hop x Hops + E_static\n"
+          "Counts take SI prefixes (71M, 45.4M, 3k); the coefficients come\n"
+          "from a preset (--arch) and energy.* overrides, which take units:\n"
+          "energy.e_sop_pj=20, or with --e-sop 20pJ, --e-hop 0.1nJ,\n"
+          "--e-static 3.52uJ.\n"
+          "\n"
+          "Options:\n"
+          "  --sops N          synaptic operations per frame (the paper's\n"
+          "                    'Spikes' in Eq. 12); --spikes is a synonym\n"
+          "  --hops N          link traversals per frame\n"
+          "  --latency T       frame latency, e.g. 21.45us (needed when\n"
+          "                    energy.static_mode=power)\n"
+          "  --arch PRESET     preset name or file [paper-22nm]\n"
+          "  --e-sop E         energy per SOP with unit (pJ, nJ ...)\n"
+          "  --e-hop E         energy per hop with unit\n"
+          "  --e-static E      static energy per frame with unit (uJ ...)\n"
+          "  --claim E         a claimed total to compare with, e.g. 50.36uJ\n"
+          "  --json            print one JSON object\n");
+}
+
+int cli_energy_frame(int argc, char **argv) {
+  struct cli_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  cli_options_init(&o, &c);
+  if (sm_conf_defaults(&c, &err))
+    return cli_report("energy frame", &err);
+  double sops = -1, hops = -1, latency_s = 0, claim_j = -1;
+  double e_sop = -1, e_hop = -1, e_static = -1;
+  const char *arch = "paper-22nm";
+  int json = 0;
+  /* First pass: the preset, so that later options override it. */
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      frame_usage(stdout);
+      return CLI_EXIT_OK;
+    }
+    if (i + 1 < argc && !strcmp(argv[i], "--arch"))
+      arch = argv[i + 1];
+  }
+  char path[1024];
+  if (model_preset_path(arch, path, sizeof path, &err) ||
+      sm_conf_load_file(&c, path, &err))
+    return cli_report("energy frame", &err);
+  struct {
+    const char *opt, *unit;
+    double *v;
+  } q[] = {{"--sops", "", &sops},          {"--spikes", "", &sops},
+           {"--hops", "", &hops},          {"--latency", "s", &latency_s},
+           {"--e-sop", "J", &e_sop},       {"--e-hop", "J", &e_hop},
+           {"--e-static", "J", &e_static}, {"--claim", "J", &claim_j}};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int done = 0;
+    if (!strcmp(a, "--json")) {
+      json = 1;
+      continue;
+    }
+    if (i + 1 < argc && !strcmp(a, "--arch")) {
+      i++;
+      continue;
+    }
+    for (size_t k = 0; k < SM_ARRAY_LEN(q) && !done; k++)
+      if (!strcmp(a, q[k].opt)) {
+        if (i + 1 >= argc)
+          return cli_usage_error("energy frame", "%s needs a value", a);
+        if (sm_parse_scaled(argv[++i], q[k].unit, q[k].v) || *q[k].v < 0)
+          return cli_usage_error(
+              "energy frame", "%s '%s': expected a number >= 0%s%s%s", a,
+              argv[i], q[k].unit[0] ? " with unit " : " (prefixes k, M, G)",
+              q[k].unit[0] ? "p/n/u/m" : "", q[k].unit);
+        done = 1;
+      }
+    if (done)
+      continue;
+    if (strchr(a, '=')) {
+      if (sm_conf_set(&c, a, "command line", &err))
+        return cli_report("energy frame", &err);
+      continue;
+    }
+    return cli_usage_error("energy frame", "unknown option '%s'", a);
+  }
+  if (sops < 0 || hops < 0)
+    return cli_usage_error("energy frame", "--sops and --hops are required");
+  if (e_sop >= 0)
+    o.energy.e_sop_pj = e_sop * 1e12;
+  if (e_hop >= 0)
+    o.energy.e_hop_pj = e_hop * 1e12;
+  if (e_static >= 0) {
+    o.energy.e_static_uj = e_static * 1e6;
+    o.energy.static_mode = CORE_STATIC_PER_FRAME;
+  }
+  if (o.energy.static_mode == CORE_STATIC_POWER && latency_s <= 0)
+    return cli_usage_error("energy frame",
+                           "energy.static_mode=power needs --latency");
+  if (sops > 1.8e19 || hops > 1.8e19)
+    return cli_usage_error("energy frame", "counts above 1.8e19 do not fit");
+  struct core_energy e;
+  core_energy_frame(&o.energy, (uint64_t)llround(sops), (uint64_t)llround(hops),
+                    (sim_time_t)llround(latency_s * 1e12), &e);
+  if (json) {
+    printf("{\"sops\":%.0f,\"hops\":%.0f,\"e_sop_pj\":%g,\"e_hop_pj\":%g,"
+           "\"sop_uj\":%.6f,\"hop_uj\":%.6f,\"static_uj\":%.6f,"
+           "\"total_uj\":%.6f",
+           sops, hops, o.energy.e_sop_pj, o.energy.e_hop_pj, e.sop_uj, e.hop_uj,
+           e.static_uj, e.total_uj);
+    if (claim_j >= 0)
+      printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_j * 1e6,
+             e.total_uj / (claim_j * 1e6));
+    printf("}\n");
+    return CLI_EXIT_OK;
+  }
+  printf("Eq. 12 with %s:\n", path);
+  printf("  E_SOP    x SOPs  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
+         o.energy.e_sop_pj, sops, e.sop_uj, 100 * e.sop_uj / e.total_uj);
+  printf("  E_Hop    x Hops  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
+         o.energy.e_hop_pj, hops, e.hop_uj, 100 * e.hop_uj / e.total_uj);
+  if (o.energy.static_mode == CORE_STATIC_POWER)
+    printf("  P_static x latency = %g mW x %g us     = %14.4f uJ  (%5.1f%%)\n",
+           o.energy.p_static_mw, latency_s * 1e6, e.static_uj,
+           100 * e.static_uj / e.total_uj);
+  else
+    printf("  E_static (per frame)                       = %14.4f uJ  (%5.1f%%)\n",
+           e.static_uj, 100 * e.static_uj / e.total_uj);
+  printf("  E_total                                    = %14.4f uJ\n",
+         e.total_uj);
+  if (claim_j >= 0)
+    printf("  claimed                                    = %14.4f uJ  "
+           "(computed / claimed = %.4g)\n",
+           claim_j * 1e6, e.total_uj / (claim_j * 1e6));
+  return CLI_EXIT_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static void usage(FILE *out) {
+  fprintf(out, "Usage: spikemesh energy WHAT [OPTIONS]\n\n"
+               "  theory   Eq. 11 normalized energies (the paper's Table 2)\n"
+               "  frame    Eq. 12 per-frame energy from counts and a preset\n"
+               "\nRun 'spikemesh energy WHAT --help' for its options.\n");
+}
+
+int cli_cmd_energy(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (cli_is_help(argv[1])) {
+    usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "theory"))
+    return cli_energy_theory(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "frame"))
+    return cli_energy_frame(argc - 1, argv + 1);
+  return cli_usage_error("energy", "unknown subcommand '%s'", argv[1]);
+}
