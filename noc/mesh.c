@@ -14,27 +14,32 @@
  * flit left the downstream buffer.  Every delay is pipelined: a port passes
  * one flit per flit period (one cycle when clocked).
  *
- * Events.  One event kind does the work: ALLOC(router), at most one valid
- * pending per router (alloc_at[r]; a superseded event is recognised by its
- * time and ignored).  Nothing else needs an event: a granted flit is
- * written straight into the downstream ring stamped with its arrival time
- * (its slot was reserved by the credit, and flits from one upstream arrive
- * in order), and the downstream router is asked to allocate at the flit's
- * ready time only when the flit is at the front of its buffer.  A credit is
- * a time pushed into the upstream output's credit ring; it costs an event
- * only when the upstream had a request with no credit at all (starved).
- * The source interface commits flits the same way as soon as a credit
- * exists.  Deliveries are one DELIVER event per packet copy when a deliver
- * callback is set (the contract wants it called at that time); without one
- * the delivery is recorded at the tail's ejection grant, stamped with the
- * ejection time.  So a flit-hop costs a share of one ALLOC event: under
- * load a router allocates several flits per event.
+ * Events.  One event kind does the work: TICK(t), which runs the switch
+ * allocators of every router due at time t.  A router due at t sits in
+ * t's bucket (found by a hash of t); a bucket costs one kernel event
+ * whatever the number of routers in it, so in clocked timing a busy cycle
+ * costs one event, not one per router.  A router has one valid due time
+ * (alloc_at[r]); an entry superseded by an earlier request is recognised
+ * by that time and skipped.  Nothing else needs an event: a granted flit
+ * is written straight into the downstream ring stamped with its arrival
+ * time (its slot was reserved by the credit, and flits from one upstream
+ * arrive in order), and the downstream router is made due at the flit's
+ * ready time only when the flit is at the front of its buffer.  A credit
+ * is a time pushed into the upstream output's credit ring; it makes the
+ * upstream due only when that had a request with no credit at all
+ * (starved).  The source interface commits flits the same way as soon as
+ * a credit exists.  Deliveries are one DELIVER event per packet copy when
+ * a deliver callback is set (the contract wants it called at that time);
+ * without one the delivery is recorded at the tail's ejection grant,
+ * stamped with the ejection time.
  *
  * Rejected: one event per pipeline stage (5-6 events per flit-hop for the
  * same timing, since nothing can intervene between the stages of an
- * uncontended flit), per-cycle ticking of every router (idle routers cost
- * as much as busy ones) and credit events (a credit changes nothing until
- * the upstream allocates, which it does at a time it computes itself).
+ * uncontended flit); one kernel event per router allocation (measured:
+ * 38 events per cycle at 0.1 load on 8x8, against 7.4 with buckets, and
+ * 20% more CPU time); per-cycle ticking of every router (idle routers cost
+ * as much as busy ones); credit events (a credit changes nothing until the
+ * upstream allocates, at a time it computes itself).
  */
 #include "noc/noc-int.h"
 
@@ -210,14 +215,56 @@ static inline sim_time_t tmax(sim_time_t a, sim_time_t b) {
   return a > b ? a : b;
 }
 
-/* Ask router r to allocate at time t (no later than any pending request). */
+static inline uint32_t bk_hash(sim_time_t t) {
+  return (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+static uint32_t bucket_new(struct noc_mesh *m) {
+  if (m->bk_free == NOC_NONE) {
+    uint32_t old = m->nbk, n = old ? old * 2 : 64;
+    m->bk = sm_xreallocarray(m->bk, n, sizeof *m->bk);
+    for (uint32_t i = n; i-- > old;) {
+      m->bk[i].v = NULL;
+      m->bk[i].cap = 0;
+      m->bk[i].next = m->bk_free;
+      m->bk_free = i;
+    }
+    m->nbk = n;
+  }
+  uint32_t b = m->bk_free;
+  m->bk_free = m->bk[b].next;
+  return b;
+}
+
+/* Ask router r to allocate at time t (no later than any pending request):
+ * put it in t's bucket, creating the bucket and its one event if needed.
+ * A router already due earlier ignores the request (it recomputes its next
+ * time when it runs); one due later is superseded (its old entry is
+ * skipped because alloc_at no longer matches). */
 static inline void request(struct noc_mesh *m, uint32_t r, sim_time_t t) {
   if (t >= m->alloc_at[r])
     return;
   m->alloc_at[r] = t;
-  int rc = sim_schedule(m->k, t, m->kind_alloc, r, 0, 0, NULL);
-  (void)rc;
-  assert(rc == 0);
+  uint32_t h = bk_hash(t), b = m->heads[h];
+  while (b != NOC_NONE && m->bk[b].t != t)
+    b = m->bk[b].next;
+  if (b == NOC_NONE) {
+    b = bucket_new(m);
+    struct noc_bucket *nb = &m->bk[b];
+    nb->t = t;
+    nb->n = 0;
+    nb->next = m->heads[h];
+    m->heads[h] = b;
+    int rc = sim_schedule(m->k, t, m->kind_tick, 0, 0, b, NULL);
+    (void)rc;
+    assert(rc == 0);
+  }
+  struct noc_bucket *bk = &m->bk[b];
+  if (bk->n == bk->cap) {
+    bk->cap = bk->cap ? bk->cap * 2 : 16;
+    bk->v = sm_xreallocarray(bk->v, bk->cap, sizeof *bk->v);
+  }
+  bk->v[bk->n++] = r;
 }
 
 static inline uint32_t ring_next(uint32_t i, uint32_t depth) {
@@ -585,15 +632,27 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
     request(m, r, next);
 }
 
-void noc__on_alloc(struct sim_kernel *k, const struct sim_event *ev,
-                   void *ctx) {
+void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
+                  void *ctx) {
   (void)k;
   struct noc_mesh *m = ctx;
-  uint32_t r = ev->target;
-  if (ev->time != m->alloc_at[r])
-    return; /* superseded by an earlier request */
-  m->alloc_at[r] = SIM_TIME_MAX;
-  allocate(m, r, ev->time);
+  uint32_t b = (uint32_t)ev->arg;
+  sim_time_t t = ev->time;
+  assert(m->bk[b].t == t);
+  /* unlink first: requests for t made while it runs open a new bucket */
+  uint32_t *pp = &m->heads[bk_hash(t)];
+  while (*pp != b)
+    pp = &m->bk[*pp].next;
+  *pp = m->bk[b].next;
+  for (uint32_t i = 0; i < m->bk[b].n; i++) { /* m->bk may move */
+    uint32_t r = m->bk[b].v[i];
+    if (m->alloc_at[r] != t)
+      continue; /* superseded by an earlier request */
+    m->alloc_at[r] = SIM_TIME_MAX;
+    allocate(m, r, t);
+  }
+  m->bk[b].next = m->bk_free;
+  m->bk_free = b;
 }
 
 /* ---- construction ----------------------------------------------------- */
@@ -618,7 +677,7 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   const struct noc_routing *rt = noc_routing_get(c->routing);
   m->route = rt->fn;
   m->x_first = rt->x_first;
-  m->kind_alloc = kind_base + NOC_EV_ALLOC;
+  m->kind_tick = kind_base + NOC_EV_TICK;
   m->kind_deliver = kind_base + NOC_EV_DELIVER;
   m->deliver = deliver;
   m->ctx = ctx;
@@ -666,8 +725,11 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   }
   m->pk_free = NOC_NONE;
   m->dl_free = NOC_NONE;
+  m->bk_free = NOC_NONE;
+  for (uint32_t i = 0; i < NOC_BK_HASH; i++)
+    m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
-  sim_register(k, m->kind_alloc, noc__on_alloc, m);
+  sim_register(k, m->kind_tick, noc__on_tick, m);
   sim_register(k, m->kind_deliver, noc__on_deliver, m);
   *out = m;
   return 0;
@@ -679,6 +741,9 @@ void noc_mesh_free(struct noc_mesh *m) {
   for (uint32_t i = 0; i < m->ndl; i++)
     free(m->dls[i].v);
   free(m->dls);
+  for (uint32_t i = 0; i < m->nbk; i++)
+    free(m->bk[i].v);
+  free(m->bk);
   free(m->pk);
   free(m->scratch);
   free(m->keys);

@@ -16,7 +16,7 @@
 
 /* Event kinds, offsets from kind_base: X(name, handler). */
 #define NOC_EVENT_KINDS(X)                                                     \
-  X(ALLOC, noc__on_alloc)   /* run a router's switch allocator */            \
+  X(TICK, noc__on_tick)     /* run the allocators of a bucket of routers */  \
   X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */
 
 enum {
@@ -93,6 +93,16 @@ struct noc_ni {
   sim_time_t busy_until; /* ps */
 };
 
+/* The routers that allocate at one time t: one kernel event per distinct
+ * time, not per router.  Buckets are found by a hash of t. */
+#define NOC_BK_HASH 256
+struct noc_bucket {
+  sim_time_t t;  /* ps */
+  uint32_t next; /* hash chain or free list */
+  uint32_t n, cap;
+  uint32_t *v;   /* router ids */
+};
+
 /* Log-linear latency histogram: values < 256 exact, then 128 sub-buckets
  * per power of two. */
 #define NOC_HIST_BUCKETS (256 + 56 * 128)
@@ -104,8 +114,8 @@ void noc__hist_add(struct noc_hist *h, uint64_t v);
 /* Nearest-rank percentile q in [0, 1]: the bucket's lower bound. */
 uint64_t noc__hist_pct(const struct noc_hist *h, double q);
 
-void noc__on_alloc(struct sim_kernel *k, const struct sim_event *ev,
-                   void *ctx);
+void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
+                  void *ctx);
 void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
                      void *ctx);
 
@@ -115,7 +125,7 @@ struct noc_mesh {
   uint32_t w, h, n, depth;
   noc_route_fn route;
   int x_first;
-  uint16_t kind_alloc, kind_deliver;
+  uint16_t kind_tick, kind_deliver;
   noc_deliver_fn deliver;
   void *ctx;
   noc_observe_fn observe;
@@ -131,7 +141,11 @@ struct noc_mesh {
   sim_time_t *cr;          /* [n*5*depth] output credit rings, ps */
   struct noc_ni *ni;
   sim_time_t *nicr;        /* [n*depth] interface credit rings, ps */
-  sim_time_t *alloc_at;    /* [n] ps, time of the valid pending ALLOC event */
+  sim_time_t *alloc_at;    /* [n] ps, when the router allocates next (its
+                              entry in that time's bucket is the valid one) */
+  struct noc_bucket *bk;
+  uint32_t nbk, bk_free;
+  uint32_t heads[NOC_BK_HASH];
   /* pools */
   struct noc_pkt *pk;
   uint32_t npk, pk_free, live;
