@@ -256,7 +256,9 @@ struct noc_traffic_result {
                             max(0.5% of measured, 2 x active), or !drained */
   uint64_t cycles;       /* simulated, all phases */
   uint64_t events;       /* kernel events dispatched */
-  double wall_s;         /* seconds of wall time in sim_run */
+  double wall_s;         /* seconds of wall time, all phases */
+  double cpu_s;          /* seconds of process CPU time, all phases (other
+                            processes sharing the cores inflate wall_s) */
   uint64_t digest;       /* hash over deliveries (src, dst, t_eject, hops) */
 };
 

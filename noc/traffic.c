@@ -27,6 +27,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const struct sm_opt noc_traffic_conf_opts[] = {
     SM_OPT_E(struct noc_traffic_conf, pattern, "traffic.pattern", "uniform",
@@ -309,6 +310,7 @@ int noc_traffic_run(const struct noc_conf *nc,
     }
   }
   uint64_t t_start = sm_now_ns();
+  clock_t c_start = clock();
   if (g.w0 > 0)
     sim_run(g.k, g.w0 - 1, 0);
   noc_reset_stats(g.m);
@@ -329,6 +331,7 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.injecting = 0;
   sim_run(g.k, SIM_TIME_MAX, 0);
   out->wall_s = (double)(sm_now_ns() - t_start) * 1e-9;
+  out->cpu_s = (double)(clock() - c_start) / CLOCKS_PER_SEC;
   out->idle = noc_idle(g.m);
 
   double win = (double)tc->measure * (out->active ? out->active : 1);
