@@ -64,19 +64,19 @@ const struct sm_opt noc_conf_opts[] = {
              "async: delays in ps; clocked: delays in cycles of clock_ps"),
     SM_OPT_U(struct noc_conf, clock_ps, "noc.clock_ps", "1000", "ps", 1, 1e9,
              "clock period; also the cycle of injection rates"),
-    SM_OPT_U(struct noc_conf, t_buffer, "noc.t_buffer", "50", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_buffer, "noc.t_buffer", "50", "ps/cycles", 0,
              1e9, "buffer write delay"),
-    SM_OPT_U(struct noc_conf, t_route, "noc.t_route", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_route, "noc.t_route", "100", "ps/cycles", 0,
              1e9, "route computation delay (head flits)"),
-    SM_OPT_U(struct noc_conf, t_alloc, "noc.t_alloc", "150", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_alloc, "noc.t_alloc", "150", "ps/cycles", 0,
              1e9, "switch (and VC) allocation delay"),
-    SM_OPT_U(struct noc_conf, t_xbar, "noc.t_xbar", "100", "ps|cycles", 0, 1e9,
+    SM_OPT_U(struct noc_conf, t_xbar, "noc.t_xbar", "100", "ps/cycles", 0, 1e9,
              "crossbar traversal delay"),
-    SM_OPT_U(struct noc_conf, t_link, "noc.t_link", "200", "ps|cycles", 0, 1e9,
+    SM_OPT_U(struct noc_conf, t_link, "noc.t_link", "200", "ps/cycles", 0, 1e9,
              "router-to-router link delay (credits return over it too)"),
-    SM_OPT_U(struct noc_conf, t_inject, "noc.t_inject", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_inject, "noc.t_inject", "100", "ps/cycles", 0,
              1e9, "interface-to-router link delay"),
-    SM_OPT_U(struct noc_conf, t_eject, "noc.t_eject", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_eject, "noc.t_eject", "100", "ps/cycles", 0,
              1e9, "router-to-interface link delay"),
     SM_OPT_E(struct noc_conf, multicast, "noc.multicast", "tree",
              "unicast|tree",
@@ -245,16 +245,22 @@ static inline void request(struct noc_mesh *m, uint32_t r, sim_time_t t) {
   if (t >= m->alloc_at[r])
     return;
   m->alloc_at[r] = t;
-  uint32_t h = bk_hash(t), b = m->heads[h];
-  while (b != NOC_NONE && m->bk[b].t != t)
-    b = m->bk[b].next;
+  uint32_t h = bk_hash(t), b = NOC_NONE;
+  if (m->merge) {
+    b = m->heads[h];
+    while (b != NOC_NONE && m->bk[b].t != t)
+      b = m->bk[b].next;
+  }
   if (b == NOC_NONE) {
     b = bucket_new(m);
     struct noc_bucket *nb = &m->bk[b];
     nb->t = t;
     nb->n = 0;
-    nb->next = m->heads[h];
-    m->heads[h] = b;
+    nb->hashed = (uint8_t)m->merge;
+    if (m->merge) {
+      nb->next = m->heads[h];
+      m->heads[h] = b;
+    }
     int rc = sim_schedule(m->k, t, m->kind_tick, 0, 0, b, NULL);
     (void)rc;
     assert(rc == 0);
@@ -640,10 +646,12 @@ void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
   sim_time_t t = ev->time;
   assert(m->bk[b].t == t);
   /* unlink first: requests for t made while it runs open a new bucket */
-  uint32_t *pp = &m->heads[bk_hash(t)];
-  while (*pp != b)
-    pp = &m->bk[*pp].next;
-  *pp = m->bk[b].next;
+  if (m->bk[b].hashed) {
+    uint32_t *pp = &m->heads[bk_hash(t)];
+    while (*pp != b)
+      pp = &m->bk[*pp].next;
+    *pp = m->bk[b].next;
+  }
   for (uint32_t i = 0; i < m->bk[b].n; i++) { /* m->bk may move */
     uint32_t r = m->bk[b].v[i];
     if (m->alloc_at[r] != t)
@@ -726,6 +734,7 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   m->pk_free = NOC_NONE;
   m->dl_free = NOC_NONE;
   m->bk_free = NOC_NONE;
+  m->merge = 1;
   for (uint32_t i = 0; i < NOC_BK_HASH; i++)
     m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
@@ -756,6 +765,8 @@ void noc_mesh_free(struct noc_mesh *m) {
   free(m->alloc_at);
   free(m);
 }
+
+void noc_set_merge(struct noc_mesh *m, int on) { m->merge = !!on; }
 
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx) {
   m->observe = fn;

@@ -100,6 +100,7 @@ struct noc_bucket {
   sim_time_t t;  /* ps */
   uint32_t next; /* hash chain or free list */
   uint32_t n, cap;
+  uint8_t hashed; /* in the hash (merging on) */
   uint32_t *v;   /* router ids */
 };
 
@@ -146,6 +147,7 @@ struct noc_mesh {
   struct noc_bucket *bk;
   uint32_t nbk, bk_free;
   uint32_t heads[NOC_BK_HASH];
+  int merge;               /* share one event among routers due together */
   /* pools */
   struct noc_pkt *pk;
   uint32_t npk, pk_free, live;

@@ -141,7 +141,10 @@ sim_time_t noc_zero_load_ps(const struct noc_conf *c, uint32_t hops,
 sim_time_t noc_flit_period(const struct noc_conf *c);
 
 /* Per-packet observer: one call per delivered packet copy, NULL by default
- * (a single predictable branch per delivery when unset). */
+ * (a single predictable branch per delivery when unset).  Without a
+ * deliver callback it runs inside a router's allocation, when the tail is
+ * granted the ejection port (t_eject is then in the near future): it may
+ * record, not call back into the mesh. */
 struct noc_packet_record {
   uint32_t src, dst;
   uint32_t hops;       /* links traversed by this copy */
@@ -154,6 +157,11 @@ struct noc_packet_record {
 };
 typedef void (*noc_observe_fn)(void *ctx, const struct noc_packet_record *r);
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx);
+
+/* Event merging (default on): routers due at the same time share one
+ * kernel event.  Off, every router allocation is its own kernel event, the
+ * straightforward design kept as the benchmark baseline. */
+void noc_set_merge(struct noc_mesh *m, int on);
 
 /* Per output link (node, dir); dir NOC_LOCAL is the ejection link.  For the
  * recorder: one row per (node, dir). */
@@ -259,14 +267,17 @@ struct noc_traffic_result {
   double wall_s;         /* seconds of wall time, all phases */
   double cpu_s;          /* seconds of process CPU time, all phases (other
                             processes sharing the cores inflate wall_s) */
-  uint64_t digest;       /* hash over deliveries (src, dst, t_eject, hops) */
+  uint64_t digest;       /* hash of the multiset of deliveries
+                            (src, dst, t_eject, hops) */
 };
 
 /* Run one offered load on a fresh kernel and mesh (event kinds 0..
- * NOC_NKINDS; the generator uses NOC_NKINDS). */
+ * NOC_NKINDS; the generator uses NOC_NKINDS).  flags: 0, or
+ * NOC_TRAFFIC_NO_MERGE (noc_set_merge(m, 0), for the benchmark baseline). */
+#define NOC_TRAFFIC_NO_MERGE 1u
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
-                    enum sim_queue_kind queue, uint64_t seed,
+                    enum sim_queue_kind queue, uint64_t seed, unsigned flags,
                     struct noc_traffic_result *out, struct sm_err *err);
 
 #endif /* SPIKEMESH_NOC_H */

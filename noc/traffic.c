@@ -229,15 +229,21 @@ static void on_packet(void *ctx, const struct noc_packet_record *r) {
     g->zl_sum += noc_zero_load_ps(g->nc, r->hops, r->flits);
     g->hops_sum += r->hops;
   }
+  /* A sum of mixed per-delivery words: the digest names the multiset of
+   * deliveries, independent of the order in which routers due at the same
+   * time happen to run. */
   uint64_t x = ((uint64_t)r->src << 40) ^ ((uint64_t)r->dst << 20) ^ r->hops ^
                (r->t_eject * 0x9e3779b97f4a7c15ull);
-  g->digest = (g->digest ^ x) * 0x100000001b3ull;
-  g->digest ^= g->digest >> 29;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  g->digest += x ^ (x >> 31);
 }
 
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
-                    enum sim_queue_kind queue, uint64_t seed,
+                    enum sim_queue_kind queue, uint64_t seed, unsigned flags,
                     struct noc_traffic_result *out, struct sm_err *err) {
   memset(out, 0, sizeof *out);
   int rc = noc_conf_check(nc, err);
@@ -296,6 +302,7 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.active = sm_xcalloc(g.n, 1);
   g.digest = 0xcbf29ce484222325ull;
   noc_set_observer(g.m, on_packet, &g);
+  noc_set_merge(g.m, !(flags & NOC_TRAFFIC_NO_MERGE));
   sim_register(g.k, g.kind, on_gen, &g);
   for (uint32_t i = 0; i < g.n; i++) {
     sim_rng_init(&g.rng[i], seed, 0x6e6f6300ull + i);

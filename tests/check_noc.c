@@ -373,7 +373,7 @@ START_TEST(test_one_by_one_mesh_loops_back) {
                                 .drain = 10};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_RADIX, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_RADIX, 1, 0, &r, &err),
                    0);
   ck_assert_uint_eq(r.active, 0);
   ck_assert(r.idle);
@@ -395,7 +395,7 @@ static void check_conserved(const char *const *kv, int pattern,
                                 .hotspot_fraction = 0.3};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_RADIX, 3, &r, &err) ==
+  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_RADIX, 3, 0, &r, &err) ==
                     0,
                 "%s", err.msg);
   ck_assert_msg(r.idle, "pattern %d flits %llu: network not empty (deadlock?)",
@@ -429,6 +429,13 @@ START_TEST(test_conservation_under_saturation_every_pattern) {
                        "noc.timing=clocked", NULL};
   check_conserved(row, NOC_UNIFORM, 5, 1.0);
   check_conserved(row, NOC_NEIGHBOR, 1, 1.0);
+  /* every delay zero: flits move at the time they are granted */
+  const char *zero[] = {"noc.width=3",  "noc.height=3",  "noc.t_buffer=0",
+                        "noc.t_route=0", "noc.t_alloc=0", "noc.t_xbar=0",
+                        "noc.t_link=0",  "noc.t_inject=0", "noc.t_eject=0",
+                        "noc.buffer_depth=1", NULL};
+  check_conserved(zero, NOC_UNIFORM, 2, 1.0);
+  check_conserved(zero, NOC_TRANSPOSE, 1, 1.0);
 }
 END_TEST
 
@@ -773,12 +780,12 @@ START_TEST(test_bad_configuration_names_the_key) {
   const char *rect[] = {"noc.width=4", "noc.height=3", NULL};
   conf_make(&c, rect);
   struct noc_traffic_result r;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, 0, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.pattern"));
   tc.pattern = NOC_HOTSPOT;
   tc.hotspot_node = 12;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, 0, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.hotspot_node"));
 }
@@ -814,13 +821,13 @@ START_TEST(test_same_seed_same_delivery_digest) {
                                 .warmup = 100, .measure = 1000, .drain = 500};
   struct noc_traffic_result a, b, d, q;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, &a, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, 0, &a, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, &b, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, 0, &b, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 10, &d, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 10, 0, &d, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, &q, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, 0, &q, &err),
                    0);
   ck_assert_uint_eq(a.digest, b.digest);
   ck_assert_uint_eq(a.events, b.events);
@@ -844,7 +851,7 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
                                 .warmup = 200, .measure = 3000, .drain = 3000};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_RADIX, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_RADIX, 1, 0, &r, &err),
                    0);
   ck_assert(!r.saturated);
   ck_assert(r.drained);
@@ -853,7 +860,7 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
   /* 4x4 uniform: bisection bound 4/k = 1 is above the injection limit;
    * bit-complement: 4 x 4 sources / ... saturates well below 0.9 */
   tc.pattern = NOC_BITCOMP;
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_RADIX, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_RADIX, 1, 0, &r, &err),
                    0);
   ck_assert(r.saturated);
   ck_assert_double_lt(r.accepted, r.offered);
