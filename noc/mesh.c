@@ -288,13 +288,14 @@ static void finish(struct noc_mesh *m, uint32_t id, uint32_t node,
   m->tot.latency_sum += lat;
   if (lat > m->tot.latency_max)
     m->tot.latency_max = lat;
-  m->hops_deliv += p->hops;
+  uint32_t hops = noc_distance(m, p->src, node);
+  m->hops_deliv += hops;
   noc__hist_add(&m->lat, lat);
   if (m->observe) {
     struct noc_packet_record r = {
         .src = p->src,
         .dst = node,
-        .hops = p->hops,
+        .hops = hops,
         .flits = p->flits,
         .payload = p->payload,
         .t_send = p->t_send,
@@ -333,7 +334,8 @@ void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
 
 /* Write a flit into input ii, arriving at ta (its slot is reserved). */
 static inline void push_slot(struct noc_mesh *m, uint32_t ii, sim_time_t ta,
-                             uint32_t pkt, uint8_t head, uint8_t tail) {
+                             uint32_t pkt, uint32_t dst, uint8_t head,
+                             uint8_t tail) {
   struct noc_in *in = &m->in[ii];
   assert(in->count < m->depth);
   uint32_t idx = in->head + in->count;
@@ -343,9 +345,11 @@ static inline void push_slot(struct noc_mesh *m, uint32_t ii, sim_time_t ta,
   s->ta = ta;
   s->ready = ta + m->d_buffer + (head ? m->d_route : 0) + m->d_alloc;
   s->pkt = pkt;
+  s->dst = dst;
   s->head = head;
   s->tail = tail;
   if (in->count++ == 0) {
+    m->nonempty[ii / NOC_NDIRS] |= (uint8_t)(1u << (ii % NOC_NDIRS));
     s->ready = tmax(s->ready, in->busy_until);
     request(m, ii / NOC_NDIRS, s->ready);
   }
@@ -375,8 +379,8 @@ static void ni_pump(struct noc_mesh *m, uint32_t node) {
     } else {
       ni->sent++;
     }
-    push_slot(m, node * NOC_NDIRS + NOC_LOCAL, ts + m->d_inject, id, head,
-              tail);
+    push_slot(m, node * NOC_NDIRS + NOC_LOCAL, ts + m->d_inject, id, p->dst,
+              head, tail);
   }
 }
 
@@ -421,31 +425,32 @@ static inline void credit_return(struct noc_mesh *m, uint32_t ii,
 
 /* ---- the router --------------------------------------------------------- */
 
-static void route_head(struct noc_mesh *m, uint32_t r, struct noc_in *in,
-                       const struct noc_slot *s) {
-  const struct noc_pkt *p = &m->pk[s->pkt];
+static void route_head(struct noc_mesh *m, uint32_t r, uint32_t i,
+                       struct noc_in *in, const struct noc_slot *s) {
   in->routed = 1;
   in->split = 0;
-  if (p->dl == NOC_NONE) {
-    enum noc_dir d = m->route(m->w, m->h, r, p->dst);
+  if (s->dst != NOC_NONE) {
+    enum noc_dir d = m->route(m->w, m->h, r, s->dst);
     in->pending = (uint8_t)(1u << d);
     in->lock_dir = (uint8_t)d;
     return;
   }
+  const struct noc_pkt *p = &m->pk[s->pkt];
   const uint32_t *v = m->dls[p->dl].v;
+  struct noc_branches *br = &m->br[r * NOC_NDIRS + i];
   uint8_t pend = 0, nb = 0;
   for (uint32_t j = p->off; j < p->off + p->len; j++) {
     enum noc_dir d = m->route(m->w, m->h, r, v[j]);
     if (!(pend & (1u << d))) {
       pend |= (uint8_t)(1u << d);
-      in->br_off[d] = j;
-      in->br_len[d] = 1;
+      br->off[d] = j;
+      br->len[d] = 1;
       in->lock_dir = (uint8_t)d;
       nb++;
     } else {
       /* the tree order keeps each branch contiguous */
-      assert(in->br_off[d] + in->br_len[d] == j);
-      in->br_len[d]++;
+      assert(br->off[d] + br->len[d] == j);
+      br->len[d]++;
     }
   }
   in->pending = pend;
@@ -481,6 +486,8 @@ static void dequeue(struct noc_mesh *m, uint32_t ii, sim_time_t t) {
   if (--in->count) {
     struct noc_slot *ns = &ring[in->head];
     ns->ready = tmax(ns->ready, in->busy_until);
+  } else {
+    m->nonempty[ii / NOC_NDIRS] &= (uint8_t)~(1u << (ii % NOC_NDIRS));
   }
   uint32_t dir = ii % NOC_NDIRS;
   credit_return(m, ii, tl + (dir == NOC_LOCAL ? m->d_inject : m->d_link));
@@ -497,13 +504,13 @@ static void grant(struct noc_mesh *m, uint32_t r, uint32_t i, uint32_t o,
   if (in->split) {
     uint32_t c = pkt_new(m); /* may move m->pk */
     m->pk[c] = m->pk[id];
-    m->pk[c].off = in->br_off[o];
-    m->pk[c].len = in->br_len[o];
+    m->pk[c].off = m->br[ii].off[o];
+    m->pk[c].len = m->br[ii].len[o];
     m->dls[m->pk[c].dl].refs++;
     id = c;
   }
-  struct noc_pkt *p = &m->pk[id];
-  p->blocked += blocked;
+  if (blocked)
+    m->pk[id].blocked += blocked;
   in->blocked_ps += blocked;
   m->tot.blocked_ps += blocked;
   if (ct > s->ready)
@@ -521,11 +528,9 @@ static void grant(struct noc_mesh *m, uint32_t r, uint32_t i, uint32_t o,
   } else {
     out->cr_head = ring_next(out->cr_head, m->depth);
     out->cr_count--;
-    if (s->head) {
-      p->hops++;
+    if (s->head)
       m->tot.hops++;
-    }
-    push_slot(m, out->down, tx + m->d_link, id, s->head, s->tail);
+    push_slot(m, out->down, tx + m->d_link, id, s->dst, s->head, s->tail);
   }
   if (s->tail)
     out->lock = NOC_NOLOCK;
@@ -575,10 +580,9 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
   uint32_t req[NOC_NDIRS] = {0};
   sim_time_t next = SIM_TIME_MAX;
   struct noc_in *ins = &m->in[r * NOC_NDIRS];
-  for (uint32_t i = 0; i < NOC_NDIRS; i++) {
+  for (uint32_t mask = m->nonempty[r]; mask; mask &= mask - 1) {
+    uint32_t i = (uint32_t)__builtin_ctz(mask);
     struct noc_in *in = &ins[i];
-    if (!in->count)
-      continue;
     const struct noc_slot *s =
         &m->slots[(size_t)(r * NOC_NDIRS + i) * m->depth + in->head];
     sim_time_t te = tmax(s->ready, in->busy_until);
@@ -587,7 +591,7 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
       continue;
     }
     if (!in->routed)
-      route_head(m, r, in, s);
+      route_head(m, r, i, in, s);
     for (uint32_t p = in->pending; p; p &= p - 1)
       req[__builtin_ctz(p)] |= 1u << i;
   }
@@ -624,10 +628,9 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
       next = SM_MIN(next, out->busy_until);
   }
   /* Inputs whose front flit changed wake at its ready time. */
-  for (uint32_t i = 0; i < NOC_NDIRS; i++) {
+  for (uint32_t mask = m->nonempty[r]; mask; mask &= mask - 1) {
+    uint32_t i = (uint32_t)__builtin_ctz(mask);
     struct noc_in *in = &ins[i];
-    if (!in->count)
-      continue;
     const struct noc_slot *s =
         &m->slots[(size_t)(r * NOC_NDIRS + i) * m->depth + in->head];
     sim_time_t te = tmax(s->ready, in->busy_until);
@@ -701,6 +704,8 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   m->cycle = noc_flit_period(c);
   size_t np = (size_t)m->n * NOC_NDIRS;
   m->in = sm_xcalloc(np, sizeof *m->in);
+  m->br = sm_xcalloc(np, sizeof *m->br);
+  m->nonempty = sm_xcalloc(m->n, 1);
   m->out = sm_xcalloc(np, sizeof *m->out);
   m->slots = sm_xcalloc(np * m->depth, sizeof *m->slots);
   m->cr = sm_xcalloc(np * m->depth, sizeof *m->cr);
@@ -757,6 +762,8 @@ void noc_mesh_free(struct noc_mesh *m) {
   free(m->scratch);
   free(m->keys);
   free(m->in);
+  free(m->br);
+  free(m->nonempty);
   free(m->out);
   free(m->slots);
   free(m->cr);

@@ -27,7 +27,9 @@ enum {
 };
 
 /* A packet copy: what travels, what is delivered.  Tree copies address a
- * range of a shared, sorted destination list; others carry one dst. */
+ * range of a shared, sorted destination list; others carry one dst.  Its
+ * hop count is not stored: routes are minimal, so a copy delivered at node
+ * d from src crossed noc_distance(src, d) links. */
 struct noc_pkt {
   uint64_t payload;
   sim_time_t t_send;     /* ps */
@@ -38,7 +40,6 @@ struct noc_pkt {
   uint32_t dl;           /* destination list (tree) or NOC_NONE */
   uint32_t off, len;     /* range in the list (tree) */
   uint32_t flits;
-  uint32_t hops;
   uint32_t next;         /* interface queue or free list */
 };
 
@@ -54,6 +55,8 @@ struct noc_slot {
   sim_time_t ready; /* ps, earliest allocation (after buffer write and route
                        computation, and after the flit ahead left) */
   uint32_t pkt;
+  uint32_t dst;     /* the packet's dst (NOC_NONE for a tree copy): routing
+                       a unicast head needs no packet record */
   uint8_t head, tail;
 };
 
@@ -64,12 +67,17 @@ struct noc_in {
   uint8_t pending;       /* mask of outputs the head flit still needs */
   uint8_t lock_dir;      /* wormhole: output of the packet in progress */
   uint8_t split;         /* the head copy splits into several (tree) */
-  uint32_t br_off[NOC_NDIRS], br_len[NOC_NDIRS]; /* tree branch ranges */
   /* statistics */
   uint64_t flits;
   sim_time_t blocked_ps;  /* ps */
   sim_time_t occ_ps;      /* flit x ps integral of occupancy */
   uint32_t peak;          /* flits */
+};
+
+/* Branch ranges of a tree flit at the front of an input (cold: kept apart
+ * so that struct noc_in stays small). */
+struct noc_branches {
+  uint32_t off[NOC_NDIRS], len[NOC_NDIRS];
 };
 
 struct noc_out {
@@ -137,6 +145,8 @@ struct noc_mesh {
   sim_time_t clock;    /* ps, clock edge spacing (clocked), else 1 */
   /* routers */
   struct noc_in *in;
+  struct noc_branches *br; /* [n*5] */
+  uint8_t *nonempty;       /* [n] mask of inputs holding flits */
   struct noc_out *out;
   struct noc_slot *slots;  /* [n*5*depth] */
   sim_time_t *cr;          /* [n*5*depth] output credit rings, ps */
