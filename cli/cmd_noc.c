@@ -34,12 +34,16 @@ static void usage(FILE *out, struct sm_conf *c) {
           "saturated: accepted < 0.95 offered, source queues that grew\n"
           "during the window by more than max(0.5%% of the window's packets,\n"
           "2 per injecting node), or measured packets still undelivered\n"
-          "after the drain (latency growing without bound).\n"
+          "after the drain (latency growing without bound).  Exit status 1\n"
+          "if a run does not deliver every injected flit exactly once.\n"
           "Configuration: defaults, then FILE.json (e.g.\n"
           "models/arch/noc-clocked.json), then each key=value in order.\n"
           "\n"
           "Options:\n"
-          "  --json   one JSON object per load instead of the table\n"
+          "  --json   one JSON object per load instead of the table, with\n"
+          "           per-direction figures for the window (flits sent,\n"
+          "           busiest link's utilization, mean blocked cycles per\n"
+          "           flit at inputs of that direction)\n"
           "  --help   this text\n"
           "\nKeys (key=default  meaning  [valid values unit]):\n");
   sm_conf_print_help(c, out);
@@ -73,7 +77,7 @@ int cli_cmd_noc(int argc, char **argv) {
   size_t nr;
   if (noc_traffic_parse_rates(o.traffic.rates, rates, MAX_RATES, &nr, &err))
     return cli_report("noc", &err);
-  if (noc_conf_check(&o.noc, &err))
+  if (noc_traffic_check(&o.noc, &o.traffic, &err))
     return cli_report("noc", &err);
   /* sm_opt_choice returns a shared buffer: copy what we keep */
   char pat[64], alloc[64];
@@ -111,6 +115,15 @@ int cli_cmd_noc(int argc, char **argv) {
     int conserved = r.idle && r.gen_flits == r.deliv_flits;
     failed |= !conserved;
     if (json) {
+      char dirs[1024];
+      size_t len = 0;
+      for (int d = 0; d < NOC_NDIRS; d++)
+        len += (size_t)snprintf(dirs + len, sizeof dirs - len,
+                                "%s{\"dir\":\"%s\",\"flits\":%llu,"
+                                "\"max_util\":%.4f,\"blocked\":%.4f}",
+                                d ? "," : "", noc_dir_name((enum noc_dir)d),
+                                (unsigned long long)r.dir_flits[d],
+                                r.dir_max_util[d], r.dir_blocked[d]);
       printf("{\"cmd\":\"noc\",\"pattern\":\"%s\",\"width\":%llu,"
              "\"height\":%llu,\"packet_flits\":%llu,\"rate\":%.6g,"
              "\"active\":%u,\"offered\":%.6f,\"accepted\":%.6f,"
@@ -120,7 +133,7 @@ int cli_cmd_noc(int argc, char **argv) {
              "\"measured_delivered\":%llu,\"drained\":%s,\"saturated\":%s,"
              "\"conserved\":%s,\"gen_flits\":%llu,\"deliv_flits\":%llu,"
              "\"cycles\":%llu,\"events\":%llu,\"wall_s\":%.4f,"
-             "\"digest\":\"%016llx\"}\n",
+             "\"digest\":\"%016llx\",\"dirs\":[%s]}\n",
              pat, (unsigned long long)o.noc.width,
              (unsigned long long)o.noc.height,
              (unsigned long long)o.traffic.packet_flits, r.rate, r.active,
@@ -132,7 +145,7 @@ int cli_cmd_noc(int argc, char **argv) {
              conserved ? "true" : "false", (unsigned long long)r.gen_flits,
              (unsigned long long)r.deliv_flits, (unsigned long long)r.cycles,
              (unsigned long long)r.events, r.wall_s,
-             (unsigned long long)r.digest);
+             (unsigned long long)r.digest, dirs);
     } else {
       printf("%7.3f %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
              "%s%s\n",

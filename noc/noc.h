@@ -254,6 +254,11 @@ struct noc_traffic_result {
   double zero_load_mean; /* cycles, formula over the same packets */
   double hops_mean;
   double max_link_util;  /* busiest link during the window, 0..1 */
+  uint64_t dir_flits[NOC_NDIRS];   /* flits sent on outputs of each
+                                      direction during the window */
+  double dir_max_util[NOC_NDIRS];  /* busiest output of each direction */
+  double dir_blocked[NOC_NDIRS];   /* cycles flits waited at inputs of
+                                      each direction, per flit leaving them */
   uint64_t gen_flits;    /* whole run */
   uint64_t deliv_flits;  /* whole run, after the final drain */
   int drained;           /* every measured packet delivered within drain */
@@ -270,6 +275,10 @@ struct noc_traffic_result {
   uint64_t digest;       /* hash of the multiset of deliveries
                             (src, dst, t_eject, hops) */
 };
+
+/* Check a traffic configuration against a mesh (errors name the key). */
+int noc_traffic_check(const struct noc_conf *nc,
+                      const struct noc_traffic_conf *tc, struct sm_err *err);
 
 /* Run one offered load on a fresh kernel and mesh (event kinds 0..
  * NOC_NKINDS; the generator uses NOC_NKINDS).  flags: 0, or

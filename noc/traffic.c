@@ -118,6 +118,36 @@ out:
   return rc;
 }
 
+int noc_traffic_check(const struct noc_conf *nc,
+                      const struct noc_traffic_conf *tc, struct sm_err *err) {
+  int rc = noc_conf_check(nc, err);
+  if (rc)
+    return rc;
+  if (tc->packet_flits < 1 || tc->packet_flits > 1024)
+    return sm_fail(err, SM_ERANGE,
+                   "traffic.packet_flits: expected 1..1024 flits");
+  if (tc->pattern < 0 || tc->pattern > NOC_NEIGHBOR)
+    return sm_fail(err, SM_EINVAL, "traffic.pattern: expected one of %s",
+                   NOC_PATTERN_CHOICES);
+  if (tc->pattern == NOC_TRANSPOSE && nc->width != nc->height)
+    return sm_fail(err, SM_EINVAL,
+                   "traffic.pattern: transpose needs a square mesh "
+                   "(noc.width = noc.height), got %llux%llu",
+                   (unsigned long long)nc->width,
+                   (unsigned long long)nc->height);
+  if (tc->pattern == NOC_HOTSPOT &&
+      tc->hotspot_node >= nc->width * nc->height)
+    return sm_fail(err, SM_ERANGE,
+                   "traffic.hotspot_node: expected 0..%llu, got %llu",
+                   (unsigned long long)(nc->width * nc->height - 1),
+                   (unsigned long long)tc->hotspot_node);
+  if (!(tc->hotspot_fraction >= 0 && tc->hotspot_fraction <= 1))
+    return sm_fail(err, SM_ERANGE, "traffic.hotspot_fraction: expected 0..1");
+  if (tc->measure < 1)
+    return sm_fail(err, SM_ERANGE, "traffic.measure: expected >= 1 cycle");
+  return 0;
+}
+
 #define MEASURED (1ull << 63)
 
 struct gen {
@@ -253,28 +283,9 @@ int noc_traffic_run(const struct noc_conf *nc,
     return sm_fail(err, SM_ERANGE,
                    "traffic.rates: %g is outside (0, %g] flits/node/cycle",
                    rate, RATE_MAX);
-  if (tc->packet_flits < 1 || tc->packet_flits > 1024)
-    return sm_fail(err, SM_ERANGE,
-                   "traffic.packet_flits: expected 1..1024 flits");
-  if (tc->pattern < 0 || tc->pattern > NOC_NEIGHBOR)
-    return sm_fail(err, SM_EINVAL, "traffic.pattern: expected one of %s",
-                   NOC_PATTERN_CHOICES);
-  if (tc->pattern == NOC_TRANSPOSE && nc->width != nc->height)
-    return sm_fail(err, SM_EINVAL,
-                   "traffic.pattern: transpose needs a square mesh "
-                   "(noc.width = noc.height), got %llux%llu",
-                   (unsigned long long)nc->width,
-                   (unsigned long long)nc->height);
-  if (tc->pattern == NOC_HOTSPOT &&
-      tc->hotspot_node >= nc->width * nc->height)
-    return sm_fail(err, SM_ERANGE,
-                   "traffic.hotspot_node: expected 0..%llu, got %llu",
-                   (unsigned long long)(nc->width * nc->height - 1),
-                   (unsigned long long)tc->hotspot_node);
-  if (!(tc->hotspot_fraction >= 0 && tc->hotspot_fraction <= 1))
-    return sm_fail(err, SM_ERANGE, "traffic.hotspot_fraction: expected 0..1");
-  if (tc->measure < 1)
-    return sm_fail(err, SM_ERANGE, "traffic.measure: expected >= 1 cycle");
+  rc = noc_traffic_check(nc, tc, err);
+  if (rc)
+    return rc;
 
   struct gen g;
   memset(&g, 0, sizeof g);
@@ -324,13 +335,18 @@ int noc_traffic_run(const struct noc_conf *nc,
   int64_t q0 = (int64_t)noc_queued(g.m);
   sim_run(g.k, g.w1 - 1, 0);
   out->backlog_growth = (int64_t)noc_queued(g.m) - q0;
-  for (uint32_t r = 0; r < g.n; r++)
-    for (int d = 0; d < NOC_NDIRS; d++) {
-      struct noc_link_stats l;
-      noc_link_stats(g.m, r, (enum noc_dir)d, &l);
-      if (l.utilization > out->max_link_util)
-        out->max_link_util = l.utilization;
-    }
+  for (int d = 0; d < NOC_NDIRS; d++) {
+    struct noc_dir_stats ds;
+    noc_dir_stats(g.m, (enum noc_dir)d, &ds);
+    out->dir_flits[d] = ds.flits_out;
+    out->dir_max_util[d] = ds.max_utilization;
+    out->dir_blocked[d] = ds.flits_in ? (double)ds.blocked_ps /
+                                            (double)ds.flits_in /
+                                            (double)g.cyc
+                                      : 0.0;
+    if (ds.max_utilization > out->max_link_util)
+      out->max_link_util = ds.max_utilization;
+  }
   sim_time_t t_end = g.w1 + tc->drain * g.cyc;
   while (g.meas_deliv < g.measured && sim_now(g.k) < t_end)
     sim_run(g.k, SM_MIN(t_end, sim_now(g.k) + 100 * g.cyc), 0);
