@@ -2,17 +2,21 @@
  * mesh.c -- the mesh of input-queued routers: network interfaces, buffers,
  * route computation, switch allocation, crossbar, links and credits.
  *
- * Model.  A flit written into an input buffer at time ta may request an
- * output at ready = ta + t_buffer (+ t_route for a head flit), and not
- * before the flit ahead of it has left.  The router's switch allocator runs
- * at the times at which some request can be granted; a grant at time t
- * needs the output free (one flit per flit period), not held by another
- * packet (wormhole), and a credit usable at t.  The flit then leaves its
- * buffer at t + t_alloc, crosses the crossbar (t_xbar) and the link
- * (t_link) and is written downstream at t + t_alloc + t_xbar + t_link.  Its
- * credit travels back over the link and is usable upstream t_link after the
- * flit left the downstream buffer.  Every delay is pipelined: a port passes
- * one flit per flit period (one cycle when clocked).
+ * Model.  A flit written into an input buffer at time ta may be granted an
+ * output at ready = ta + t_buffer (+ t_route for a head flit) + t_alloc,
+ * and not before the flit ahead of it has left: the grant is the end of
+ * allocation.  The router's switch allocator runs at the times at which
+ * some request can be granted; a grant at time t needs the output free
+ * (one flit per flit period), not held by another packet (wormhole), and a
+ * credit usable at t.  The flit then leaves its buffer at t, crosses the
+ * crossbar (t_xbar) and the link (t_link) and is written downstream at
+ * t + t_xbar + t_link.  Its credit travels back over the link and is usable
+ * upstream t_link after the flit left the downstream buffer.  Every delay
+ * is pipelined: a port passes one flit per flit period (one cycle when
+ * clocked).  Deciding at the start of allocation instead (leaving the
+ * buffer t_alloc later) lengthens the credit loop by t_alloc: with the
+ * clocked preset and 8-flit buffers uniform traffic then saturated at
+ * 0.347 instead of 0.367.
  *
  * Events.  One event kind does the work: TICK(t), which runs the switch
  * allocators of every router due at time t.  A router due at t sits in
@@ -35,9 +39,9 @@
  *
  * Rejected: one event per pipeline stage (5-6 events per flit-hop for the
  * same timing, since nothing can intervene between the stages of an
- * uncontended flit); one kernel event per router allocation (measured:
- * 38 events per cycle at 0.1 load on 8x8, against 7.4 with buckets, and
- * 20% more CPU time); per-cycle ticking of every router (idle routers cost
+ * uncontended flit); one kernel event per router allocation (38 events per
+ * cycle at 0.1 load on 8x8, against 7.4 with buckets, and 1.5-1.9x the
+ * time: `spikemesh bench noc` keeps it as its baseline); per-cycle ticking of every router (idle routers cost
  * as much as busy ones); credit events (a credit changes nothing until the
  * upstream allocates, at a time it computes itself).
  */
