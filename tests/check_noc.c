@@ -867,6 +867,65 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
 }
 END_TEST
 
+/* Two streams from node 0 (router 1's W input) and node 1 (its local
+ * input) compete for router 1's E output toward node 2. */
+static void two_streams(const char *alloc, sim_time_t t1, uint32_t *first100,
+                        int *node1_first, int *node0_last_before) {
+  char a[64];
+  snprintf(a, sizeof a, "noc.allocator=%s", alloc);
+  const char *kv[16];
+  int i = 0;
+  for (const char *const *p = clocked; *p; p++)
+    kv[i++] = *p;
+  kv[i++] = "noc.width=3";
+  kv[i++] = "noc.height=1";
+  kv[i++] = a;
+  kv[i] = NULL;
+  struct noc_conf c;
+  conf_make(&c, kv);
+  struct harness h;
+  h_open(&h, &c);
+  uint32_t b = 2;
+  for (int j = 0; j < 100; j++)
+    ck_assert_int_eq(noc_send(h.m, 1, &b, 1, 1, 1), 0);
+  sim_run(h.k, t1, 0);
+  for (int j = 0; j < 100; j++)
+    ck_assert_int_eq(noc_send(h.m, 0, &b, 1, 1, 0), 0);
+  sim_run(h.k, SIM_TIME_MAX, 0);
+  ck_assert_uint_eq(h.nd, 200);
+  *first100 = 0;
+  for (int j = 0; j < 100; j++)
+    *first100 += h.d[j].src == 1;
+  /* were all of node 1's packets delivered before node 0's last one? */
+  int last0 = -1, last1 = -1;
+  for (int j = 0; j < 200; j++)
+    *(h.d[j].src ? &last1 : &last0) = j;
+  *node1_first = last1 < 100;
+  *node0_last_before = last0 < last1;
+  h_close(&h);
+}
+
+START_TEST(test_allocators_share_or_prioritise_as_named) {
+  uint32_t n1;
+  int node1_first, node0_before;
+  /* round-robin: the two streams alternate */
+  two_streams("rr", 0, &n1, &node1_first, &node0_before);
+  ck_assert_uint_ge(n1, 45);
+  ck_assert_uint_le(n1, 55);
+  /* fixed priority: W (index 3) beats local (4): node 1 waits for the
+   * whole of node 0's burst once it has arrived */
+  two_streams("fixed", 0, &n1, &node1_first, &node0_before);
+  ck_assert(node0_before);
+  ck_assert_uint_le(n1, 10);
+  /* oldest first: node 1's burst, sent 30 cycles earlier, goes first even
+   * though fixed priority would favour node 0 */
+  two_streams("oldest", 30000, &n1, &node1_first, &node0_before);
+  ck_assert(node1_first);
+  two_streams("fixed", 30000, &n1, &node1_first, &node0_before);
+  ck_assert(!node1_first);
+}
+END_TEST
+
 static Suite *noc_suite(void) {
   Suite *s = suite_create("noc");
   TCase *t = tcase_create("core");
@@ -879,6 +938,7 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_clocked_send_waits_for_the_clock_edge);
   tcase_add_test(t, test_zero_credits_space_a_burst_by_the_credit_loop);
   tcase_add_test(t, test_buffer_exactly_full_never_overflows);
+  tcase_add_test(t, test_allocators_share_or_prioritise_as_named);
   tcase_add_test(t, test_one_by_one_mesh_loops_back);
   tcase_add_test(t, test_conservation_under_saturation_every_pattern);
   tcase_add_test(t, test_every_packet_delivered_exactly_once);
