@@ -147,7 +147,7 @@ int cli_cmd_noc(int argc, char **argv) {
              (unsigned long long)r.events, r.wall_s,
              (unsigned long long)r.digest, dirs);
     } else {
-      printf("%7.3f %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
+      printf("%7.4g %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
              "%s%s\n",
              r.rate, r.offered, r.accepted, r.lat_mean, r.lat_p50, r.lat_p99,
              r.lat_max, r.zero_load_mean, r.hops_mean, r.max_link_util,

@@ -89,6 +89,7 @@ const struct sm_opt noc_conf_opts[] = {
 const size_t noc_conf_nopts = SM_ARRAY_LEN(noc_conf_opts);
 
 #define DELAY_MAX 1000000000ull
+#define NOC_MAX_SLOTS (1ull << 25) /* buffered flits: 1 GiB of slots+credits */
 
 int noc_conf_check(const struct noc_conf *c, struct sm_err *err) {
   if (c->width < 1 || c->width > NOC_MAX_SIDE)
@@ -103,6 +104,14 @@ int noc_conf_check(const struct noc_conf *c, struct sm_err *err) {
     return sm_fail(err, SM_ERANGE,
                    "noc.buffer_depth: expected 1..4096 flits, got %llu",
                    (unsigned long long)c->buffer_depth);
+  if ((uint64_t)c->width * c->height * NOC_NDIRS * c->buffer_depth >
+      NOC_MAX_SLOTS)
+    return sm_fail(err, SM_ELIMIT,
+                   "noc.buffer_depth: %llu flits x %llu ports exceeds the "
+                   "limit of %llu buffered flits",
+                   (unsigned long long)c->buffer_depth,
+                   (unsigned long long)(c->width * c->height * NOC_NDIRS),
+                   (unsigned long long)NOC_MAX_SLOTS);
   if (!noc_routing_get(c->routing))
     return sm_fail(err, SM_EINVAL, "noc.routing: expected one of %s",
                    NOC_ROUTING_CHOICES);

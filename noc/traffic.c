@@ -162,6 +162,7 @@ struct gen {
   struct sim_rng *rng;
   uint8_t *active;
   sim_time_t cyc, w0, w1; /* ps: cycle, measurement window [w0, w1) */
+  sim_time_t t_stop;      /* ps: injection ends by then at the latest */
   int injecting;
   uint64_t gen_flits, win_flits, measured, meas_deliv, ej_win_flits,
       deliv_flits;
@@ -177,6 +178,15 @@ static uint64_t geometric(struct gen *g, struct sim_rng *r) {
   double u = 1.0 - sim_rng_uniform(r); /* (0, 1] */
   double k = floor(log(u) / g->lq);
   return k > 1e15 ? (uint64_t)1e15 : (uint64_t)k + 1;
+}
+
+/* The next packet of node src, gap cycles after now (none past t_stop, which
+ * also keeps a tiny rate's huge gaps from overflowing time). */
+static void schedule_gen(struct gen *g, uint32_t src, sim_time_t now,
+                         uint64_t gap) {
+  if (now > g->t_stop || gap > (g->t_stop - now) / g->cyc)
+    return;
+  sim_schedule(g->k, now + gap * g->cyc, g->kind, src, 0, 0, NULL);
 }
 
 static uint32_t uniform_other(struct gen *g, struct sim_rng *r, uint32_t src) {
@@ -241,7 +251,7 @@ static void on_gen(struct sim_kernel *k, const struct sim_event *ev,
   }
   int rc = noc_send(g->m, src, &dst, 1, g->flits, payload);
   (void)rc;
-  sim_schedule(k, now + geometric(g, r) * g->cyc, g->kind, src, 0, 0, NULL);
+  schedule_gen(g, src, now, geometric(g, r));
 }
 
 static void on_packet(void *ctx, const struct noc_packet_record *r) {
@@ -307,6 +317,7 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.cyc = nc->clock_ps;
   g.w0 = tc->warmup * g.cyc;
   g.w1 = g.w0 + tc->measure * g.cyc;
+  g.t_stop = g.w1 + tc->drain * g.cyc;
   g.injecting = 1;
   g.hist = sm_xcalloc(1, sizeof *g.hist);
   g.rng = sm_xmallocarray(g.n, sizeof *g.rng);
@@ -323,8 +334,7 @@ int noc_traffic_run(const struct noc_conf *nc,
     g.active[i] = (uint8_t)act;
     if (act) {
       out->active++;
-      sim_schedule(g.k, (geometric(&g, &g.rng[i]) - 1) * g.cyc, g.kind, i, 0,
-                   0, NULL);
+      schedule_gen(&g, i, 0, geometric(&g, &g.rng[i]) - 1);
     }
   }
   uint64_t t_start = sm_now_ns();

@@ -759,6 +759,12 @@ START_TEST(test_bad_configuration_names_the_key) {
     ck_assert_msg(strstr(err.msg, cases[i]), "%s", err.msg);
   }
   ck_assert_int_ne(noc_mesh_new(k, &c, 60, NULL, NULL, &m, &err), 0);
+  struct noc_conf huge = c;
+  huge.width = huge.height = 64;
+  huge.buffer_depth = 4096; /* each value valid, the product too large */
+  ck_assert_int_eq(noc_mesh_new(k, &huge, 0, NULL, NULL, &m, &err),
+                   SM_ELIMIT);
+  ck_assert(strstr(err.msg, "noc.buffer_depth"));
   sim_kernel_free(k);
   /* traffic keys */
   double rates[8];
