@@ -592,6 +592,52 @@ START_TEST(test_tree_multicast_one_copy_each_and_fewer_links) {
 }
 END_TEST
 
+/* Saturating bursts of tree multicasts through depth-1 buffers: no
+ * deadlock, and every (packet, destination) pair delivered exactly once. */
+START_TEST(test_tree_multicast_under_saturation_conserves) {
+  for (int rt = 0; rt < 2; rt++) {
+    const char *kv[] = {"noc.width=6", "noc.height=5", "noc.multicast=tree",
+                        "noc.buffer_depth=1", rt ? "noc.routing=yx"
+                                                 : "noc.routing=xy",
+                        NULL};
+    struct noc_conf c;
+    conf_make(&c, kv);
+    struct harness h;
+    h_open(&h, &c);
+    struct sim_rng rng;
+    sim_rng_init(&rng, 77, (uint64_t)rt);
+    enum { NP = 1500 };
+    uint32_t n = noc_nodes(h.m);
+    uint8_t *want = calloc((size_t)NP * n, 1);
+    uint64_t expect = 0;
+    for (uint32_t j = 0; j < NP; j++) {
+      uint32_t src = (uint32_t)sim_rng_below(&rng, n), dst[20],
+               nd = 1 + (uint32_t)sim_rng_below(&rng, 20);
+      for (uint32_t i = 0; i < nd; i++) {
+        dst[i] = (uint32_t)sim_rng_below(&rng, n);
+        if (!want[(size_t)j * n + dst[i]]) {
+          want[(size_t)j * n + dst[i]] = 1;
+          expect++;
+        }
+      }
+      ck_assert_int_eq(noc_send(h.m, src, dst, nd, 1, j), 0);
+      if (j % 50 == 49)
+        sim_run(h.k, sim_now(h.k) + 20000, 0);
+    }
+    sim_run(h.k, SIM_TIME_MAX, 0);
+    ck_assert(noc_idle(h.m));
+    ck_assert_uint_eq(h.nd, expect);
+    for (size_t j = 0; j < h.nd; j++) {
+      uint8_t *w = &want[h.d[j].payload * n + h.d[j].node];
+      ck_assert_uint_eq(*w, 1);
+      *w = 2;
+    }
+    free(want);
+    h_close(&h);
+  }
+}
+END_TEST
+
 START_TEST(test_send_rejects_bad_nodes_and_empty_sets) {
   struct noc_conf c;
   conf_make(&c, NULL);
@@ -949,6 +995,7 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_conservation_under_saturation_every_pattern);
   tcase_add_test(t, test_every_packet_delivered_exactly_once);
   tcase_add_test(t, test_tree_multicast_one_copy_each_and_fewer_links);
+  tcase_add_test(t, test_tree_multicast_under_saturation_conserves);
   tcase_add_test(t, test_send_rejects_bad_nodes_and_empty_sets);
   tcase_add_test(t, test_observer_and_link_stats_follow_one_packet);
   tcase_add_test(t, test_latency_percentiles_match_a_sorted_reference);
