@@ -109,7 +109,8 @@ int cli_cmd_noc(int argc, char **argv) {
   int failed = 0;
   for (size_t i = 0; i < nr; i++) {
     struct noc_traffic_result r;
-    if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed, 0,
+    if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed,
+                        (enum noc_sched)o.traffic.schedule,
                         &r, &err))
       return cli_report("noc", &err);
     int conserved = r.idle && r.gen_flits == r.deliv_flits;

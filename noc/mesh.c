@@ -255,11 +255,12 @@ static uint32_t bucket_new(struct noc_mesh *m) {
  * time when it runs); one due later is superseded (its old entry is
  * skipped because alloc_at no longer matches). */
 static inline void request(struct noc_mesh *m, uint32_t r, sim_time_t t) {
-  if (t >= m->alloc_at[r])
+  if (t >= m->alloc_at[r] || m->sched == NOC_SCHED_PER_CYCLE)
     return;
   m->alloc_at[r] = t;
+  int merge = m->sched == NOC_SCHED_MERGED;
   uint32_t h = bk_hash(t), b = NOC_NONE;
-  if (m->merge) {
+  if (merge) {
     b = m->heads[h];
     while (b != NOC_NONE && m->bk[b].t != t)
       b = m->bk[b].next;
@@ -269,8 +270,8 @@ static inline void request(struct noc_mesh *m, uint32_t r, sim_time_t t) {
     struct noc_bucket *nb = &m->bk[b];
     nb->t = t;
     nb->n = 0;
-    nb->hashed = (uint8_t)m->merge;
-    if (m->merge) {
+    nb->hashed = (uint8_t)merge;
+    if (merge) {
       nb->next = m->heads[h];
       m->heads[h] = b;
     }
@@ -679,6 +680,24 @@ void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
   m->bk_free = b;
 }
 
+/* The naive reference: at every clock edge while anything is in flight,
+ * every router allocates, due or not (allocate() grants only what is
+ * eligible at t, so running it needlessly changes nothing). */
+void noc__on_cycle(struct sim_kernel *k, const struct sim_event *ev,
+                   void *ctx) {
+  struct noc_mesh *m = ctx;
+  sim_time_t t = ev->time;
+  for (uint32_t r = 0; r < m->n; r++)
+    allocate(m, r, t);
+  if (m->live) {
+    int rc = sim_schedule(k, t + m->clock, m->kind_cycle, 0, 0, 0, NULL);
+    (void)rc;
+    assert(rc == 0);
+  } else {
+    m->ticking = 0;
+  }
+}
+
 /* ---- construction ----------------------------------------------------- */
 
 int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
@@ -702,6 +721,7 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   m->route = rt->fn;
   m->x_first = rt->x_first;
   m->kind_tick = kind_base + NOC_EV_TICK;
+  m->kind_cycle = kind_base + NOC_EV_CYCLE;
   m->kind_deliver = kind_base + NOC_EV_DELIVER;
   m->deliver = deliver;
   m->ctx = ctx;
@@ -752,11 +772,12 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   m->pk_free = NOC_NONE;
   m->dl_free = NOC_NONE;
   m->bk_free = NOC_NONE;
-  m->merge = 1;
+  m->sched = NOC_SCHED_MERGED;
   for (uint32_t i = 0; i < NOC_BK_HASH; i++)
     m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
   sim_register(k, m->kind_tick, noc__on_tick, m);
+  sim_register(k, m->kind_cycle, noc__on_cycle, m);
   sim_register(k, m->kind_deliver, noc__on_deliver, m);
   *out = m;
   return 0;
@@ -786,7 +807,13 @@ void noc_mesh_free(struct noc_mesh *m) {
   free(m);
 }
 
-void noc_set_merge(struct noc_mesh *m, int on) { m->merge = !!on; }
+int noc_set_sched(struct noc_mesh *m, enum noc_sched s) {
+  if ((unsigned)s > NOC_SCHED_PER_CYCLE ||
+      (s == NOC_SCHED_PER_CYCLE && m->c.timing != NOC_CLOCKED))
+    return SM_EINVAL;
+  m->sched = (int)s;
+  return 0;
+}
 
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx) {
   m->observe = fn;
@@ -855,6 +882,12 @@ int noc_send(struct noc_mesh *m, uint32_t src, const uint32_t *dst,
       return SM_EINVAL;
   sim_time_t now = sim_now(m->k);
   sim_time_t tav = (now + m->clock - 1) / m->clock * m->clock;
+  if (m->sched == NOC_SCHED_PER_CYCLE && !m->ticking) {
+    m->ticking = 1;
+    int rc = sim_schedule(m->k, tav, m->kind_cycle, 0, 0, 0, NULL);
+    (void)rc;
+    assert(rc == 0);
+  }
   if (ndst == 1) {
     if (dst[0] == src) {
       uint32_t id = new_copy(m, src, flits, payload, now, tav);

@@ -17,7 +17,8 @@
 /* Event kinds, offsets from kind_base: X(name, handler). */
 #define NOC_EVENT_KINDS(X)                                                     \
   X(TICK, noc__on_tick)     /* run the allocators of a bucket of routers */  \
-  X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */
+  X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */      \
+  X(CYCLE, noc__on_cycle)   /* PER_CYCLE reference: every router allocates */
 
 enum {
 #define NOC__KIND(name, fn) NOC_EV_##name,
@@ -127,6 +128,8 @@ void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
                   void *ctx);
 void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
                      void *ctx);
+void noc__on_cycle(struct sim_kernel *k, const struct sim_event *ev,
+                   void *ctx);
 
 struct noc_mesh {
   struct sim_kernel *k;
@@ -134,7 +137,7 @@ struct noc_mesh {
   uint32_t w, h, n, depth;
   noc_route_fn route;
   int x_first;
-  uint16_t kind_tick, kind_deliver;
+  uint16_t kind_tick, kind_deliver, kind_cycle;
   noc_deliver_fn deliver;
   void *ctx;
   noc_observe_fn observe;
@@ -157,7 +160,8 @@ struct noc_mesh {
   struct noc_bucket *bk;
   uint32_t nbk, bk_free;
   uint32_t heads[NOC_BK_HASH];
-  int merge;               /* share one event among routers due together */
+  int sched;               /* enum noc_sched */
+  int ticking;             /* PER_CYCLE: a CYCLE event is pending */
   /* pools */
   struct noc_pkt *pk;
   uint32_t npk, pk_free, live;

@@ -158,10 +158,21 @@ struct noc_packet_record {
 typedef void (*noc_observe_fn)(void *ctx, const struct noc_packet_record *r);
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx);
 
-/* Event merging (default on): routers due at the same time share one
- * kernel event.  Off, every router allocation is its own kernel event, the
- * straightforward design kept as the benchmark baseline. */
-void noc_set_merge(struct noc_mesh *m, int on);
+/* How router allocations are scheduled; the results are the same, only
+ * the cost differs (the alternatives are references and benchmark
+ * baselines):
+ *   MERGED      routers due at the same time share one kernel event (the
+ *               default);
+ *   PER_ROUTER  every router allocation is its own kernel event;
+ *   PER_CYCLE   clocked timing only: every router allocates at every clock
+ *               edge while anything is in flight, the naive cycle-driven
+ *               model; it cannot miss a wake-up, which makes it the oracle
+ *               for the event-driven schedule.
+ * Set before the first noc_send.  Returns 0, or SM_EINVAL for PER_CYCLE
+ * in async timing. */
+enum noc_sched { NOC_SCHED_MERGED, NOC_SCHED_PER_ROUTER, NOC_SCHED_PER_CYCLE };
+#define NOC_SCHED_CHOICES "merged|router|cycle"
+int noc_set_sched(struct noc_mesh *m, enum noc_sched s);
 
 /* Per output link (node, dir); dir NOC_LOCAL is the ejection link.  For the
  * recorder: one row per (node, dir). */
@@ -233,6 +244,8 @@ struct noc_traffic_conf {
   uint64_t drain;              /* cycles, at most, for measured packets */
   uint64_t hotspot_node;       /* node */
   double hotspot_fraction;     /* of packets, 0..1 */
+  int schedule;                /* enum noc_sched: how these runs schedule
+                                  allocations (results are identical) */
 };
 extern const struct sm_opt noc_traffic_conf_opts[];
 extern const size_t noc_traffic_conf_nopts;
@@ -281,12 +294,11 @@ int noc_traffic_check(const struct noc_conf *nc,
                       const struct noc_traffic_conf *tc, struct sm_err *err);
 
 /* Run one offered load on a fresh kernel and mesh (event kinds 0..
- * NOC_NKINDS; the generator uses NOC_NKINDS).  flags: 0, or
- * NOC_TRAFFIC_NO_MERGE (noc_set_merge(m, 0), for the benchmark baseline). */
-#define NOC_TRAFFIC_NO_MERGE 1u
+ * NOC_NKINDS; the generator uses NOC_NKINDS), scheduled as `sched`. */
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
-                    enum sim_queue_kind queue, uint64_t seed, unsigned flags,
-                    struct noc_traffic_result *out, struct sm_err *err);
+                    enum sim_queue_kind queue, uint64_t seed,
+                    enum noc_sched sched, struct noc_traffic_result *out,
+                    struct sm_err *err);
 
 #endif /* SPIKEMESH_NOC_H */

@@ -50,6 +50,11 @@ const struct sm_opt noc_traffic_conf_opts[] = {
     SM_OPT_D(struct noc_traffic_conf, hotspot_fraction,
              "traffic.hotspot_fraction", "0.2", "", 0, 1,
              "fraction of hotspot packets sent to the hotspot node"),
+    SM_OPT_E(struct noc_traffic_conf, schedule, "traffic.schedule", "merged",
+             NOC_SCHED_CHOICES,
+             "allocation schedule, same results: merged events (sparse "
+             "traffic), one event per router, or every router every cycle "
+             "(dense clocked traffic)"),
 };
 const size_t noc_traffic_conf_nopts = SM_ARRAY_LEN(noc_traffic_conf_opts);
 
@@ -145,6 +150,12 @@ int noc_traffic_check(const struct noc_conf *nc,
     return sm_fail(err, SM_ERANGE, "traffic.hotspot_fraction: expected 0..1");
   if (tc->measure < 1)
     return sm_fail(err, SM_ERANGE, "traffic.measure: expected >= 1 cycle");
+  if (tc->schedule < 0 || tc->schedule > NOC_SCHED_PER_CYCLE)
+    return sm_fail(err, SM_EINVAL, "traffic.schedule: expected one of %s",
+                   NOC_SCHED_CHOICES);
+  if (tc->schedule == NOC_SCHED_PER_CYCLE && nc->timing != NOC_CLOCKED)
+    return sm_fail(err, SM_EINVAL,
+                   "traffic.schedule: 'cycle' needs noc.timing=clocked");
   return 0;
 }
 
@@ -283,8 +294,9 @@ static void on_packet(void *ctx, const struct noc_packet_record *r) {
 
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
-                    enum sim_queue_kind queue, uint64_t seed, unsigned flags,
-                    struct noc_traffic_result *out, struct sm_err *err) {
+                    enum sim_queue_kind queue, uint64_t seed,
+                    enum noc_sched sched, struct noc_traffic_result *out,
+                    struct sm_err *err) {
   memset(out, 0, sizeof *out);
   int rc = noc_conf_check(nc, err);
   if (rc)
@@ -305,6 +317,13 @@ int noc_traffic_run(const struct noc_conf *nc,
     sim_kernel_free(g.k);
     return rc;
   }
+  rc = noc_set_sched(g.m, sched);
+  if (rc) {
+    noc_mesh_free(g.m);
+    sim_kernel_free(g.k);
+    return sm_fail(err, rc, "noc: per-cycle scheduling needs "
+                            "noc.timing=clocked");
+  }
   g.nc = nc;
   g.tc = tc;
   g.w = (uint32_t)nc->width;
@@ -324,7 +343,6 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.active = sm_xcalloc(g.n, 1);
   g.digest = 0xcbf29ce484222325ull;
   noc_set_observer(g.m, on_packet, &g);
-  noc_set_merge(g.m, !(flags & NOC_TRAFFIC_NO_MERGE));
   sim_register(g.k, g.kind, on_gen, &g);
   for (uint32_t i = 0; i < g.n; i++) {
     sim_rng_init(&g.rng[i], seed, 0x6e6f6300ull + i);

@@ -373,7 +373,7 @@ START_TEST(test_one_by_one_mesh_loops_back) {
                                 .drain = 10};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_RADIX, 1, 0, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_RADIX, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert_uint_eq(r.active, 0);
   ck_assert(r.idle);
@@ -395,7 +395,7 @@ static void check_conserved(const char *const *kv, int pattern,
                                 .hotspot_fraction = 0.3};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_RADIX, 3, 0, &r, &err) ==
+  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_RADIX, 3, NOC_SCHED_MERGED, &r, &err) ==
                     0,
                 "%s", err.msg);
   ck_assert_msg(r.idle, "pattern %d flits %llu: network not empty (deadlock?)",
@@ -832,12 +832,12 @@ START_TEST(test_bad_configuration_names_the_key) {
   const char *rect[] = {"noc.width=4", "noc.height=3", NULL};
   conf_make(&c, rect);
   struct noc_traffic_result r;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, 0, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.pattern"));
   tc.pattern = NOC_HOTSPOT;
   tc.hotspot_node = 12;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, 0, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.hotspot_node"));
 }
@@ -873,19 +873,72 @@ START_TEST(test_same_seed_same_delivery_digest) {
                                 .warmup = 100, .measure = 1000, .drain = 500};
   struct noc_traffic_result a, b, d, q;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, 0, &a, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, NOC_SCHED_MERGED, &a, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, 0, &b, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 9, NOC_SCHED_MERGED, &b, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 10, 0, &d, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_RADIX, 10, NOC_SCHED_MERGED, &d, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, 0, &q, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, NOC_SCHED_MERGED, &q, &err),
                    0);
   ck_assert_uint_eq(a.digest, b.digest);
   ck_assert_uint_eq(a.events, b.events);
   ck_assert_uint_eq(a.digest, q.digest); /* the queue changes nothing */
   ck_assert_uint_ne(a.digest, d.digest);
   ck_assert_double_eq(a.lat_mean, b.lat_mean);
+}
+END_TEST
+
+/* The event-driven schedules against the naive one: if a router were ever
+ * not woken when it could grant, the per-cycle model (every router, every
+ * edge) would deliver something earlier and the digests would differ. */
+START_TEST(test_event_schedules_match_the_per_cycle_model) {
+  const char *base[] = {"noc.width=5", "noc.height=5", "noc.timing=clocked",
+                        "noc.t_buffer=1", "noc.t_route=1", "noc.t_alloc=1",
+                        "noc.t_xbar=1", "noc.t_link=2", NULL};
+  const char *deep[] = {"noc.buffer_depth=1", "noc.buffer_depth=3"};
+  const char *alloc[] = {"noc.allocator=rr", "noc.allocator=oldest",
+                         "noc.allocator=fixed"};
+  int runs = 0;
+  for (int pat = NOC_UNIFORM; pat <= NOC_NEIGHBOR; pat++)
+    for (uint64_t fl = 1; fl <= 3; fl += 2) {
+      const char *kv[16];
+      int i = 0;
+      for (const char *const *p = base; *p; p++)
+        kv[i++] = *p;
+      kv[i++] = deep[runs % 2];
+      kv[i++] = alloc[runs % 3];
+      kv[i] = NULL;
+      struct noc_conf c;
+      conf_make(&c, kv);
+      struct noc_traffic_conf tc = {.pattern = pat, .packet_flits = fl,
+                                    .warmup = 100, .measure = 600,
+                                    .drain = 300, .hotspot_node = 12,
+                                    .hotspot_fraction = 0.4};
+      struct noc_traffic_result r[3];
+      struct sm_err err = {0};
+      for (int s = 0; s < 3; s++)
+        ck_assert_msg(noc_traffic_run(&c, &tc, 0.25 + 0.2 * (runs % 3),
+                                      SIM_QUEUE_RADIX, 5, (enum noc_sched)s,
+                                      &r[s], &err) == 0,
+                      "%s", err.msg);
+      ck_assert_uint_gt(r[0].deliv_flits, 0);
+      ck_assert_uint_eq(r[0].digest, r[1].digest);
+      ck_assert_uint_eq(r[0].digest, r[2].digest);
+      ck_assert_double_eq(r[0].lat_mean, r[2].lat_mean);
+      runs++;
+    }
+  /* the naive model needs a clock */
+  struct noc_conf c;
+  conf_make(&c, NULL);
+  struct noc_traffic_conf tc = {.packet_flits = 1, .measure = 10,
+                                .schedule = NOC_SCHED_PER_CYCLE};
+  struct noc_traffic_result r;
+  struct sm_err err = {0};
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_RADIX, 1,
+                                   NOC_SCHED_PER_CYCLE, &r, &err),
+                   0);
+  ck_assert(strstr(err.msg, "traffic.schedule"));
 }
 END_TEST
 
@@ -903,7 +956,7 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
                                 .warmup = 200, .measure = 3000, .drain = 3000};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_RADIX, 1, 0, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_RADIX, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(!r.saturated);
   ck_assert(r.drained);
@@ -912,7 +965,7 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
   /* 4x4 uniform: bisection bound 4/k = 1 is above the injection limit;
    * bit-complement: 4 x 4 sources / ... saturates well below 0.9 */
   tc.pattern = NOC_BITCOMP;
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_RADIX, 1, 0, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_RADIX, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(r.saturated);
   ck_assert_double_lt(r.accepted, r.offered);
@@ -1002,6 +1055,7 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_bad_configuration_names_the_key);
   tcase_add_test(t, test_clocked_preset_file_loads);
   tcase_add_test(t, test_same_seed_same_delivery_digest);
+  tcase_add_test(t, test_event_schedules_match_the_per_cycle_model);
   tcase_add_test(t, test_low_load_latency_near_zero_load_and_saturation_marked);
   suite_add_tcase(s, t);
   return s;
