@@ -37,13 +37,17 @@
  * without one the delivery is recorded at the tail's ejection grant,
  * stamped with the ejection time.
  *
- * Rejected: one event per pipeline stage (5-6 events per flit-hop for the
- * same timing, since nothing can intervene between the stages of an
- * uncontended flit); one kernel event per router allocation (38 events per
- * cycle at 0.1 load on 8x8, against 7.4 with buckets, and 1.5-1.9x the
- * time: `spikemesh bench noc` keeps it as its baseline); per-cycle ticking of every router (idle routers cost
- * as much as busy ones); credit events (a credit changes nothing until the
- * upstream allocates, at a time it computes itself).
+ * Alternatives kept, with identical results (noc_set_sched): one kernel
+ * event per router allocation (38 events per cycle at 0.1 load on 8x8,
+ * against 7.4 merged, and slower at every load measured), and the naive
+ * cycle-driven model where every router allocates at every clock edge: it
+ * cannot miss a wake-up, so the tests use it as the oracle of this
+ * schedule; it is as fast when most routers work every cycle and up to 2-3x
+ * slower when activity is sparse (doc/noc.md).  Rejected: one event per
+ * pipeline stage (5-6 events per flit-hop for the same timing, since
+ * nothing can intervene between the stages of an uncontended flit); credit
+ * events (a credit changes nothing until the upstream allocates, at a time
+ * it computes itself).
  */
 #include "noc/noc-int.h"
 
