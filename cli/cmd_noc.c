@@ -34,7 +34,9 @@ static void usage(FILE *out, struct sm_conf *c) {
           "saturated: accepted < 0.95 offered, source queues that grew\n"
           "during the window by more than max(0.5%% of the window's packets,\n"
           "2 per injecting node), or measured packets still undelivered\n"
-          "after the drain (latency growing without bound).  Exit status 1\n"
+          "after the drain (latency growing without bound).  A sweep ends\n"
+          "with the first saturated load and the peak accepted throughput.\n"
+          "Exit status 1\n"
           "if a run does not deliver every injected flit exactly once.\n"
           "Configuration: defaults, then FILE.json (e.g.\n"
           "models/arch/noc-clocked.json), then each key=value in order.\n"
@@ -107,6 +109,7 @@ int cli_cmd_noc(int argc, char **argv) {
            "maxutl", "state");
   }
   int failed = 0;
+  double first_sat = 0, peak = 0;
   for (size_t i = 0; i < nr; i++) {
     struct noc_traffic_result r;
     if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed,
@@ -114,6 +117,10 @@ int cli_cmd_noc(int argc, char **argv) {
                         &r, &err))
       return cli_report("noc", &err);
     int conserved = r.idle && r.gen_flits == r.deliv_flits;
+    if (r.saturated && first_sat == 0)
+      first_sat = r.rate;
+    if (r.accepted > peak)
+      peak = r.accepted;
     failed |= !conserved;
     if (json) {
       char dirs[1024];
@@ -156,6 +163,14 @@ int cli_cmd_noc(int argc, char **argv) {
              conserved ? "" : " NOT-CONSERVED");
     }
     fflush(stdout);
+  }
+  if (!json && nr > 1) {
+    if (first_sat > 0)
+      printf("# saturated from offered %.4g; peak accepted %.4f "
+             "flits/node/cycle\n",
+             first_sat, peak);
+    else
+      printf("# not saturated up to offered %.4g\n", rates[nr - 1]);
   }
   if (failed) {
     fprintf(stderr, "spikemesh noc: error: a run did not deliver every "
