@@ -6,10 +6,15 @@
  * key=value list so the benchmark needs no file), single-flit uniform
  * traffic, at each offered load a full noc_traffic_run (warm-up, window,
  * drain, final emptying).  It reports simulated cycles per wall second and
- * kernel events per second.  The baseline, measured in the same run, is
- * the identical simulation on the plain binary-heap event queue; the
- * printed ratio is ours / baseline.  Both runs must produce the same
- * delivery digest (the queue may not change the simulation).
+ * kernel events per second for four variants of the same simulation:
+ *   cycle   the naive cycle-driven model: every router allocates at every
+ *           clock edge (NOC_SCHED_PER_CYCLE) -- the baseline;
+ *   router  one kernel event per router allocation;
+ *   merged  routers due at the same time share one event (the design),
+ *           on the binary heap and on the configured queue.
+ * The printed ratio is variant / baseline in cycles per wall second.
+ * Every variant must produce the same delivery digest (neither the
+ * schedule nor the queue may change the simulation).
  */
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -32,11 +37,17 @@ static void usage(FILE *out) {
           "Usage: spikemesh bench noc [OPTIONS] [FILE.json] [key=value...]\n"
           "\n"
           "8x8 mesh, clocked preset, single-flit uniform traffic (keys after\n"
-          "the preset override it).  For each offered load, one full traffic\n"
-          "run on the configured queue (sim.queue, default wheel) and the\n"
-          "same run on the binary heap (the baseline).  Prints simulated\n"
-          "cycles per wall second, events/s, events per cycle and the ratio\n"
-          "to the baseline.  Goals: >= 100k cycles/s at 0.1, >= 30k at 0.3.\n"
+          "the preset override it).  For each offered load, four full traffic\n"
+          "runs of the same simulation: 'cycle', the naive model where every\n"
+          "router allocates at every clock edge (the baseline); 'router', one\n"
+          "kernel event per router allocation; 'merged', routers due at the\n"
+          "same time sharing one event (the design), on the binary heap and on\n"
+          "sim.queue (default wheel).  All must give the same deliveries.\n"
+          "Needs noc.timing=clocked (the baseline ticks the clock).  Prints simulated\n"
+          "cycles per wall second (and per CPU second of this process: the\n"
+          "cores are shared), events/s, events per cycle and the ratio of\n"
+          "cycles/s to the baseline.  Goals: >= 100k cycles/s at 0.1, >= 30k\n"
+          "at 0.3.\n"
           "\n"
           "Options:\n"
           "  --rates LIST   offered loads, flits/node/cycle [0.1,0.3]\n"
@@ -44,9 +55,11 @@ static void usage(FILE *out) {
 }
 
 static int run(const struct cli_options *o, double rate,
-               enum sim_queue_kind q, struct noc_traffic_result *r) {
+               enum sim_queue_kind q, enum noc_sched sched,
+               struct noc_traffic_result *r) {
   struct sm_err err = {0};
-  if (noc_traffic_run(&o->noc, &o->traffic, rate, q, o->sim.seed, r, &err))
+  if (noc_traffic_run(&o->noc, &o->traffic, rate, q, o->sim.seed, sched, r,
+                      &err))
     return cli_report("bench noc", &err);
   return 0;
 }
@@ -86,42 +99,52 @@ int cli_bench_noc(int argc, char **argv) {
     }
   }
   enum sim_queue_kind q = (enum sim_queue_kind)o.sim.queue;
+  const struct {
+    const char *events;
+    enum noc_sched sched;
+    enum sim_queue_kind q;
+  } var[4] = {{"cycle", NOC_SCHED_PER_CYCLE, q},
+              {"router", NOC_SCHED_PER_ROUTER, q},
+              {"merged", NOC_SCHED_MERGED, SIM_QUEUE_BINARY},
+              {"merged", NOC_SCHED_MERGED, q}};
   if (!json)
-    printf("%5s  %-7s %12s %12s %10s %9s %9s %10s\n", "rate", "queue",
-           "cycles/s", "events/s", "ev/cycle", "accepted", "lat_mean",
-           "vs binary");
+    printf("%5s  %-7s %-7s %11s %12s %11s %9s %9s %9s %10s\n", "rate",
+           "sched", "queue", "cycles/s", "cycles/cpu-s", "events/s",
+           "ev/cycle", "accepted", "lat_mean", "vs base");
   for (size_t i = 0; i < nr; i++) {
-    struct noc_traffic_result b, r;
-    int rc = run(&o, rates[i], SIM_QUEUE_BINARY, &b);
-    if (rc)
-      return rc;
-    rc = run(&o, rates[i], q, &r);
-    if (rc)
-      return rc;
-    if (b.digest != r.digest) {
-      fprintf(stderr, "spikemesh bench noc: error: the %s queue changed the "
-                      "simulation (digest differs from the binary heap)\n",
-              sim_pq_name(q));
-      return CLI_EXIT_FAIL;
+    struct noc_traffic_result r[4];
+    for (int j = 0; j < 4; j++) {
+      int rc = run(&o, rates[i], var[j].q, var[j].sched, &r[j]);
+      if (rc)
+        return rc;
+      if (r[j].digest != r[0].digest) {
+        fprintf(stderr, "spikemesh bench noc: error: variant %s/%s changed "
+                        "the simulation (delivery digest differs)\n",
+                var[j].events, sim_pq_name(var[j].q));
+        return CLI_EXIT_FAIL;
+      }
     }
-    const struct noc_traffic_result *rs[2] = {&b, &r};
-    const char *names[2] = {"binary", sim_pq_name(q)};
-    double base = (double)b.cycles / b.wall_s;
-    for (int j = 0; j < 2; j++) {
-      const struct noc_traffic_result *x = rs[j];
+    double base = (double)r[0].cycles / r[0].wall_s;
+    for (int j = 0; j < 4; j++) {
+      const struct noc_traffic_result *x = &r[j];
       double cps = (double)x->cycles / x->wall_s;
       double eps = (double)x->events / x->wall_s;
+      double cpus = x->cpu_s > 0 ? (double)x->cycles / x->cpu_s : 0;
       if (json)
-        printf("{\"bench\":\"noc\",\"rate\":%.4g,\"queue\":\"%s\","
-               "\"cycles\":%llu,\"wall_s\":%.4f,\"cycles_per_s\":%.0f,"
-               "\"events_per_s\":%.0f,\"events_per_cycle\":%.3f,"
-               "\"accepted\":%.4f,\"lat_mean\":%.3f,\"ratio\":%.3f}\n",
-               rates[i], names[j], (unsigned long long)x->cycles, x->wall_s,
-               cps, eps, (double)x->events / (double)x->cycles, x->accepted,
+        printf("{\"bench\":\"noc\",\"rate\":%.4g,\"events\":\"%s\","
+               "\"queue\":\"%s\",\"cycles\":%llu,\"wall_s\":%.4f,"
+               "\"cpu_s\":%.4f,\"cycles_per_s\":%.0f,"
+               "\"cycles_per_cpu_s\":%.0f,\"events_per_s\":%.0f,"
+               "\"events_per_cycle\":%.3f,\"accepted\":%.4f,"
+               "\"lat_mean\":%.3f,\"ratio\":%.3f}\n",
+               rates[i], var[j].events, sim_pq_name(var[j].q),
+               (unsigned long long)x->cycles, x->wall_s, x->cpu_s, cps, cpus,
+               eps, (double)x->events / (double)x->cycles, x->accepted,
                x->lat_mean, cps / base);
       else
-        printf("%5.2f  %-7s %12.0f %12.0f %10.2f %9.4f %9.2f %9.2fx\n",
-               rates[i], names[j], cps, eps,
+        printf("%5.3g  %-7s %-7s %11.0f %12.0f %11.0f %9.2f %9.4f %9.2f "
+               "%9.2fx\n",
+               rates[i], var[j].events, sim_pq_name(var[j].q), cps, cpus, eps,
                (double)x->events / (double)x->cycles, x->accepted,
                x->lat_mean, cps / base);
     }

@@ -34,12 +34,18 @@ static void usage(FILE *out, struct sm_conf *c) {
           "saturated: accepted < 0.95 offered, source queues that grew\n"
           "during the window by more than max(0.5%% of the window's packets,\n"
           "2 per injecting node), or measured packets still undelivered\n"
-          "after the drain (latency growing without bound).\n"
+          "after the drain (latency growing without bound).  A sweep ends\n"
+          "with the first saturated load and the peak accepted throughput.\n"
+          "Exit status 1 if a run does not deliver every injected flit\n"
+          "exactly once.\n"
           "Configuration: defaults, then FILE.json (e.g.\n"
           "models/arch/noc-clocked.json), then each key=value in order.\n"
           "\n"
           "Options:\n"
-          "  --json   one JSON object per load instead of the table\n"
+          "  --json   one JSON object per load instead of the table, with\n"
+          "           per-direction figures for the window (flits sent,\n"
+          "           busiest link's utilization, mean blocked cycles per\n"
+          "           flit at inputs of that direction)\n"
           "  --help   this text\n"
           "\nKeys (key=default  meaning  [valid values unit]):\n");
   sm_conf_print_help(c, out);
@@ -73,7 +79,7 @@ int cli_cmd_noc(int argc, char **argv) {
   size_t nr;
   if (noc_traffic_parse_rates(o.traffic.rates, rates, MAX_RATES, &nr, &err))
     return cli_report("noc", &err);
-  if (noc_conf_check(&o.noc, &err))
+  if (noc_traffic_check(&o.noc, &o.traffic, &err))
     return cli_report("noc", &err);
   /* sm_opt_choice returns a shared buffer: copy what we keep */
   char pat[64], alloc[64];
@@ -103,14 +109,29 @@ int cli_cmd_noc(int argc, char **argv) {
            "maxutl", "state");
   }
   int failed = 0;
+  double first_sat = 0, peak = 0;
   for (size_t i = 0; i < nr; i++) {
     struct noc_traffic_result r;
     if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed,
+                        (enum noc_sched)o.traffic.schedule,
                         &r, &err))
       return cli_report("noc", &err);
     int conserved = r.idle && r.gen_flits == r.deliv_flits;
+    if (r.saturated && first_sat == 0)
+      first_sat = r.rate;
+    if (r.accepted > peak)
+      peak = r.accepted;
     failed |= !conserved;
     if (json) {
+      char dirs[1024];
+      size_t len = 0;
+      for (int d = 0; d < NOC_NDIRS; d++)
+        len += (size_t)snprintf(dirs + len, sizeof dirs - len,
+                                "%s{\"dir\":\"%s\",\"flits\":%llu,"
+                                "\"max_util\":%.4f,\"blocked\":%.4f}",
+                                d ? "," : "", noc_dir_name((enum noc_dir)d),
+                                (unsigned long long)r.dir_flits[d],
+                                r.dir_max_util[d], r.dir_blocked[d]);
       printf("{\"cmd\":\"noc\",\"pattern\":\"%s\",\"width\":%llu,"
              "\"height\":%llu,\"packet_flits\":%llu,\"rate\":%.6g,"
              "\"active\":%u,\"offered\":%.6f,\"accepted\":%.6f,"
@@ -120,7 +141,7 @@ int cli_cmd_noc(int argc, char **argv) {
              "\"measured_delivered\":%llu,\"drained\":%s,\"saturated\":%s,"
              "\"conserved\":%s,\"gen_flits\":%llu,\"deliv_flits\":%llu,"
              "\"cycles\":%llu,\"events\":%llu,\"wall_s\":%.4f,"
-             "\"digest\":\"%016llx\"}\n",
+             "\"digest\":\"%016llx\",\"dirs\":[%s]}\n",
              pat, (unsigned long long)o.noc.width,
              (unsigned long long)o.noc.height,
              (unsigned long long)o.traffic.packet_flits, r.rate, r.active,
@@ -132,9 +153,9 @@ int cli_cmd_noc(int argc, char **argv) {
              conserved ? "true" : "false", (unsigned long long)r.gen_flits,
              (unsigned long long)r.deliv_flits, (unsigned long long)r.cycles,
              (unsigned long long)r.events, r.wall_s,
-             (unsigned long long)r.digest);
+             (unsigned long long)r.digest, dirs);
     } else {
-      printf("%7.3f %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
+      printf("%7.4g %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
              "%s%s\n",
              r.rate, r.offered, r.accepted, r.lat_mean, r.lat_p50, r.lat_p99,
              r.lat_max, r.zero_load_mean, r.hops_mean, r.max_link_util,
@@ -142,6 +163,14 @@ int cli_cmd_noc(int argc, char **argv) {
              conserved ? "" : " NOT-CONSERVED");
     }
     fflush(stdout);
+  }
+  if (!json && nr > 1) {
+    if (first_sat > 0)
+      printf("# saturated from offered %.4g; peak accepted %.4f "
+             "flits/node/cycle\n",
+             first_sat, peak);
+    else
+      printf("# not saturated up to offered %.4g\n", rates[nr - 1]);
   }
   if (failed) {
     fprintf(stderr, "spikemesh noc: error: a run did not deliver every "

@@ -2,39 +2,52 @@
  * mesh.c -- the mesh of input-queued routers: network interfaces, buffers,
  * route computation, switch allocation, crossbar, links and credits.
  *
- * Model.  A flit written into an input buffer at time ta may request an
- * output at ready = ta + t_buffer (+ t_route for a head flit), and not
- * before the flit ahead of it has left.  The router's switch allocator runs
- * at the times at which some request can be granted; a grant at time t
- * needs the output free (one flit per flit period), not held by another
- * packet (wormhole), and a credit usable at t.  The flit then leaves its
- * buffer at t + t_alloc, crosses the crossbar (t_xbar) and the link
- * (t_link) and is written downstream at t + t_alloc + t_xbar + t_link.  Its
- * credit travels back over the link and is usable upstream t_link after the
- * flit left the downstream buffer.  Every delay is pipelined: a port passes
- * one flit per flit period (one cycle when clocked).
+ * Model.  A flit written into an input buffer at time ta may be granted an
+ * output at ready = ta + t_buffer (+ t_route for a head flit) + t_alloc,
+ * and not before the flit ahead of it has left: the grant is the end of
+ * allocation.  The router's switch allocator runs at the times at which
+ * some request can be granted; a grant at time t needs the output free
+ * (one flit per flit period), not held by another packet (wormhole), and a
+ * credit usable at t.  The flit then leaves its buffer at t, crosses the
+ * crossbar (t_xbar) and the link (t_link) and is written downstream at
+ * t + t_xbar + t_link.  Its credit travels back over the link and is usable
+ * upstream t_link after the flit left the downstream buffer.  Every delay
+ * is pipelined: a port passes one flit per flit period (one cycle when
+ * clocked).  Deciding at the start of allocation instead (leaving the
+ * buffer t_alloc later) lengthens the credit loop by t_alloc: with the
+ * clocked preset and 8-flit buffers uniform traffic then saturated at
+ * 0.347 instead of 0.367.
  *
- * Events.  One event kind does the work: ALLOC(router), at most one valid
- * pending per router (alloc_at[r]; a superseded event is recognised by its
- * time and ignored).  Nothing else needs an event: a granted flit is
- * written straight into the downstream ring stamped with its arrival time
- * (its slot was reserved by the credit, and flits from one upstream arrive
- * in order), and the downstream router is asked to allocate at the flit's
- * ready time only when the flit is at the front of its buffer.  A credit is
- * a time pushed into the upstream output's credit ring; it costs an event
- * only when the upstream had a request with no credit at all (starved).
- * The source interface commits flits the same way as soon as a credit
- * exists.  Deliveries are one DELIVER event per packet copy when a deliver
- * callback is set (the contract wants it called at that time); without one
- * the delivery is recorded at the tail's ejection grant, stamped with the
- * ejection time.  So a flit-hop costs a share of one ALLOC event: under
- * load a router allocates several flits per event.
+ * Events.  One event kind does the work: TICK(t), which runs the switch
+ * allocators of every router due at time t.  A router due at t sits in
+ * t's bucket (found by a hash of t); a bucket costs one kernel event
+ * whatever the number of routers in it, so in clocked timing a busy cycle
+ * costs one event, not one per router.  A router has one valid due time
+ * (alloc_at[r]); an entry superseded by an earlier request is recognised
+ * by that time and skipped.  Nothing else needs an event: a granted flit
+ * is written straight into the downstream ring stamped with its arrival
+ * time (its slot was reserved by the credit, and flits from one upstream
+ * arrive in order), and the downstream router is made due at the flit's
+ * ready time only when the flit is at the front of its buffer.  A credit
+ * is a time pushed into the upstream output's credit ring; it makes the
+ * upstream due only when that had a request with no credit at all
+ * (starved).  The source interface commits flits the same way as soon as
+ * a credit exists.  Deliveries are one DELIVER event per packet copy when
+ * a deliver callback is set (the contract wants it called at that time);
+ * without one the delivery is recorded at the tail's ejection grant,
+ * stamped with the ejection time.
  *
- * Rejected: one event per pipeline stage (5-6 events per flit-hop for the
- * same timing, since nothing can intervene between the stages of an
- * uncontended flit), per-cycle ticking of every router (idle routers cost
- * as much as busy ones) and credit events (a credit changes nothing until
- * the upstream allocates, which it does at a time it computes itself).
+ * Alternatives kept, with identical results (noc_set_sched): one kernel
+ * event per router allocation (38 events per cycle at 0.1 load on 8x8,
+ * against 7.4 merged, and slower at every load measured), and the naive
+ * cycle-driven model where every router allocates at every clock edge: it
+ * cannot miss a wake-up, so the tests use it as the oracle of this
+ * schedule; it is as fast when most routers work every cycle and up to 2-3x
+ * slower when activity is sparse (doc/noc.md).  Rejected: one event per
+ * pipeline stage (5-6 events per flit-hop for the same timing, since
+ * nothing can intervene between the stages of an uncontended flit); credit
+ * events (a credit changes nothing until the upstream allocates, at a time
+ * it computes itself).
  */
 #include "noc/noc-int.h"
 
@@ -59,19 +72,19 @@ const struct sm_opt noc_conf_opts[] = {
              "async: delays in ps; clocked: delays in cycles of clock_ps"),
     SM_OPT_U(struct noc_conf, clock_ps, "noc.clock_ps", "1000", "ps", 1, 1e9,
              "clock period; also the cycle of injection rates"),
-    SM_OPT_U(struct noc_conf, t_buffer, "noc.t_buffer", "50", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_buffer, "noc.t_buffer", "50", "ps/cycles", 0,
              1e9, "buffer write delay"),
-    SM_OPT_U(struct noc_conf, t_route, "noc.t_route", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_route, "noc.t_route", "100", "ps/cycles", 0,
              1e9, "route computation delay (head flits)"),
-    SM_OPT_U(struct noc_conf, t_alloc, "noc.t_alloc", "150", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_alloc, "noc.t_alloc", "150", "ps/cycles", 0,
              1e9, "switch (and VC) allocation delay"),
-    SM_OPT_U(struct noc_conf, t_xbar, "noc.t_xbar", "100", "ps|cycles", 0, 1e9,
+    SM_OPT_U(struct noc_conf, t_xbar, "noc.t_xbar", "100", "ps/cycles", 0, 1e9,
              "crossbar traversal delay"),
-    SM_OPT_U(struct noc_conf, t_link, "noc.t_link", "200", "ps|cycles", 0, 1e9,
+    SM_OPT_U(struct noc_conf, t_link, "noc.t_link", "200", "ps/cycles", 0, 1e9,
              "router-to-router link delay (credits return over it too)"),
-    SM_OPT_U(struct noc_conf, t_inject, "noc.t_inject", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_inject, "noc.t_inject", "100", "ps/cycles", 0,
              1e9, "interface-to-router link delay"),
-    SM_OPT_U(struct noc_conf, t_eject, "noc.t_eject", "100", "ps|cycles", 0,
+    SM_OPT_U(struct noc_conf, t_eject, "noc.t_eject", "100", "ps/cycles", 0,
              1e9, "router-to-interface link delay"),
     SM_OPT_E(struct noc_conf, multicast, "noc.multicast", "tree",
              "unicast|tree",
@@ -80,6 +93,7 @@ const struct sm_opt noc_conf_opts[] = {
 const size_t noc_conf_nopts = SM_ARRAY_LEN(noc_conf_opts);
 
 #define DELAY_MAX 1000000000ull
+#define NOC_MAX_SLOTS (1ull << 25) /* buffered flits: 1 GiB of slots+credits */
 
 int noc_conf_check(const struct noc_conf *c, struct sm_err *err) {
   if (c->width < 1 || c->width > NOC_MAX_SIDE)
@@ -94,6 +108,14 @@ int noc_conf_check(const struct noc_conf *c, struct sm_err *err) {
     return sm_fail(err, SM_ERANGE,
                    "noc.buffer_depth: expected 1..4096 flits, got %llu",
                    (unsigned long long)c->buffer_depth);
+  if ((uint64_t)c->width * c->height * NOC_NDIRS * c->buffer_depth >
+      NOC_MAX_SLOTS)
+    return sm_fail(err, SM_ELIMIT,
+                   "noc.buffer_depth: %llu flits x %llu ports exceeds the "
+                   "limit of %llu buffered flits",
+                   (unsigned long long)c->buffer_depth,
+                   (unsigned long long)(c->width * c->height * NOC_NDIRS),
+                   (unsigned long long)NOC_MAX_SLOTS);
   if (!noc_routing_get(c->routing))
     return sm_fail(err, SM_EINVAL, "noc.routing: expected one of %s",
                    NOC_ROUTING_CHOICES);
@@ -210,14 +232,63 @@ static inline sim_time_t tmax(sim_time_t a, sim_time_t b) {
   return a > b ? a : b;
 }
 
-/* Ask router r to allocate at time t (no later than any pending request). */
+static inline uint32_t bk_hash(sim_time_t t) {
+  return (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+static uint32_t bucket_new(struct noc_mesh *m) {
+  if (m->bk_free == NOC_NONE) {
+    uint32_t old = m->nbk, n = old ? old * 2 : 64;
+    m->bk = sm_xreallocarray(m->bk, n, sizeof *m->bk);
+    for (uint32_t i = n; i-- > old;) {
+      m->bk[i].v = NULL;
+      m->bk[i].cap = 0;
+      m->bk[i].next = m->bk_free;
+      m->bk_free = i;
+    }
+    m->nbk = n;
+  }
+  uint32_t b = m->bk_free;
+  m->bk_free = m->bk[b].next;
+  return b;
+}
+
+/* Ask router r to allocate at time t (no later than any pending request):
+ * put it in t's bucket, creating the bucket and its one event if needed.
+ * A router already due earlier ignores the request (it recomputes its next
+ * time when it runs); one due later is superseded (its old entry is
+ * skipped because alloc_at no longer matches). */
 static inline void request(struct noc_mesh *m, uint32_t r, sim_time_t t) {
-  if (t >= m->alloc_at[r])
+  if (t >= m->alloc_at[r] || m->sched == NOC_SCHED_PER_CYCLE)
     return;
   m->alloc_at[r] = t;
-  int rc = sim_schedule(m->k, t, m->kind_alloc, r, 0, 0, NULL);
-  (void)rc;
-  assert(rc == 0);
+  int merge = m->sched == NOC_SCHED_MERGED;
+  uint32_t h = bk_hash(t), b = NOC_NONE;
+  if (merge) {
+    b = m->heads[h];
+    while (b != NOC_NONE && m->bk[b].t != t)
+      b = m->bk[b].next;
+  }
+  if (b == NOC_NONE) {
+    b = bucket_new(m);
+    struct noc_bucket *nb = &m->bk[b];
+    nb->t = t;
+    nb->n = 0;
+    nb->hashed = (uint8_t)merge;
+    if (merge) {
+      nb->next = m->heads[h];
+      m->heads[h] = b;
+    }
+    int rc = sim_schedule(m->k, t, m->kind_tick, 0, 0, b, NULL);
+    (void)rc;
+    assert(rc == 0);
+  }
+  struct noc_bucket *bk = &m->bk[b];
+  if (bk->n == bk->cap) {
+    bk->cap = bk->cap ? bk->cap * 2 : 16;
+    bk->v = sm_xreallocarray(bk->v, bk->cap, sizeof *bk->v);
+  }
+  bk->v[bk->n++] = r;
 }
 
 static inline uint32_t ring_next(uint32_t i, uint32_t depth) {
@@ -235,13 +306,14 @@ static void finish(struct noc_mesh *m, uint32_t id, uint32_t node,
   m->tot.latency_sum += lat;
   if (lat > m->tot.latency_max)
     m->tot.latency_max = lat;
-  m->hops_deliv += p->hops;
+  uint32_t hops = noc_distance(m, p->src, node);
+  m->hops_deliv += hops;
   noc__hist_add(&m->lat, lat);
   if (m->observe) {
     struct noc_packet_record r = {
         .src = p->src,
         .dst = node,
-        .hops = p->hops,
+        .hops = hops,
         .flits = p->flits,
         .payload = p->payload,
         .t_send = p->t_send,
@@ -280,7 +352,8 @@ void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
 
 /* Write a flit into input ii, arriving at ta (its slot is reserved). */
 static inline void push_slot(struct noc_mesh *m, uint32_t ii, sim_time_t ta,
-                             uint32_t pkt, uint8_t head, uint8_t tail) {
+                             uint32_t pkt, uint32_t dst, uint8_t head,
+                             uint8_t tail) {
   struct noc_in *in = &m->in[ii];
   assert(in->count < m->depth);
   uint32_t idx = in->head + in->count;
@@ -290,9 +363,11 @@ static inline void push_slot(struct noc_mesh *m, uint32_t ii, sim_time_t ta,
   s->ta = ta;
   s->ready = ta + m->d_buffer + (head ? m->d_route : 0) + m->d_alloc;
   s->pkt = pkt;
+  s->dst = dst;
   s->head = head;
   s->tail = tail;
   if (in->count++ == 0) {
+    m->nonempty[ii / NOC_NDIRS] |= (uint8_t)(1u << (ii % NOC_NDIRS));
     s->ready = tmax(s->ready, in->busy_until);
     request(m, ii / NOC_NDIRS, s->ready);
   }
@@ -322,8 +397,8 @@ static void ni_pump(struct noc_mesh *m, uint32_t node) {
     } else {
       ni->sent++;
     }
-    push_slot(m, node * NOC_NDIRS + NOC_LOCAL, ts + m->d_inject, id, head,
-              tail);
+    push_slot(m, node * NOC_NDIRS + NOC_LOCAL, ts + m->d_inject, id, p->dst,
+              head, tail);
   }
 }
 
@@ -368,31 +443,32 @@ static inline void credit_return(struct noc_mesh *m, uint32_t ii,
 
 /* ---- the router --------------------------------------------------------- */
 
-static void route_head(struct noc_mesh *m, uint32_t r, struct noc_in *in,
-                       const struct noc_slot *s) {
-  const struct noc_pkt *p = &m->pk[s->pkt];
+static void route_head(struct noc_mesh *m, uint32_t r, uint32_t i,
+                       struct noc_in *in, const struct noc_slot *s) {
   in->routed = 1;
   in->split = 0;
-  if (p->dl == NOC_NONE) {
-    enum noc_dir d = m->route(m->w, m->h, r, p->dst);
+  if (s->dst != NOC_NONE) {
+    enum noc_dir d = m->route(m->w, m->h, r, s->dst);
     in->pending = (uint8_t)(1u << d);
     in->lock_dir = (uint8_t)d;
     return;
   }
+  const struct noc_pkt *p = &m->pk[s->pkt];
   const uint32_t *v = m->dls[p->dl].v;
+  struct noc_branches *br = &m->br[r * NOC_NDIRS + i];
   uint8_t pend = 0, nb = 0;
   for (uint32_t j = p->off; j < p->off + p->len; j++) {
     enum noc_dir d = m->route(m->w, m->h, r, v[j]);
     if (!(pend & (1u << d))) {
       pend |= (uint8_t)(1u << d);
-      in->br_off[d] = j;
-      in->br_len[d] = 1;
+      br->off[d] = j;
+      br->len[d] = 1;
       in->lock_dir = (uint8_t)d;
       nb++;
     } else {
       /* the tree order keeps each branch contiguous */
-      assert(in->br_off[d] + in->br_len[d] == j);
-      in->br_len[d]++;
+      assert(br->off[d] + br->len[d] == j);
+      br->len[d]++;
     }
   }
   in->pending = pend;
@@ -428,6 +504,8 @@ static void dequeue(struct noc_mesh *m, uint32_t ii, sim_time_t t) {
   if (--in->count) {
     struct noc_slot *ns = &ring[in->head];
     ns->ready = tmax(ns->ready, in->busy_until);
+  } else {
+    m->nonempty[ii / NOC_NDIRS] &= (uint8_t)~(1u << (ii % NOC_NDIRS));
   }
   uint32_t dir = ii % NOC_NDIRS;
   credit_return(m, ii, tl + (dir == NOC_LOCAL ? m->d_inject : m->d_link));
@@ -444,13 +522,13 @@ static void grant(struct noc_mesh *m, uint32_t r, uint32_t i, uint32_t o,
   if (in->split) {
     uint32_t c = pkt_new(m); /* may move m->pk */
     m->pk[c] = m->pk[id];
-    m->pk[c].off = in->br_off[o];
-    m->pk[c].len = in->br_len[o];
+    m->pk[c].off = m->br[ii].off[o];
+    m->pk[c].len = m->br[ii].len[o];
     m->dls[m->pk[c].dl].refs++;
     id = c;
   }
-  struct noc_pkt *p = &m->pk[id];
-  p->blocked += blocked;
+  if (blocked)
+    m->pk[id].blocked += blocked;
   in->blocked_ps += blocked;
   m->tot.blocked_ps += blocked;
   if (ct > s->ready)
@@ -468,11 +546,9 @@ static void grant(struct noc_mesh *m, uint32_t r, uint32_t i, uint32_t o,
   } else {
     out->cr_head = ring_next(out->cr_head, m->depth);
     out->cr_count--;
-    if (s->head) {
-      p->hops++;
+    if (s->head)
       m->tot.hops++;
-    }
-    push_slot(m, out->down, tx + m->d_link, id, s->head, s->tail);
+    push_slot(m, out->down, tx + m->d_link, id, s->dst, s->head, s->tail);
   }
   if (s->tail)
     out->lock = NOC_NOLOCK;
@@ -522,10 +598,9 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
   uint32_t req[NOC_NDIRS] = {0};
   sim_time_t next = SIM_TIME_MAX;
   struct noc_in *ins = &m->in[r * NOC_NDIRS];
-  for (uint32_t i = 0; i < NOC_NDIRS; i++) {
+  for (uint32_t mask = m->nonempty[r]; mask; mask &= mask - 1) {
+    uint32_t i = (uint32_t)__builtin_ctz(mask);
     struct noc_in *in = &ins[i];
-    if (!in->count)
-      continue;
     const struct noc_slot *s =
         &m->slots[(size_t)(r * NOC_NDIRS + i) * m->depth + in->head];
     sim_time_t te = tmax(s->ready, in->busy_until);
@@ -534,7 +609,7 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
       continue;
     }
     if (!in->routed)
-      route_head(m, r, in, s);
+      route_head(m, r, i, in, s);
     for (uint32_t p = in->pending; p; p &= p - 1)
       req[__builtin_ctz(p)] |= 1u << i;
   }
@@ -571,10 +646,9 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
       next = SM_MIN(next, out->busy_until);
   }
   /* Inputs whose front flit changed wake at its ready time. */
-  for (uint32_t i = 0; i < NOC_NDIRS; i++) {
+  for (uint32_t mask = m->nonempty[r]; mask; mask &= mask - 1) {
+    uint32_t i = (uint32_t)__builtin_ctz(mask);
     struct noc_in *in = &ins[i];
-    if (!in->count)
-      continue;
     const struct noc_slot *s =
         &m->slots[(size_t)(r * NOC_NDIRS + i) * m->depth + in->head];
     sim_time_t te = tmax(s->ready, in->busy_until);
@@ -585,15 +659,47 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
     request(m, r, next);
 }
 
-void noc__on_alloc(struct sim_kernel *k, const struct sim_event *ev,
-                   void *ctx) {
+void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
+                  void *ctx) {
   (void)k;
   struct noc_mesh *m = ctx;
-  uint32_t r = ev->target;
-  if (ev->time != m->alloc_at[r])
-    return; /* superseded by an earlier request */
-  m->alloc_at[r] = SIM_TIME_MAX;
-  allocate(m, r, ev->time);
+  uint32_t b = (uint32_t)ev->arg;
+  sim_time_t t = ev->time;
+  assert(m->bk[b].t == t);
+  /* unlink first: requests for t made while it runs open a new bucket */
+  if (m->bk[b].hashed) {
+    uint32_t *pp = &m->heads[bk_hash(t)];
+    while (*pp != b)
+      pp = &m->bk[*pp].next;
+    *pp = m->bk[b].next;
+  }
+  for (uint32_t i = 0; i < m->bk[b].n; i++) { /* m->bk may move */
+    uint32_t r = m->bk[b].v[i];
+    if (m->alloc_at[r] != t)
+      continue; /* superseded by an earlier request */
+    m->alloc_at[r] = SIM_TIME_MAX;
+    allocate(m, r, t);
+  }
+  m->bk[b].next = m->bk_free;
+  m->bk_free = b;
+}
+
+/* The naive reference: at every clock edge while anything is in flight,
+ * every router allocates, due or not (allocate() grants only what is
+ * eligible at t, so running it needlessly changes nothing). */
+void noc__on_cycle(struct sim_kernel *k, const struct sim_event *ev,
+                   void *ctx) {
+  struct noc_mesh *m = ctx;
+  sim_time_t t = ev->time;
+  for (uint32_t r = 0; r < m->n; r++)
+    allocate(m, r, t);
+  if (m->live) {
+    int rc = sim_schedule(k, t + m->clock, m->kind_cycle, 0, 0, 0, NULL);
+    (void)rc;
+    assert(rc == 0);
+  } else {
+    m->ticking = 0;
+  }
 }
 
 /* ---- construction ----------------------------------------------------- */
@@ -618,7 +724,8 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   const struct noc_routing *rt = noc_routing_get(c->routing);
   m->route = rt->fn;
   m->x_first = rt->x_first;
-  m->kind_alloc = kind_base + NOC_EV_ALLOC;
+  m->kind_tick = kind_base + NOC_EV_TICK;
+  m->kind_cycle = kind_base + NOC_EV_CYCLE;
   m->kind_deliver = kind_base + NOC_EV_DELIVER;
   m->deliver = deliver;
   m->ctx = ctx;
@@ -634,6 +741,8 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   m->cycle = noc_flit_period(c);
   size_t np = (size_t)m->n * NOC_NDIRS;
   m->in = sm_xcalloc(np, sizeof *m->in);
+  m->br = sm_xcalloc(np, sizeof *m->br);
+  m->nonempty = sm_xcalloc(m->n, 1);
   m->out = sm_xcalloc(np, sizeof *m->out);
   m->slots = sm_xcalloc(np * m->depth, sizeof *m->slots);
   m->cr = sm_xcalloc(np * m->depth, sizeof *m->cr);
@@ -666,8 +775,13 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   }
   m->pk_free = NOC_NONE;
   m->dl_free = NOC_NONE;
+  m->bk_free = NOC_NONE;
+  m->sched = NOC_SCHED_MERGED;
+  for (uint32_t i = 0; i < NOC_BK_HASH; i++)
+    m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
-  sim_register(k, m->kind_alloc, noc__on_alloc, m);
+  sim_register(k, m->kind_tick, noc__on_tick, m);
+  sim_register(k, m->kind_cycle, noc__on_cycle, m);
   sim_register(k, m->kind_deliver, noc__on_deliver, m);
   *out = m;
   return 0;
@@ -679,10 +793,15 @@ void noc_mesh_free(struct noc_mesh *m) {
   for (uint32_t i = 0; i < m->ndl; i++)
     free(m->dls[i].v);
   free(m->dls);
+  for (uint32_t i = 0; i < m->nbk; i++)
+    free(m->bk[i].v);
+  free(m->bk);
   free(m->pk);
   free(m->scratch);
   free(m->keys);
   free(m->in);
+  free(m->br);
+  free(m->nonempty);
   free(m->out);
   free(m->slots);
   free(m->cr);
@@ -690,6 +809,14 @@ void noc_mesh_free(struct noc_mesh *m) {
   free(m->nicr);
   free(m->alloc_at);
   free(m);
+}
+
+int noc_set_sched(struct noc_mesh *m, enum noc_sched s) {
+  if ((unsigned)s > NOC_SCHED_PER_CYCLE ||
+      (s == NOC_SCHED_PER_CYCLE && m->c.timing != NOC_CLOCKED))
+    return SM_EINVAL;
+  m->sched = (int)s;
+  return 0;
 }
 
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx) {
@@ -759,6 +886,12 @@ int noc_send(struct noc_mesh *m, uint32_t src, const uint32_t *dst,
       return SM_EINVAL;
   sim_time_t now = sim_now(m->k);
   sim_time_t tav = (now + m->clock - 1) / m->clock * m->clock;
+  if (m->sched == NOC_SCHED_PER_CYCLE && !m->ticking) {
+    m->ticking = 1;
+    int rc = sim_schedule(m->k, tav, m->kind_cycle, 0, 0, 0, NULL);
+    (void)rc;
+    assert(rc == 0);
+  }
   if (ndst == 1) {
     if (dst[0] == src) {
       uint32_t id = new_copy(m, src, flits, payload, now, tav);

@@ -16,8 +16,9 @@
 
 /* Event kinds, offsets from kind_base: X(name, handler). */
 #define NOC_EVENT_KINDS(X)                                                     \
-  X(ALLOC, noc__on_alloc)   /* run a router's switch allocator */            \
-  X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */
+  X(TICK, noc__on_tick)     /* run the allocators of a bucket of routers */  \
+  X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */      \
+  X(CYCLE, noc__on_cycle)   /* PER_CYCLE reference: every router allocates */
 
 enum {
 #define NOC__KIND(name, fn) NOC_EV_##name,
@@ -27,7 +28,9 @@ enum {
 };
 
 /* A packet copy: what travels, what is delivered.  Tree copies address a
- * range of a shared, sorted destination list; others carry one dst. */
+ * range of a shared, sorted destination list; others carry one dst.  Its
+ * hop count is not stored: routes are minimal, so a copy delivered at node
+ * d from src crossed noc_distance(src, d) links. */
 struct noc_pkt {
   uint64_t payload;
   sim_time_t t_send;     /* ps */
@@ -38,7 +41,6 @@ struct noc_pkt {
   uint32_t dl;           /* destination list (tree) or NOC_NONE */
   uint32_t off, len;     /* range in the list (tree) */
   uint32_t flits;
-  uint32_t hops;
   uint32_t next;         /* interface queue or free list */
 };
 
@@ -54,6 +56,8 @@ struct noc_slot {
   sim_time_t ready; /* ps, earliest allocation (after buffer write and route
                        computation, and after the flit ahead left) */
   uint32_t pkt;
+  uint32_t dst;     /* the packet's dst (NOC_NONE for a tree copy): routing
+                       a unicast head needs no packet record */
   uint8_t head, tail;
 };
 
@@ -64,12 +68,17 @@ struct noc_in {
   uint8_t pending;       /* mask of outputs the head flit still needs */
   uint8_t lock_dir;      /* wormhole: output of the packet in progress */
   uint8_t split;         /* the head copy splits into several (tree) */
-  uint32_t br_off[NOC_NDIRS], br_len[NOC_NDIRS]; /* tree branch ranges */
   /* statistics */
   uint64_t flits;
   sim_time_t blocked_ps;  /* ps */
   sim_time_t occ_ps;      /* flit x ps integral of occupancy */
   uint32_t peak;          /* flits */
+};
+
+/* Branch ranges of a tree flit at the front of an input (cold: kept apart
+ * so that struct noc_in stays small). */
+struct noc_branches {
+  uint32_t off[NOC_NDIRS], len[NOC_NDIRS];
 };
 
 struct noc_out {
@@ -93,6 +102,17 @@ struct noc_ni {
   sim_time_t busy_until; /* ps */
 };
 
+/* The routers that allocate at one time t: one kernel event per distinct
+ * time, not per router.  Buckets are found by a hash of t. */
+#define NOC_BK_HASH 256
+struct noc_bucket {
+  sim_time_t t;  /* ps */
+  uint32_t next; /* hash chain or free list */
+  uint32_t n, cap;
+  uint8_t hashed; /* in the hash (merging on) */
+  uint32_t *v;   /* router ids */
+};
+
 /* Log-linear latency histogram: values < 256 exact, then 128 sub-buckets
  * per power of two. */
 #define NOC_HIST_BUCKETS (256 + 56 * 128)
@@ -104,10 +124,12 @@ void noc__hist_add(struct noc_hist *h, uint64_t v);
 /* Nearest-rank percentile q in [0, 1]: the bucket's lower bound. */
 uint64_t noc__hist_pct(const struct noc_hist *h, double q);
 
-void noc__on_alloc(struct sim_kernel *k, const struct sim_event *ev,
-                   void *ctx);
+void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
+                  void *ctx);
 void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
                      void *ctx);
+void noc__on_cycle(struct sim_kernel *k, const struct sim_event *ev,
+                   void *ctx);
 
 struct noc_mesh {
   struct sim_kernel *k;
@@ -115,7 +137,7 @@ struct noc_mesh {
   uint32_t w, h, n, depth;
   noc_route_fn route;
   int x_first;
-  uint16_t kind_alloc, kind_deliver;
+  uint16_t kind_tick, kind_deliver, kind_cycle;
   noc_deliver_fn deliver;
   void *ctx;
   noc_observe_fn observe;
@@ -126,12 +148,20 @@ struct noc_mesh {
   sim_time_t clock;    /* ps, clock edge spacing (clocked), else 1 */
   /* routers */
   struct noc_in *in;
+  struct noc_branches *br; /* [n*5] */
+  uint8_t *nonempty;       /* [n] mask of inputs holding flits */
   struct noc_out *out;
   struct noc_slot *slots;  /* [n*5*depth] */
   sim_time_t *cr;          /* [n*5*depth] output credit rings, ps */
   struct noc_ni *ni;
   sim_time_t *nicr;        /* [n*depth] interface credit rings, ps */
-  sim_time_t *alloc_at;    /* [n] ps, time of the valid pending ALLOC event */
+  sim_time_t *alloc_at;    /* [n] ps, when the router allocates next (its
+                              entry in that time's bucket is the valid one) */
+  struct noc_bucket *bk;
+  uint32_t nbk, bk_free;
+  uint32_t heads[NOC_BK_HASH];
+  int sched;               /* enum noc_sched */
+  int ticking;             /* PER_CYCLE: a CYCLE event is pending */
   /* pools */
   struct noc_pkt *pk;
   uint32_t npk, pk_free, live;

@@ -141,7 +141,10 @@ sim_time_t noc_zero_load_ps(const struct noc_conf *c, uint32_t hops,
 sim_time_t noc_flit_period(const struct noc_conf *c);
 
 /* Per-packet observer: one call per delivered packet copy, NULL by default
- * (a single predictable branch per delivery when unset). */
+ * (a single predictable branch per delivery when unset).  Without a
+ * deliver callback it runs inside a router's allocation, when the tail is
+ * granted the ejection port (t_eject is then in the near future): it may
+ * record, not call back into the mesh. */
 struct noc_packet_record {
   uint32_t src, dst;
   uint32_t hops;       /* links traversed by this copy */
@@ -154,6 +157,22 @@ struct noc_packet_record {
 };
 typedef void (*noc_observe_fn)(void *ctx, const struct noc_packet_record *r);
 void noc_set_observer(struct noc_mesh *m, noc_observe_fn fn, void *ctx);
+
+/* How router allocations are scheduled; the results are the same, only
+ * the cost differs (the alternatives are references and benchmark
+ * baselines):
+ *   MERGED      routers due at the same time share one kernel event (the
+ *               default);
+ *   PER_ROUTER  every router allocation is its own kernel event;
+ *   PER_CYCLE   clocked timing only: every router allocates at every clock
+ *               edge while anything is in flight, the naive cycle-driven
+ *               model; it cannot miss a wake-up, which makes it the oracle
+ *               for the event-driven schedule.
+ * Set before the first noc_send.  Returns 0, or SM_EINVAL for PER_CYCLE
+ * in async timing. */
+enum noc_sched { NOC_SCHED_MERGED, NOC_SCHED_PER_ROUTER, NOC_SCHED_PER_CYCLE };
+#define NOC_SCHED_CHOICES "merged|router|cycle"
+int noc_set_sched(struct noc_mesh *m, enum noc_sched s);
 
 /* Per output link (node, dir); dir NOC_LOCAL is the ejection link.  For the
  * recorder: one row per (node, dir). */
@@ -225,6 +244,8 @@ struct noc_traffic_conf {
   uint64_t drain;              /* cycles, at most, for measured packets */
   uint64_t hotspot_node;       /* node */
   double hotspot_fraction;     /* of packets, 0..1 */
+  int schedule;                /* enum noc_sched: how these runs schedule
+                                  allocations (results are identical) */
 };
 extern const struct sm_opt noc_traffic_conf_opts[];
 extern const size_t noc_traffic_conf_nopts;
@@ -246,6 +267,11 @@ struct noc_traffic_result {
   double zero_load_mean; /* cycles, formula over the same packets */
   double hops_mean;
   double max_link_util;  /* busiest link during the window, 0..1 */
+  uint64_t dir_flits[NOC_NDIRS];   /* flits sent on outputs of each
+                                      direction during the window */
+  double dir_max_util[NOC_NDIRS];  /* busiest output of each direction */
+  double dir_blocked[NOC_NDIRS];   /* cycles flits waited at inputs of
+                                      each direction, per flit leaving them */
   uint64_t gen_flits;    /* whole run */
   uint64_t deliv_flits;  /* whole run, after the final drain */
   int drained;           /* every measured packet delivered within drain */
@@ -256,15 +282,23 @@ struct noc_traffic_result {
                             max(0.5% of measured, 2 x active), or !drained */
   uint64_t cycles;       /* simulated, all phases */
   uint64_t events;       /* kernel events dispatched */
-  double wall_s;         /* seconds of wall time in sim_run */
-  uint64_t digest;       /* hash over deliveries (src, dst, t_eject, hops) */
+  double wall_s;         /* seconds of wall time, all phases */
+  double cpu_s;          /* seconds of process CPU time, all phases (other
+                            processes sharing the cores inflate wall_s) */
+  uint64_t digest;       /* hash of the multiset of deliveries
+                            (src, dst, t_eject, hops) */
 };
 
+/* Check a traffic configuration against a mesh (errors name the key). */
+int noc_traffic_check(const struct noc_conf *nc,
+                      const struct noc_traffic_conf *tc, struct sm_err *err);
+
 /* Run one offered load on a fresh kernel and mesh (event kinds 0..
- * NOC_NKINDS; the generator uses NOC_NKINDS). */
+ * NOC_NKINDS; the generator uses NOC_NKINDS), scheduled as `sched`. */
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
                     enum sim_queue_kind queue, uint64_t seed,
-                    struct noc_traffic_result *out, struct sm_err *err);
+                    enum noc_sched sched, struct noc_traffic_result *out,
+                    struct sm_err *err);
 
 #endif /* SPIKEMESH_NOC_H */

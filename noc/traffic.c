@@ -27,6 +27,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const struct sm_opt noc_traffic_conf_opts[] = {
     SM_OPT_E(struct noc_traffic_conf, pattern, "traffic.pattern", "uniform",
@@ -49,6 +50,11 @@ const struct sm_opt noc_traffic_conf_opts[] = {
     SM_OPT_D(struct noc_traffic_conf, hotspot_fraction,
              "traffic.hotspot_fraction", "0.2", "", 0, 1,
              "fraction of hotspot packets sent to the hotspot node"),
+    SM_OPT_E(struct noc_traffic_conf, schedule, "traffic.schedule", "merged",
+             NOC_SCHED_CHOICES,
+             "allocation schedule, same results: merged events (sparse "
+             "traffic), one event per router, or every router every cycle "
+             "(dense clocked traffic)"),
 };
 const size_t noc_traffic_conf_nopts = SM_ARRAY_LEN(noc_traffic_conf_opts);
 
@@ -117,6 +123,42 @@ out:
   return rc;
 }
 
+int noc_traffic_check(const struct noc_conf *nc,
+                      const struct noc_traffic_conf *tc, struct sm_err *err) {
+  int rc = noc_conf_check(nc, err);
+  if (rc)
+    return rc;
+  if (tc->packet_flits < 1 || tc->packet_flits > 1024)
+    return sm_fail(err, SM_ERANGE,
+                   "traffic.packet_flits: expected 1..1024 flits");
+  if (tc->pattern < 0 || tc->pattern > NOC_NEIGHBOR)
+    return sm_fail(err, SM_EINVAL, "traffic.pattern: expected one of %s",
+                   NOC_PATTERN_CHOICES);
+  if (tc->pattern == NOC_TRANSPOSE && nc->width != nc->height)
+    return sm_fail(err, SM_EINVAL,
+                   "traffic.pattern: transpose needs a square mesh "
+                   "(noc.width = noc.height), got %llux%llu",
+                   (unsigned long long)nc->width,
+                   (unsigned long long)nc->height);
+  if (tc->pattern == NOC_HOTSPOT &&
+      tc->hotspot_node >= nc->width * nc->height)
+    return sm_fail(err, SM_ERANGE,
+                   "traffic.hotspot_node: expected 0..%llu, got %llu",
+                   (unsigned long long)(nc->width * nc->height - 1),
+                   (unsigned long long)tc->hotspot_node);
+  if (!(tc->hotspot_fraction >= 0 && tc->hotspot_fraction <= 1))
+    return sm_fail(err, SM_ERANGE, "traffic.hotspot_fraction: expected 0..1");
+  if (tc->measure < 1)
+    return sm_fail(err, SM_ERANGE, "traffic.measure: expected >= 1 cycle");
+  if (tc->schedule < 0 || tc->schedule > NOC_SCHED_PER_CYCLE)
+    return sm_fail(err, SM_EINVAL, "traffic.schedule: expected one of %s",
+                   NOC_SCHED_CHOICES);
+  if (tc->schedule == NOC_SCHED_PER_CYCLE && nc->timing != NOC_CLOCKED)
+    return sm_fail(err, SM_EINVAL,
+                   "traffic.schedule: 'cycle' needs noc.timing=clocked");
+  return 0;
+}
+
 #define MEASURED (1ull << 63)
 
 struct gen {
@@ -131,6 +173,7 @@ struct gen {
   struct sim_rng *rng;
   uint8_t *active;
   sim_time_t cyc, w0, w1; /* ps: cycle, measurement window [w0, w1) */
+  sim_time_t t_stop;      /* ps: injection ends by then at the latest */
   int injecting;
   uint64_t gen_flits, win_flits, measured, meas_deliv, ej_win_flits,
       deliv_flits;
@@ -146,6 +189,15 @@ static uint64_t geometric(struct gen *g, struct sim_rng *r) {
   double u = 1.0 - sim_rng_uniform(r); /* (0, 1] */
   double k = floor(log(u) / g->lq);
   return k > 1e15 ? (uint64_t)1e15 : (uint64_t)k + 1;
+}
+
+/* The next packet of node src, gap cycles after now (none past t_stop, which
+ * also keeps a tiny rate's huge gaps from overflowing time). */
+static void schedule_gen(struct gen *g, uint32_t src, sim_time_t now,
+                         uint64_t gap) {
+  if (now > g->t_stop || gap > (g->t_stop - now) / g->cyc)
+    return;
+  sim_schedule(g->k, now + gap * g->cyc, g->kind, src, 0, 0, NULL);
 }
 
 static uint32_t uniform_other(struct gen *g, struct sim_rng *r, uint32_t src) {
@@ -210,7 +262,7 @@ static void on_gen(struct sim_kernel *k, const struct sim_event *ev,
   }
   int rc = noc_send(g->m, src, &dst, 1, g->flits, payload);
   (void)rc;
-  sim_schedule(k, now + geometric(g, r) * g->cyc, g->kind, src, 0, 0, NULL);
+  schedule_gen(g, src, now, geometric(g, r));
 }
 
 static void on_packet(void *ctx, const struct noc_packet_record *r) {
@@ -228,16 +280,23 @@ static void on_packet(void *ctx, const struct noc_packet_record *r) {
     g->zl_sum += noc_zero_load_ps(g->nc, r->hops, r->flits);
     g->hops_sum += r->hops;
   }
+  /* A sum of mixed per-delivery words: the digest names the multiset of
+   * deliveries, independent of the order in which routers due at the same
+   * time happen to run. */
   uint64_t x = ((uint64_t)r->src << 40) ^ ((uint64_t)r->dst << 20) ^ r->hops ^
                (r->t_eject * 0x9e3779b97f4a7c15ull);
-  g->digest = (g->digest ^ x) * 0x100000001b3ull;
-  g->digest ^= g->digest >> 29;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  g->digest += x ^ (x >> 31);
 }
 
 int noc_traffic_run(const struct noc_conf *nc,
                     const struct noc_traffic_conf *tc, double rate,
                     enum sim_queue_kind queue, uint64_t seed,
-                    struct noc_traffic_result *out, struct sm_err *err) {
+                    enum noc_sched sched, struct noc_traffic_result *out,
+                    struct sm_err *err) {
   memset(out, 0, sizeof *out);
   int rc = noc_conf_check(nc, err);
   if (rc)
@@ -246,28 +305,9 @@ int noc_traffic_run(const struct noc_conf *nc,
     return sm_fail(err, SM_ERANGE,
                    "traffic.rates: %g is outside (0, %g] flits/node/cycle",
                    rate, RATE_MAX);
-  if (tc->packet_flits < 1 || tc->packet_flits > 1024)
-    return sm_fail(err, SM_ERANGE,
-                   "traffic.packet_flits: expected 1..1024 flits");
-  if (tc->pattern < 0 || tc->pattern > NOC_NEIGHBOR)
-    return sm_fail(err, SM_EINVAL, "traffic.pattern: expected one of %s",
-                   NOC_PATTERN_CHOICES);
-  if (tc->pattern == NOC_TRANSPOSE && nc->width != nc->height)
-    return sm_fail(err, SM_EINVAL,
-                   "traffic.pattern: transpose needs a square mesh "
-                   "(noc.width = noc.height), got %llux%llu",
-                   (unsigned long long)nc->width,
-                   (unsigned long long)nc->height);
-  if (tc->pattern == NOC_HOTSPOT &&
-      tc->hotspot_node >= nc->width * nc->height)
-    return sm_fail(err, SM_ERANGE,
-                   "traffic.hotspot_node: expected 0..%llu, got %llu",
-                   (unsigned long long)(nc->width * nc->height - 1),
-                   (unsigned long long)tc->hotspot_node);
-  if (!(tc->hotspot_fraction >= 0 && tc->hotspot_fraction <= 1))
-    return sm_fail(err, SM_ERANGE, "traffic.hotspot_fraction: expected 0..1");
-  if (tc->measure < 1)
-    return sm_fail(err, SM_ERANGE, "traffic.measure: expected >= 1 cycle");
+  rc = noc_traffic_check(nc, tc, err);
+  if (rc)
+    return rc;
 
   struct gen g;
   memset(&g, 0, sizeof g);
@@ -276,6 +316,13 @@ int noc_traffic_run(const struct noc_conf *nc,
   if (rc) {
     sim_kernel_free(g.k);
     return rc;
+  }
+  rc = noc_set_sched(g.m, sched);
+  if (rc) {
+    noc_mesh_free(g.m);
+    sim_kernel_free(g.k);
+    return sm_fail(err, rc, "noc: per-cycle scheduling needs "
+                            "noc.timing=clocked");
   }
   g.nc = nc;
   g.tc = tc;
@@ -289,6 +336,7 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.cyc = nc->clock_ps;
   g.w0 = tc->warmup * g.cyc;
   g.w1 = g.w0 + tc->measure * g.cyc;
+  g.t_stop = g.w1 + tc->drain * g.cyc;
   g.injecting = 1;
   g.hist = sm_xcalloc(1, sizeof *g.hist);
   g.rng = sm_xmallocarray(g.n, sizeof *g.rng);
@@ -304,24 +352,29 @@ int noc_traffic_run(const struct noc_conf *nc,
     g.active[i] = (uint8_t)act;
     if (act) {
       out->active++;
-      sim_schedule(g.k, (geometric(&g, &g.rng[i]) - 1) * g.cyc, g.kind, i, 0,
-                   0, NULL);
+      schedule_gen(&g, i, 0, geometric(&g, &g.rng[i]) - 1);
     }
   }
   uint64_t t_start = sm_now_ns();
+  clock_t c_start = clock();
   if (g.w0 > 0)
     sim_run(g.k, g.w0 - 1, 0);
   noc_reset_stats(g.m);
   int64_t q0 = (int64_t)noc_queued(g.m);
   sim_run(g.k, g.w1 - 1, 0);
   out->backlog_growth = (int64_t)noc_queued(g.m) - q0;
-  for (uint32_t r = 0; r < g.n; r++)
-    for (int d = 0; d < NOC_NDIRS; d++) {
-      struct noc_link_stats l;
-      noc_link_stats(g.m, r, (enum noc_dir)d, &l);
-      if (l.utilization > out->max_link_util)
-        out->max_link_util = l.utilization;
-    }
+  for (int d = 0; d < NOC_NDIRS; d++) {
+    struct noc_dir_stats ds;
+    noc_dir_stats(g.m, (enum noc_dir)d, &ds);
+    out->dir_flits[d] = ds.flits_out;
+    out->dir_max_util[d] = ds.max_utilization;
+    out->dir_blocked[d] = ds.flits_in ? (double)ds.blocked_ps /
+                                            (double)ds.flits_in /
+                                            (double)g.cyc
+                                      : 0.0;
+    if (ds.max_utilization > out->max_link_util)
+      out->max_link_util = ds.max_utilization;
+  }
   sim_time_t t_end = g.w1 + tc->drain * g.cyc;
   while (g.meas_deliv < g.measured && sim_now(g.k) < t_end)
     sim_run(g.k, SM_MIN(t_end, sim_now(g.k) + 100 * g.cyc), 0);
@@ -329,6 +382,7 @@ int noc_traffic_run(const struct noc_conf *nc,
   g.injecting = 0;
   sim_run(g.k, SIM_TIME_MAX, 0);
   out->wall_s = (double)(sm_now_ns() - t_start) * 1e-9;
+  out->cpu_s = (double)(clock() - c_start) / CLOCKS_PER_SEC;
   out->idle = noc_idle(g.m);
 
   double win = (double)tc->measure * (out->active ? out->active : 1);

@@ -373,7 +373,7 @@ START_TEST(test_one_by_one_mesh_loops_back) {
                                 .drain = 10};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_WHEEL, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.5, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert_uint_eq(r.active, 0);
   ck_assert(r.idle);
@@ -395,7 +395,7 @@ static void check_conserved(const char *const *kv, int pattern,
                                 .hotspot_fraction = 0.3};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_WHEEL, 3, &r, &err) ==
+  ck_assert_msg(noc_traffic_run(&c, &tc, rate, SIM_QUEUE_WHEEL, 3, NOC_SCHED_MERGED, &r, &err) ==
                     0,
                 "%s", err.msg);
   ck_assert_msg(r.idle, "pattern %d flits %llu: network not empty (deadlock?)",
@@ -429,6 +429,13 @@ START_TEST(test_conservation_under_saturation_every_pattern) {
                        "noc.timing=clocked", NULL};
   check_conserved(row, NOC_UNIFORM, 5, 1.0);
   check_conserved(row, NOC_NEIGHBOR, 1, 1.0);
+  /* every delay zero: flits move at the time they are granted */
+  const char *zero[] = {"noc.width=3",  "noc.height=3",  "noc.t_buffer=0",
+                        "noc.t_route=0", "noc.t_alloc=0", "noc.t_xbar=0",
+                        "noc.t_link=0",  "noc.t_inject=0", "noc.t_eject=0",
+                        "noc.buffer_depth=1", NULL};
+  check_conserved(zero, NOC_UNIFORM, 2, 1.0);
+  check_conserved(zero, NOC_TRANSPOSE, 1, 1.0);
 }
 END_TEST
 
@@ -582,6 +589,52 @@ START_TEST(test_tree_multicast_one_copy_each_and_fewer_links) {
                         noc_zero_load_ps(&c, noc_distance(h.m, 7, h.d[j].node),
                                          1));
   h_close(&h);
+}
+END_TEST
+
+/* Saturating bursts of tree multicasts through depth-1 buffers: no
+ * deadlock, and every (packet, destination) pair delivered exactly once. */
+START_TEST(test_tree_multicast_under_saturation_conserves) {
+  for (int rt = 0; rt < 2; rt++) {
+    const char *kv[] = {"noc.width=6", "noc.height=5", "noc.multicast=tree",
+                        "noc.buffer_depth=1", rt ? "noc.routing=yx"
+                                                 : "noc.routing=xy",
+                        NULL};
+    struct noc_conf c;
+    conf_make(&c, kv);
+    struct harness h;
+    h_open(&h, &c);
+    struct sim_rng rng;
+    sim_rng_init(&rng, 77, (uint64_t)rt);
+    enum { NP = 1500 };
+    uint32_t n = noc_nodes(h.m);
+    uint8_t *want = calloc((size_t)NP * n, 1);
+    uint64_t expect = 0;
+    for (uint32_t j = 0; j < NP; j++) {
+      uint32_t src = (uint32_t)sim_rng_below(&rng, n), dst[20],
+               nd = 1 + (uint32_t)sim_rng_below(&rng, 20);
+      for (uint32_t i = 0; i < nd; i++) {
+        dst[i] = (uint32_t)sim_rng_below(&rng, n);
+        if (!want[(size_t)j * n + dst[i]]) {
+          want[(size_t)j * n + dst[i]] = 1;
+          expect++;
+        }
+      }
+      ck_assert_int_eq(noc_send(h.m, src, dst, nd, 1, j), 0);
+      if (j % 50 == 49)
+        sim_run(h.k, sim_now(h.k) + 20000, 0);
+    }
+    sim_run(h.k, SIM_TIME_MAX, 0);
+    ck_assert(noc_idle(h.m));
+    ck_assert_uint_eq(h.nd, expect);
+    for (size_t j = 0; j < h.nd; j++) {
+      uint8_t *w = &want[h.d[j].payload * n + h.d[j].node];
+      ck_assert_uint_eq(*w, 1);
+      *w = 2;
+    }
+    free(want);
+    h_close(&h);
+  }
 }
 END_TEST
 
@@ -752,6 +805,12 @@ START_TEST(test_bad_configuration_names_the_key) {
     ck_assert_msg(strstr(err.msg, cases[i]), "%s", err.msg);
   }
   ck_assert_int_ne(noc_mesh_new(k, &c, 60, NULL, NULL, &m, &err), 0);
+  struct noc_conf huge = c;
+  huge.width = huge.height = 64;
+  huge.buffer_depth = 4096; /* each value valid, the product too large */
+  ck_assert_int_eq(noc_mesh_new(k, &huge, 0, NULL, NULL, &m, &err),
+                   SM_ELIMIT);
+  ck_assert(strstr(err.msg, "noc.buffer_depth"));
   sim_kernel_free(k);
   /* traffic keys */
   double rates[8];
@@ -773,12 +832,12 @@ START_TEST(test_bad_configuration_names_the_key) {
   const char *rect[] = {"noc.width=4", "noc.height=3", NULL};
   conf_make(&c, rect);
   struct noc_traffic_result r;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.pattern"));
   tc.pattern = NOC_HOTSPOT;
   tc.hotspot_node = 12;
-  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1, &r, &err),
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.hotspot_node"));
 }
@@ -814,19 +873,72 @@ START_TEST(test_same_seed_same_delivery_digest) {
                                 .warmup = 100, .measure = 1000, .drain = 500};
   struct noc_traffic_result a, b, d, q;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 9, &a, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 9, NOC_SCHED_MERGED, &a, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 9, &b, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 9, NOC_SCHED_MERGED, &b, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 10, &d, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_WHEEL, 10, NOC_SCHED_MERGED, &d, &err),
                    0);
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, &q, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.3, SIM_QUEUE_BINARY, 9, NOC_SCHED_MERGED, &q, &err),
                    0);
   ck_assert_uint_eq(a.digest, b.digest);
   ck_assert_uint_eq(a.events, b.events);
   ck_assert_uint_eq(a.digest, q.digest); /* the queue changes nothing */
   ck_assert_uint_ne(a.digest, d.digest);
   ck_assert_double_eq(a.lat_mean, b.lat_mean);
+}
+END_TEST
+
+/* The event-driven schedules against the naive one: if a router were ever
+ * not woken when it could grant, the per-cycle model (every router, every
+ * edge) would deliver something earlier and the digests would differ. */
+START_TEST(test_event_schedules_match_the_per_cycle_model) {
+  const char *base[] = {"noc.width=5", "noc.height=5", "noc.timing=clocked",
+                        "noc.t_buffer=1", "noc.t_route=1", "noc.t_alloc=1",
+                        "noc.t_xbar=1", "noc.t_link=2", NULL};
+  const char *deep[] = {"noc.buffer_depth=1", "noc.buffer_depth=3"};
+  const char *alloc[] = {"noc.allocator=rr", "noc.allocator=oldest",
+                         "noc.allocator=fixed"};
+  int runs = 0;
+  for (int pat = NOC_UNIFORM; pat <= NOC_NEIGHBOR; pat++)
+    for (uint64_t fl = 1; fl <= 3; fl += 2) {
+      const char *kv[16];
+      int i = 0;
+      for (const char *const *p = base; *p; p++)
+        kv[i++] = *p;
+      kv[i++] = deep[runs % 2];
+      kv[i++] = alloc[runs % 3];
+      kv[i] = NULL;
+      struct noc_conf c;
+      conf_make(&c, kv);
+      struct noc_traffic_conf tc = {.pattern = pat, .packet_flits = fl,
+                                    .warmup = 100, .measure = 600,
+                                    .drain = 300, .hotspot_node = 12,
+                                    .hotspot_fraction = 0.4};
+      struct noc_traffic_result r[3];
+      struct sm_err err = {0};
+      for (int s = 0; s < 3; s++)
+        ck_assert_msg(noc_traffic_run(&c, &tc, 0.25 + 0.2 * (runs % 3),
+                                      SIM_QUEUE_WHEEL, 5, (enum noc_sched)s,
+                                      &r[s], &err) == 0,
+                      "%s", err.msg);
+      ck_assert_uint_gt(r[0].deliv_flits, 0);
+      ck_assert_uint_eq(r[0].digest, r[1].digest);
+      ck_assert_uint_eq(r[0].digest, r[2].digest);
+      ck_assert_double_eq(r[0].lat_mean, r[2].lat_mean);
+      runs++;
+    }
+  /* the naive model needs a clock */
+  struct noc_conf c;
+  conf_make(&c, NULL);
+  struct noc_traffic_conf tc = {.packet_flits = 1, .measure = 10,
+                                .schedule = NOC_SCHED_PER_CYCLE};
+  struct noc_traffic_result r;
+  struct sm_err err = {0};
+  ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1,
+                                   NOC_SCHED_PER_CYCLE, &r, &err),
+                   0);
+  ck_assert(strstr(err.msg, "traffic.schedule"));
 }
 END_TEST
 
@@ -844,7 +956,7 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
                                 .warmup = 200, .measure = 3000, .drain = 3000};
   struct noc_traffic_result r;
   struct sm_err err = {0};
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_WHEEL, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.01, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(!r.saturated);
   ck_assert(r.drained);
@@ -853,10 +965,69 @@ START_TEST(test_low_load_latency_near_zero_load_and_saturation_marked) {
   /* 4x4 uniform: bisection bound 4/k = 1 is above the injection limit;
    * bit-complement: 4 x 4 sources / ... saturates well below 0.9 */
   tc.pattern = NOC_BITCOMP;
-  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_WHEEL, 1, &r, &err),
+  ck_assert_int_eq(noc_traffic_run(&c, &tc, 0.9, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(r.saturated);
   ck_assert_double_lt(r.accepted, r.offered);
+}
+END_TEST
+
+/* Two streams from node 0 (router 1's W input) and node 1 (its local
+ * input) compete for router 1's E output toward node 2. */
+static void two_streams(const char *alloc, sim_time_t t1, uint32_t *first100,
+                        int *node1_first, int *node0_last_before) {
+  char a[64];
+  snprintf(a, sizeof a, "noc.allocator=%s", alloc);
+  const char *kv[16];
+  int i = 0;
+  for (const char *const *p = clocked; *p; p++)
+    kv[i++] = *p;
+  kv[i++] = "noc.width=3";
+  kv[i++] = "noc.height=1";
+  kv[i++] = a;
+  kv[i] = NULL;
+  struct noc_conf c;
+  conf_make(&c, kv);
+  struct harness h;
+  h_open(&h, &c);
+  uint32_t b = 2;
+  for (int j = 0; j < 100; j++)
+    ck_assert_int_eq(noc_send(h.m, 1, &b, 1, 1, 1), 0);
+  sim_run(h.k, t1, 0);
+  for (int j = 0; j < 100; j++)
+    ck_assert_int_eq(noc_send(h.m, 0, &b, 1, 1, 0), 0);
+  sim_run(h.k, SIM_TIME_MAX, 0);
+  ck_assert_uint_eq(h.nd, 200);
+  *first100 = 0;
+  for (int j = 0; j < 100; j++)
+    *first100 += h.d[j].src == 1;
+  /* were all of node 1's packets delivered before node 0's last one? */
+  int last0 = -1, last1 = -1;
+  for (int j = 0; j < 200; j++)
+    *(h.d[j].src ? &last1 : &last0) = j;
+  *node1_first = last1 < 100;
+  *node0_last_before = last0 < last1;
+  h_close(&h);
+}
+
+START_TEST(test_allocators_share_or_prioritise_as_named) {
+  uint32_t n1;
+  int node1_first, node0_before;
+  /* round-robin: the two streams alternate */
+  two_streams("rr", 0, &n1, &node1_first, &node0_before);
+  ck_assert_uint_ge(n1, 45);
+  ck_assert_uint_le(n1, 55);
+  /* fixed priority: W (index 3) beats local (4): node 1 waits for the
+   * whole of node 0's burst once it has arrived */
+  two_streams("fixed", 0, &n1, &node1_first, &node0_before);
+  ck_assert(node0_before);
+  ck_assert_uint_le(n1, 10);
+  /* oldest first: node 1's burst, sent 30 cycles earlier, goes first even
+   * though fixed priority would favour node 0 */
+  two_streams("oldest", 30000, &n1, &node1_first, &node0_before);
+  ck_assert(node1_first);
+  two_streams("fixed", 30000, &n1, &node1_first, &node0_before);
+  ck_assert(!node1_first);
 }
 END_TEST
 
@@ -872,16 +1043,19 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_clocked_send_waits_for_the_clock_edge);
   tcase_add_test(t, test_zero_credits_space_a_burst_by_the_credit_loop);
   tcase_add_test(t, test_buffer_exactly_full_never_overflows);
+  tcase_add_test(t, test_allocators_share_or_prioritise_as_named);
   tcase_add_test(t, test_one_by_one_mesh_loops_back);
   tcase_add_test(t, test_conservation_under_saturation_every_pattern);
   tcase_add_test(t, test_every_packet_delivered_exactly_once);
   tcase_add_test(t, test_tree_multicast_one_copy_each_and_fewer_links);
+  tcase_add_test(t, test_tree_multicast_under_saturation_conserves);
   tcase_add_test(t, test_send_rejects_bad_nodes_and_empty_sets);
   tcase_add_test(t, test_observer_and_link_stats_follow_one_packet);
   tcase_add_test(t, test_latency_percentiles_match_a_sorted_reference);
   tcase_add_test(t, test_bad_configuration_names_the_key);
   tcase_add_test(t, test_clocked_preset_file_loads);
   tcase_add_test(t, test_same_seed_same_delivery_digest);
+  tcase_add_test(t, test_event_schedules_match_the_per_cycle_model);
   tcase_add_test(t, test_low_load_latency_near_zero_load_and_saturation_marked);
   suite_add_tcase(s, t);
   return s;
