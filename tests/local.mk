@@ -43,3 +43,22 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
+
+# Fuzz harnesses, built as plain programs that replay saved inputs
+# (tests/data/fuzz/<harness>/ and the shipped files); scripts/fuzz.sh
+# builds the same harnesses with libFuzzer.
+FUZZ_LIBS = cli/libsmrun.a traces/libsmtraces.a trainer/libsmtrainer.a \
+	models/libsmmodels.a core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a \
+	util/libsmutil.a $(SM_LIBS_EXT)
+check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_kv \
+	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_conf.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_kv_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_kv.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_kv_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_model_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_model.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_model_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_idx_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_idx.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_idx_LDADD = $(FUZZ_LIBS)
+TESTS += tests/fuzz_regress.sh
+EXTRA_DIST += tests/fuzz_regress.sh scripts/fuzz.sh

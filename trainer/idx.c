@@ -95,11 +95,19 @@ int train_idx_load(const char *path, struct train_idx *out,
     size *= v;
   }
   out->size = size;
-  out->data = sm_xmalloc(size ? size : 1);
+  /* The header is not trusted with memory: the buffer grows as data
+   * arrives (doubling from 1 MiB), so a short file that announces
+   * gigabytes fails as truncated without allocating them. */
+  size_t cap = size < ((size_t)1 << 20) ? size : ((size_t)1 << 20);
+  out->data = sm_xmalloc(cap ? cap : 1);
   size_t have = 0;
   while (have < size) {
-    unsigned chunk = (size - have) > (1u << 30) ? (1u << 30)
-                                                : (unsigned)(size - have);
+    if (have == cap) {
+      cap = cap * 2 < size ? cap * 2 : size;
+      out->data = sm_xrealloc(out->data, cap);
+    }
+    unsigned chunk = (cap - have) > (1u << 30) ? (1u << 30)
+                                               : (unsigned)(cap - have);
     int r = gzread(f, out->data + have, chunk);
     if (r < 0) {
       int zerr;
