@@ -35,6 +35,12 @@ tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_run_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
 	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
 	$(CHECK_LIBS) $(SM_LIBS_EXT)
+# The shipped model on the real test set (skips, exit 77, without it).
+TESTS += tests/check_agree
+check_PROGRAMS += tests/check_agree
+tests_check_agree_SOURCES = tests/check_agree.c
+tests_check_agree_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_agree_LDADD = $(tests_check_run_LDADD)
 tests_check_traces_SOURCES = tests/check_traces.c
 tests_check_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
