@@ -19,6 +19,7 @@
 #include "cli/run.h"
 #include "trainer/train.h"
 
+#include <jansson.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,13 @@ static int find_model(char *path, size_t len) {
       return 0;
   }
   return -1;
+}
+
+/* The trainer's quantized test accuracy stored in the model's metadata
+ * (metadata.accuracy_quant), or -1 when absent. */
+static double stored_accuracy(const struct model *m) {
+  json_t *v = m->metadata ? json_object_get(m->metadata, "accuracy_quant") : NULL;
+  return json_is_number(v) ? json_number_value(v) : -1;
 }
 
 static int parse_mesh(const char *s, uint32_t *w, uint32_t *h) {
@@ -240,7 +248,7 @@ int cli_cmd_run(int argc, char **argv) {
   int tty = !quiet && isatty(2);
   size_t correct = 0, nodecision = 0, agree = 0, ref_correct = 0;
   size_t dis_late = 0, dis_quant = 0, dis_ties = 0, frames_late = 0,
-         frames_perturbed = 0, frames_tied = 0;
+         frames_perturbed = 0, frames_tied = 0, frames_index = 0;
   double e_sop = 0, e_hop = 0, e_static = 0, lat_sum = 0;
   uint64_t sops = 0, hops = 0, packets = 0;
   double sim_secs = 0;
@@ -259,6 +267,11 @@ int cli_cmd_run(int argc, char **argv) {
     frames_late += f.late_spikes > 0;
     frames_perturbed += f.perturbed > 0 || f.dropped > 0;
     frames_tied += f.tied > 1;
+    /* ties the lowest index decided: all of them under the index rule,
+     * exact ties of the crossing time under the exact rule */
+    int by_index = o.core.tie_rule == CORE_TIE_INDEX ? f.tied > 1
+                                                     : f.tied_exact > 1;
+    frames_index += by_index;
     e_sop += f.energy.sop_uj;
     e_hop += f.energy.hop_uj;
     e_static += f.energy.static_uj;
@@ -268,7 +281,7 @@ int cli_cmd_run(int argc, char **argv) {
     packets += f.packets;
     if (reference) {
       timing[i] = (uint8_t)((f.perturbed > 0 || f.dropped > 0) |
-                            (f.tied > 1 ? 2 : 0));
+                            (by_index ? 2 : 0));
       preds[i] = f.pred;
     }
     uint64_t now = sm_now_ns();
@@ -327,13 +340,23 @@ int cli_cmd_run(int argc, char **argv) {
   printf("timing: %zu frames with late spikes; %zu frames where arrival "
          "timing changed a spike time\n",
          frames_late, frames_perturbed);
-  printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu, output ties broken "
-         "by the lowest index: %zu\n",
-         100.0 * correct / dn, correct, n, nodecision, frames_tied);
+  double stored = stored_accuracy(m);
+  printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu", 100.0 * correct / dn,
+         correct, n, nodecision);
+  if (stored >= 0)
+    printf("; the model's stored %d-bit accuracy (trainer): %.2f%% (%+.2f "
+           "points)",
+           m->nlayers ? m->layers[0].bits : 0, 100.0 * stored,
+           100.0 * correct / dn - 100.0 * stored);
+  printf("\noutput ties: %zu frames with several outputs at the decision "
+         "step; %zu decided by the lowest index (core.tie_rule=%s)\n",
+         frames_tied, frames_index,
+         o.core.tie_rule == CORE_TIE_INDEX ? "index" : "exact");
   if (reference)
     printf("reference forward (trainer, same model): %.2f%%; agreement "
            "%.2f%% (%zu/%zu); disagreements: %zu from arrival timing, %zu "
-           "from step quantization only (%zu of them output ties)\n",
+           "from step quantization only (%zu of them output ties decided by the "
+           "lowest index)\n",
            100.0 * ref_correct / dn, 100.0 * agree / dn, agree, n, dis_late,
            dis_quant, dis_ties);
   printf("latency: %.3f us mean, first input spike to decision\n",

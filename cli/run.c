@@ -5,8 +5,10 @@
  * mesh node map->groups[g].node.  A core's send request becomes one
  * noc_send from its node to its layer's destination set (the routing
  * table); a delivery at a node becomes core_array_receive on the core
- * there.  Output-layer spikes are not sent: the earliest one (ties: lowest
- * index) is the frame's decision, taken in the output core.
+ * there.  Output-layer spikes are not sent: the earliest one is the frame's
+ * decision, taken in the output unit; spikes at the same step are ordered
+ * by core.tie_rule (core_array_output_before: exact crossing time, then
+ * lowest index).
  *
  * Frames.  Frame n starts when frame n-1 has drained (no event left in the
  * kernel, so no packet in the network and no spike in an SRAM pipeline);
@@ -52,7 +54,8 @@ static void on_send(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
   }
   if (layer + 1 == r->nlayers) {
     if (!r->have_decision || t < r->t_decision ||
-        (t == r->t_decision && neuron < r->decision)) {
+        (t == r->t_decision &&
+         core_array_output_before(r->cores, layer, neuron, r->decision))) {
       r->have_decision = 1;
       r->t_decision = t;
       r->decision = neuron;
@@ -239,7 +242,12 @@ int cli_run_frame(struct cli_run *r, const uint8_t *image, struct cli_frame *f,
     const struct model_map_layer *out = &r->map->layers[r->nlayers - 1];
     const int32_t *u = core_array_fire_steps(r->cores, r->nlayers - 1);
     for (uint32_t j = 0; j < out->channels * out->plane; j++)
-      f->tied += u[j] == r->decision_step;
+      if (u[j] == r->decision_step) {
+        f->tied++;
+        f->tied_exact +=
+            out->pool <= 1 &&
+            core_array_output_cmp(r->cores, r->nlayers - 1, j, r->decision) == 0;
+      }
   }
   f->out_step = r->have_decision ? r->decision_step : CORE_SILENT;
   f->t_first_in = r->have_input ? r->t_first_in : t0;

@@ -37,7 +37,9 @@ struct cli_frame {
   uint64_t perturbed;      /* neurons whose spike time arrival timing changed
                               (core_array_settle) */
   uint32_t tied;           /* output neurons firing at the decision's step
-                              (> 1: the tie rule decided, lowest index) */
+                              (> 1: the tie rule decided) */
+  uint32_t tied_exact;     /* of those, crossing exactly when the winner did
+                              (> 1: the lowest index decided) */
   struct core_energy energy; /* uJ by term */
 };
 

@@ -25,6 +25,9 @@ struct core_lay {
   uint32_t plane;           /* out_h * out_w: neurons per channel */
   uint32_t pooled_plane;    /* (out_h/pool) * (out_w/pool) */
   int32_t *fire;            /* [nneurons] fire step this frame */
+  int64_t *key_n, *key_d;   /* [nout] exact crossing of each sent output,
+                               steps (num/den); not sent: INT64_MAX/1.
+                               Recorded for the last layer only. */
   uint32_t covered;         /* channels assigned to cores so far */
   sim_time_t open;          /* ps, this frame's window opening */
   struct core_layer_stats st;

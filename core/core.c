@@ -52,6 +52,11 @@ const struct sm_opt core_conf_opts[] = {
              CORE_ROUND_CHOICES,
              "crossing time to step: first step boundary above threshold "
              "(ceil) or nearest step"),
+    SM_OPT_E(struct core_conf, tie_rule, "core.tie_rule", "exact",
+             CORE_TIE_CHOICES,
+             "output spikes at the same step: earliest exact crossing time "
+             "from the integer slope and offset, then lowest index (exact), "
+             "or lowest index only (index)"),
 };
 const size_t core_conf_nopts = SM_ARRAY_LEN(core_conf_opts);
 
@@ -104,6 +109,40 @@ int32_t core_fire_step(int64_t a, int64_t b, int64_t m, int f, int64_t s,
   if (k < s ? k * d >= n : k * d > n)
     return (int32_t)k;
   return CORE_SILENT;
+}
+
+void core_crossing(int64_t a, int64_t b, int64_t m, int f, int64_t s,
+                   int64_t *num, int64_t *den) {
+  int64_t d = m * a + ((int64_t)1 << f);
+  int64_t n = (s << f) - m * b;
+  if (n <= 0 || d <= 0) { /* above threshold at the opening (or never) */
+    *num = 0;
+    *den = 1;
+    return;
+  }
+  *num = n;
+  *den = d;
+}
+
+/* 64 x 64 -> 128-bit unsigned product as (hi, lo), in portable C. */
+static void mul_u128(uint64_t x, uint64_t y, uint64_t *hi, uint64_t *lo) {
+  uint64_t x0 = (uint32_t)x, x1 = x >> 32, y0 = (uint32_t)y, y1 = y >> 32;
+  uint64_t p00 = x0 * y0, p01 = x0 * y1, p10 = x1 * y0, p11 = x1 * y1;
+  uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+  *lo = (mid << 32) | (uint32_t)p00;
+  *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+int core_crossing_cmp(int64_t n1, int64_t d1, int64_t n2, int64_t d2) {
+  assert(n1 >= 0 && n2 >= 0 && d1 > 0 && d2 > 0);
+  uint64_t h1, l1, h2, l2;
+  mul_u128((uint64_t)n1, (uint64_t)d2, &h1, &l1); /* n1/d1 vs n2/d2 */
+  mul_u128((uint64_t)n2, (uint64_t)d1, &h2, &l2);
+  if (h1 != h2)
+    return h1 < h2 ? -1 : 1;
+  if (l1 != l2)
+    return l1 < l2 ? -1 : 1;
+  return 0;
 }
 
 /* ---- layers ----------------------------------------------------------------- */
@@ -278,6 +317,12 @@ int core_array_new(struct sim_kernel *k, const struct core_conf *c,
     L->nout = core_layer_outputs(&L->spec);
     L->ninputs = i ? a->lay[i - 1].nout : 0;
     L->fire = sm_xmallocarray(L->nneurons, sizeof *L->fire);
+    L->key_n = sm_xmallocarray(L->nout, sizeof *L->key_n);
+    L->key_d = sm_xmallocarray(L->nout, sizeof *L->key_d);
+    for (uint32_t j = 0; j < L->nout; j++) {
+      L->key_n[j] = INT64_MAX;
+      L->key_d[j] = 1;
+    }
     for (uint32_t j = 0; j < L->nneurons; j++)
       L->fire[j] = CORE_SILENT;
     if (i > 0) {
@@ -315,6 +360,8 @@ void core_array_free(struct core_array *a) {
   for (uint32_t i = 0; i < a->nlayers; i++) {
     free(a->lay[i].q);
     free(a->lay[i].fire);
+    free(a->lay[i].key_n);
+    free(a->lay[i].key_d);
   }
   free(a->lay);
   free(a);
@@ -408,6 +455,25 @@ const int32_t *core_array_fire_steps(const struct core_array *a,
   return a->lay[layer].fire;
 }
 
+int core_array_output_cmp(const struct core_array *a, uint32_t layer,
+                          uint32_t o1, uint32_t o2) {
+  assert(layer < a->nlayers);
+  const struct core_lay *L = &a->lay[layer];
+  assert(o1 < L->nout && o2 < L->nout);
+  return core_crossing_cmp(L->key_n[o1], L->key_d[o1], L->key_n[o2],
+                           L->key_d[o2]);
+}
+
+int core_array_output_before(const struct core_array *a, uint32_t layer,
+                             uint32_t o1, uint32_t o2) {
+  if (a->conf.tie_rule == CORE_TIE_EXACT) {
+    int c = core_array_output_cmp(a, layer, o1, o2);
+    if (c)
+      return c < 0;
+  }
+  return o1 < o2;
+}
+
 int core_array_idle(const struct core_array *a) { return a->outstanding == 0; }
 
 uint64_t core_array_settle(struct core_array *a) {
@@ -464,6 +530,11 @@ int core_array_frame(struct core_array *a, sim_time_t t0,
   for (uint32_t l = 0; l < a->nlayers; l++) {
     struct core_lay *L = &a->lay[l];
     L->open = t0 + (sim_time_t)l * tw;
+    if (l + 1 == a->nlayers)
+      for (uint32_t j = 0; j < L->nout; j++) {
+        L->key_n[j] = INT64_MAX;
+        L->key_d[j] = 1;
+      }
     if (l == 0)
       memcpy(L->fire, input_steps, (size_t)L->nneurons * sizeof *L->fire);
     else
@@ -503,6 +574,26 @@ static void on_open(struct sim_kernel *k, const struct sim_event *ev,
       ensure_tick(a, ev->target, c->fire[j]);
 }
 
+/* The output unit's key for the spike of neuron j (output index out) at
+ * step u: the exact crossing from the slope and offset that made it fire.
+ * A neuron that fires later than its closed form says (an input arrived
+ * inside the window and it was recomputed from that step on) crossed when
+ * that input arrived, which the core knows only to the step: its key is
+ * the step boundary u. */
+static void record_crossing(struct core_array *a, const struct core *c,
+                            uint32_t j, int32_t u, uint32_t out) {
+  struct core_lay *L = &a->lay[c->layer];
+  int64_t s = (int64_t)a->conf.steps_per_window;
+  if (core_fire_step(c->a[j], c->b[j], L->m, L->f, s, 0, a->conf.fire_round) ==
+      u) {
+    core_crossing(c->a[j], c->b[j], L->m, L->f, s, &L->key_n[out],
+                  &L->key_d[out]);
+  } else {
+    L->key_n[out] = u;
+    L->key_d[out] = 1;
+  }
+}
+
 static void on_tick(struct sim_kernel *k, const struct sim_event *ev,
                     void *ctx) {
   struct core_array *a = ctx;
@@ -533,6 +624,8 @@ static void on_tick(struct sim_kernel *k, const struct sim_event *ev,
       out = c->c0 * L->pooled_plane + pl;
     }
     L->st.sent++;
+    if (c->layer + 1 == a->nlayers)
+      record_crossing(a, c, j, u, out);
     a->send(a->ctx, id, c->layer, out, (uint32_t)u, sim_now(k));
   }
 }

@@ -54,6 +54,13 @@ enum core_round {
 };
 #define CORE_ROUND_CHOICES "ceil|nearest"
 
+/* How the output unit decides between output spikes at the same step. */
+enum core_tie {
+  CORE_TIE_EXACT, /* earliest exact (rational) crossing time; then lowest index */
+  CORE_TIE_INDEX  /* lowest index */
+};
+#define CORE_TIE_CHOICES "exact|index"
+
 /* Options (table: core_conf_opts; keys "core.*"). */
 struct core_conf {
   uint64_t neurons_per_core; /* neurons */
@@ -64,6 +71,7 @@ struct core_conf {
   uint64_t sop_ps;           /* ps per SRAM access round */
   uint64_t sop_lanes;        /* SOPs served by one access round */
   int fire_round;            /* enum core_round */
+  int tie_rule;              /* enum core_tie */
 };
 extern const struct sm_opt core_conf_opts[];
 extern const size_t core_conf_nopts;
@@ -90,6 +98,17 @@ double core_scale_value(int64_t m, int f);
  * silent (x_out > 0 is required, as in the window-frame formula). */
 int32_t core_fire_step(int64_t a, int64_t b, int64_t m, int f, int64_t s,
                        int64_t k, int round);
+
+/* Exact continuous crossing time, in steps after the window opening, of a
+ * neuron with slope a and offset b: the fraction *num / *den = N / D
+ * (*den > 0), clamped at 0 (a neuron above threshold when its window opens,
+ * N <= 0, crosses at 0, as the reference's saturated x = Tw).  Meaningful
+ * for a neuron that fires (D > 0 or N <= 0); 0 <= *num < 2^63. */
+void core_crossing(int64_t a, int64_t b, int64_t m, int f, int64_t s,
+                   int64_t *num, int64_t *den);
+/* Compares two crossing fractions n1/d1 and n2/d2 (n >= 0, d > 0) exactly,
+ * by cross-multiplication in 128-bit integers: -1, 0 or 1. */
+int core_crossing_cmp(int64_t n1, int64_t d1, int64_t n2, int64_t d2);
 
 /* ---- layers and cores --------------------------------------------------- */
 
@@ -212,6 +231,19 @@ const int32_t *core_array_fire_steps(const struct core_array *a,
  * the window opened.  Returns the frame's total (0: arrival timing changed
  * nothing; the spike times are those of an ideal network).  O(neurons). */
 uint64_t core_array_settle(struct core_array *a);
+/* The output unit's tie rule (core.tie_rule) for two outputs of `layer`
+ * (indices after pooling) sent at the same time this frame: 1 when o1
+ * decides before o2.  exact: the earlier exact crossing, recorded when
+ * each spike was sent (core_crossing on the slope and offset that made
+ * it fire; a neuron whose step was pushed later by an input that arrived
+ * inside the window crosses at that step boundary), then the lower index;
+ * index: the lower index. */
+int core_array_output_before(const struct core_array *a, uint32_t layer,
+                             uint32_t o1, uint32_t o2);
+/* Exact comparison of the recorded crossings of two outputs sent this
+ * frame (-1, 0, 1); an output not sent compares after every sent one. */
+int core_array_output_cmp(const struct core_array *a, uint32_t layer,
+                          uint32_t o1, uint32_t o2);
 /* 1 when no core has work pending (spikes being processed). */
 int core_array_idle(const struct core_array *a);
 

@@ -3,6 +3,8 @@
 noinst_LIBRARIES += models/libsmmodels.a
 models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
 	models/map.c
-EXTRA_DIST += models/fmnist-mlp.json models/fmnist-cnn.json
+EXTRA_DIST += models/fmnist-cnn.json
+# `spikemesh run` without --model finds it here when installed
+dist_pkgdata_DATA = models/fmnist-mlp.json
 archdir = $(pkgdatadir)/arch
 dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json

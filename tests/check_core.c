@@ -844,6 +844,111 @@ START_TEST(test_energy_terms_recompute_from_counts) {
 }
 END_TEST
 
+
+/* ---- the output unit's tie rule --------------------------------------------- */
+
+START_TEST(test_crossing_cmp_orders_fractions_exactly) {
+  ck_assert_int_eq(core_crossing_cmp(1, 3, 2, 6), 0);
+  ck_assert_int_eq(core_crossing_cmp(1, 3, 1, 2), -1);
+  ck_assert_int_eq(core_crossing_cmp(1, 2, 1, 3), 1);
+  ck_assert_int_eq(core_crossing_cmp(0, 1, 0, 7), 0);
+  /* neighbours that double precision cannot tell apart */
+  int64_t big = ((int64_t)1 << 62) - 1;
+  ck_assert_int_eq(core_crossing_cmp(big - 1, big, big - 2, big - 1), 1);
+  ck_assert_int_eq(core_crossing_cmp(big, big - 1, big - 1, big - 2), -1);
+  ck_assert_int_eq(core_crossing_cmp(INT64_MAX, 1, big, 1), 1);
+  /* against 128-bit products on random fractions */
+  struct sim_rng r;
+  sim_rng_init(&r, 11, 0);
+  for (int i = 0; i < 100000; i++) {
+    int sh = (int)sim_rng_below(&r, 63);
+    int64_t n1 = (int64_t)(sim_rng_next(&r) >> 1) >> sh;
+    int64_t d1 = ((int64_t)(sim_rng_next(&r) >> 1) >> sh) + 1;
+    int64_t n2 = i & 1 ? n1 + (int64_t)sim_rng_below(&r, 3) - 1
+                       : (int64_t)(sim_rng_next(&r) >> 1) >> sh;
+    int64_t d2 = i & 2 ? d1 : ((int64_t)(sim_rng_next(&r) >> 1) >> sh) + 1;
+    if (n2 < 0)
+      n2 = 0;
+    unsigned __int128 p1 = (unsigned __int128)n1 * (uint64_t)d2;
+    unsigned __int128 p2 = (unsigned __int128)n2 * (uint64_t)d1;
+    ck_assert_int_eq(core_crossing_cmp(n1, d1, n2, d2),
+                     p1 < p2 ? -1 : p1 > p2 ? 1 : 0);
+  }
+}
+END_TEST
+
+START_TEST(test_crossing_lies_in_the_fire_step) {
+  struct sim_rng r;
+  sim_rng_init(&r, 12, 0);
+  int64_t m;
+  int f;
+  ck_assert_int_eq(core_scale_fixed(0.037, &m, &f), 0);
+  int fired = 0;
+  for (int i = 0; i < 20000; i++) {
+    int64_t a = (int64_t)sim_rng_below(&r, 400) - 150;
+    int64_t b = (int64_t)sim_rng_below(&r, 4000) - 1000;
+    int32_t u = core_fire_step(a, b, m, f, 10, 0, CORE_ROUND_CEIL);
+    if (u == CORE_SILENT)
+      continue;
+    fired++;
+    int64_t num, den;
+    core_crossing(a, b, m, f, 10, &num, &den);
+    ck_assert(num >= 0 && den > 0);
+    /* ceil rounding: the crossing is in (u-1, u] (0 when u = 0) */
+    ck_assert_int_le(core_crossing_cmp(num, den, u, 1), 0);
+    if (u > 0)
+      ck_assert_int_gt(core_crossing_cmp(num, den, u - 1, 1), 0);
+    else
+      ck_assert_int_eq(num, 0);
+  }
+  ck_assert_int_gt(fired, 1000);
+}
+END_TEST
+
+/* Two outputs fire at the same step 5; output 1 crosses at 4.31 steps,
+ * output 0 at 4.81: the exact rule picks 1, the index rule 0. */
+START_TEST(test_output_tie_decided_by_exact_crossing_then_index) {
+  static int8_t q[6] = {7, 0,  /* output 0: crossing (10 - 3.5) / 1.35 */
+                        6, 3,  /* output 1: crossing (10 - 3.75) / 1.45 */
+                        6, 3}; /* output 2: the same as output 1 */
+  struct layers L;
+  memset(&L, 0, sizeof L);
+  L.n = 2;
+  L.l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 2,
+                               .out_h = 1, .out_w = 1, .pool = 1};
+  L.l[1] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 2, .in_h = 1,
+                               .in_w = 1, .out_c = 3, .out_h = 1, .out_w = 1,
+                               .pool = 1, .bits = 4, .scale = 0.05, .q = q};
+  for (int rule = CORE_TIE_EXACT; rule <= CORE_TIE_INDEX; rule++) {
+    struct core_conf c = test_conf();
+    c.tie_rule = rule;
+    struct net *n = net_new(&c, &L, 1);
+    net_frame(n, 0, (int32_t[]){0, 5}); /* x = 10 and 5 steps */
+    const int32_t *u = core_array_fire_steps(n->a, 1);
+    ck_assert_int_eq(u[0], 5);
+    ck_assert_int_eq(u[1], 5);
+    ck_assert_int_eq(u[2], 5);
+    ck_assert_int_eq(core_array_output_cmp(n->a, 1, 1, 0), -1);
+    ck_assert_int_eq(core_array_output_cmp(n->a, 1, 1, 2), 0);
+    if (rule == CORE_TIE_EXACT) {
+      ck_assert(core_array_output_before(n->a, 1, 1, 0));
+      ck_assert(!core_array_output_before(n->a, 1, 0, 1));
+      ck_assert(core_array_output_before(n->a, 1, 1, 2)); /* exact tie */
+      ck_assert(!core_array_output_before(n->a, 1, 2, 1));
+    } else {
+      ck_assert(core_array_output_before(n->a, 1, 0, 1));
+      ck_assert(!core_array_output_before(n->a, 1, 1, 0));
+    }
+    /* an output that did not fire comes after every one that did */
+    net_frame(n, sim_now(n->k), (int32_t[]){CORE_SILENT, 5});
+    ck_assert_int_eq(core_array_fire_steps(n->a, 1)[0], CORE_SILENT);
+    ck_assert_int_eq(core_array_fire_steps(n->a, 1)[1], 9); /* 8.04 */
+    ck_assert_int_eq(core_array_output_cmp(n->a, 1, 0, 1), 1);
+    net_free(n);
+  }
+}
+END_TEST
+
 static Suite *core_suite(void) {
   Suite *s = suite_create("core");
   TCase *t = tcase_create("neuron");
@@ -860,6 +965,11 @@ static Suite *core_suite(void) {
   tcase_add_test(t, test_late_spike_counted_when_target_already_fired);
   tcase_add_test(t, test_network_delay_beyond_window_drops_every_spike);
   tcase_add_test(t, test_mid_window_arrivals_match_step_by_step_membrane);
+  suite_add_tcase(s, t);
+  t = tcase_create("ties");
+  tcase_add_test(t, test_crossing_cmp_orders_fractions_exactly);
+  tcase_add_test(t, test_crossing_lies_in_the_fire_step);
+  tcase_add_test(t, test_output_tie_decided_by_exact_crossing_then_index);
   suite_add_tcase(s, t);
   t = tcase_create("refusals");
   tcase_add_test(t, test_core_refuses_too_many_neurons_and_small_sram);

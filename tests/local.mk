@@ -35,13 +35,19 @@ tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_run_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
 	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
 	$(CHECK_LIBS) $(SM_LIBS_EXT)
+# The shipped model on the real test set (skips, exit 77, without it).
+TESTS += tests/check_agree
+check_PROGRAMS += tests/check_agree
+tests_check_agree_SOURCES = tests/check_agree.c
+tests_check_agree_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_agree_LDADD = $(tests_check_run_LDADD)
 tests_check_traces_SOURCES = tests/check_traces.c
 tests_check_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
 
 # Shell tests run the built program from the build directory.
-TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
-EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
+TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh
+EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 
 # Fuzz harnesses, built as plain programs that replay saved inputs
