@@ -579,6 +579,50 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
   return found;
 }
 
+int trace_run_resume(struct trace_db *db, const char *kind,
+                     const char *config_json, int64_t *run_id,
+                     int64_t *frames_done, struct sm_err *err) {
+  int e = trace_db_flush(db, err);
+  if (e)
+    return e;
+  uv_mutex_lock(&db->conn_lock);
+  sqlite3_stmt *st;
+  int found = 0;
+  if (sqlite3_prepare_v2(db->conn,
+                         "SELECT run_id, frames_done, config FROM runs WHERE "
+                         "kind=? AND status!='complete' ORDER BY run_id DESC "
+                         "LIMIT 1",
+                         -1, &st, NULL) != SQLITE_OK) {
+    found = db_fail(db, err, "looking up a run to resume");
+  } else {
+    bind_text_or_null(st, 1, kind);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      *run_id = sqlite3_column_int64(st, 0);
+      *frames_done = sqlite3_column_int64(st, 1);
+      const char *cfg = (const char *)sqlite3_column_text(st, 2);
+      if (config_json && (!cfg || strcmp(cfg, config_json)))
+        found = sm_fail(err, SM_EINVAL,
+                        "%s: run %lld was recorded with another "
+                        "configuration; --resume needs the same options",
+                        db->path, (long long)*run_id);
+      else
+        found = 1;
+    }
+    sqlite3_finalize(st);
+  }
+  if (found == 1) {
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "UPDATE runs SET status='running', ended_at=NULL WHERE "
+             "run_id=%lld",
+             (long long)*run_id);
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+      found = db_fail(db, err, "reopening the run");
+  }
+  uv_mutex_unlock(&db->conn_lock);
+  return found;
+}
+
 /* ---- streams ---------------------------------------------------------- */
 
 struct trace_stream *trace_stream_open(struct trace_db *db, int64_t run_id) {

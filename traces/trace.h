@@ -90,6 +90,15 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
                    int64_t *run_id, char *status, size_t status_len,
                    int64_t *frames_done, struct sm_err *err);
 
+/* The newest run of this kind that did not complete ('running' after a
+ * kill, 'interrupted' after Ctrl-C): its id and frames done; its status
+ * becomes 'running' again.  Its configuration must equal config_json
+ * (else SM_EINVAL naming the database and the run).  Returns 1 if found,
+ * 0 if there is none, < 0 on error. */
+int trace_run_resume(struct trace_db *db, const char *kind,
+                     const char *config_json, int64_t *run_id,
+                     int64_t *frames_done, struct sm_err *err);
+
 /* ---- rows ----------------------------------------------------------------- */
 
 struct trace_frame_row {
