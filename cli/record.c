@@ -35,12 +35,11 @@ struct cli_rec {
 
 static void on_spike(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
                      uint32_t step, sim_time_t t) {
-  (void)step;
-  struct cli_rec *rec = ctx;
+    struct cli_rec *rec = ctx;
   rec->core_spikes[core]++;
   if (rec->detail >= TRACE_SPIKE) {
-    struct trace_spike_row row = {rec->frame, layer, neuron, core,
-                                  (int64_t)t};
+    struct trace_spike_row row = {rec->frame, layer, neuron,
+                                  core,       (int64_t)t, step};
     trace_put_spike(rec->s, &row);
   }
 }
@@ -109,30 +108,35 @@ void cli_rec_frame_begin(struct cli_rec *rec, int64_t frame) {
     noc_reset_stats(cli_run_noc(rec->r));
 }
 
-static void put_network(struct cli_rec *rec) {
-  struct noc_mesh *noc = cli_run_noc(rec->r);
-  for (uint32_t n = 0; n < rec->nodes; n++)
+void cli_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
+                         int64_t frame) {
+  uint32_t nodes = noc_nodes(noc);
+  for (uint32_t n = 0; n < nodes; n++)
     for (int d = 0; d < NOC_NDIRS; d++) {
       struct noc_link_stats ls;
       struct noc_port_stats ps;
       if (!noc_link_stats(noc, n, (enum noc_dir)d, &ls) && ls.exists &&
           ls.flits) {
-        struct trace_link_row row = {rec->frame, n, d, (int64_t)ls.flits,
+        struct trace_link_row row = {frame, n, d, (int64_t)ls.flits,
                                      (int64_t)ls.busy_ps, ls.utilization};
-        trace_put_link(rec->s, &row);
+        trace_put_link(s, &row);
       }
       if (!noc_port_stats(noc, n, (enum noc_dir)d, &ps) && ps.exists &&
           (ps.flits || ps.blocked_ps)) {
-        struct trace_port_row row = {rec->frame,
+        struct trace_port_row row = {frame,
                                      n,
                                      d,
                                      (int64_t)ps.flits,
                                      (int64_t)ps.blocked_ps,
                                      ps.peak_occupancy,
                                      ps.mean_occupancy};
-        trace_put_port(rec->s, &row);
+        trace_put_port(s, &row);
       }
     }
+}
+
+static void put_network(struct cli_rec *rec) {
+  cli_rec_put_network(rec->s, cli_run_noc(rec->r), rec->frame);
   const struct core_array *ca = cli_run_cores(rec->r);
   for (uint32_t c = 0; c < rec->ncores; c++) {
     const struct model_map_group *g = &rec->map->groups[c];

@@ -30,8 +30,26 @@ void cli_rec_frame_begin(struct cli_rec *rec, int64_t frame);
 void cli_rec_frame_end(struct cli_rec *rec, const struct cli_frame *f,
                        int label);
 
-/* Hex SHA-free digest (64-bit FNV-1a, 16 hex digits) of a file's bytes,
+/* The mesh's link rows (outputs that carried flits) and port rows (inputs
+ * that passed or blocked flits) since its last noc_reset_stats(). */
+void cli_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
+                         int64_t frame);
+
+/* 64-bit FNV-1a digest of a file's bytes (16 hex digits),
  * for the run row's model_hash.  Returns 0 or SM_EIO. */
 int cli_file_digest(const char *path, char out[17], struct sm_err *err);
+
+/* Traces (cli/cmd_replay.c).  The spikes of a run recorded at spike or
+ * packet detail, in send order, as a spike trace whose meta names the
+ * model, its digest and the mapping options. */
+int cli_trace_from_db(const char *path, int64_t run, struct trace_file *t,
+                      struct sm_err *err);
+/* Spikes to packets through a mapping of model m: each spike of a layer
+ * that sends becomes a packet from its core's node to the core's
+ * destinations, deadline the end of the receiving layer's window. */
+int cli_trace_to_packets(const struct trace_file *in, const struct model *m,
+                         const struct model_map *map,
+                         const struct core_conf *cc, struct trace_file *out,
+                         struct sm_err *err);
 
 #endif /* SPIKEMESH_CLI_RECORD_H */
