@@ -71,14 +71,15 @@ int cli_trace_from_db(const char *path, int64_t run, struct trace_file *t,
                           json_string((const char *)sqlite3_column_text(st, 1)));
       json_error_t je;
       json_t *cfg = json_loads((const char *)sqlite3_column_text(st, 2), 0, &je);
-      const char *keys[] = {"map.placement", "core.steps_per_window",
-                            "core.step_ps", "noc.multicast", "run.mesh_width",
-                            "run.mesh_height"};
+      const char *keys[] = {"run.mesh_width", "run.mesh_height"};
       for (size_t i = 0; cfg && i < SM_ARRAY_LEN(keys); i++) {
         json_t *v = json_object_get(cfg, keys[i]);
         if (v)
           json_object_set(meta, keys[i], v);
       }
+      /* the run's whole configuration: the mapping can be rebuilt */
+      if (cfg)
+        json_object_set(meta, "config", cfg);
       json_decref(cfg);
       json_object_set_new(meta, "run", json_integer(run));
       json_object_set_new(meta, "database", json_string(path));

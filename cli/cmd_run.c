@@ -247,7 +247,7 @@ int cli_cmd_run(int argc, char **argv) {
   struct cli_rec *rec = NULL;
   int64_t run_id = -1, first_rec = 0;
   struct sigaction sa_old;
-  int sig_installed = 0;
+  int sig_installed = 0, ended = 0;
   /* one image at a time: BLAS threads would only add synchronisation */
   train_set_threads(1);
   size_t img = (size_t)d.c * (size_t)d.h * (size_t)d.w;
@@ -386,6 +386,7 @@ int cli_cmd_run(int argc, char **argv) {
             done, n, db ? " (recorded as 'interrupted'; --resume continues)"
                         : "");
     n = done;
+    rc = CLI_EXIT_FAIL;
   }
   if (ref_running) {
     uv_thread_join(&ref_thread);
@@ -396,6 +397,7 @@ int cli_cmd_run(int argc, char **argv) {
     rec = NULL;
     trace_stream_close(ts);
     ts = NULL;
+    ended = 1;
     if (trace_run_end(db, run_id, interrupted ? "interrupted" : "complete",
                       &err)) {
       rc = cli_report("run", &err);
@@ -404,6 +406,7 @@ int cli_cmd_run(int argc, char **argv) {
   }
   if (n == 0)
     goto out;
+  /* the run's summary (an interrupted run: of the frames done) */
   if (reference) {
     if (job.failed) {
       rc = cli_report("run", &job.err);
@@ -476,7 +479,7 @@ out:
     uv_thread_join(&ref_thread);
   cli_rec_free(rec);
   trace_stream_close(ts);
-  if (db && run_id >= 0 && rc != CLI_EXIT_OK)
+  if (db && run_id >= 0 && !ended)
     trace_run_end(db, run_id, "failed", NULL);
   if (db) {
     struct sm_err cerr = {0};

@@ -93,20 +93,19 @@ static int export(int argc, char **argv) {
     rc = cli_usage_error("trace", "export --kind packet needs --model FILE");
     goto out;
   }
-  for (const char **k = (const char *[]){"map.placement",
-                                         "core.steps_per_window",
-                                         "core.step_ps", NULL};
-       *k; k++) {
-    json_t *v = json_object_get(meta, *k);
-    if (v) {
-      cfg = json_object();
-      json_object_set(cfg, *k, v);
-      int e = sm_conf_load_json(&c, cfg, db, &err);
-      json_decref(cfg);
-      if (e) {
-        rc = cli_report("trace", &err);
-        goto out;
-      }
+  /* the run's configuration (its own run.* keys are not options) */
+  json_t *rc_cfg = json_object_get(meta, "config");
+  if (json_is_object(rc_cfg)) {
+    cfg = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
+        json_object_set(cfg, key, v);
+    int e = sm_conf_load_json(&c, cfg, db, &err);
+    json_decref(cfg);
+    if (e) {
+      rc = cli_report("trace", &err);
+      goto out;
     }
   }
   if (model_load(model_path, &m, &err)) {

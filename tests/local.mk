@@ -40,6 +40,6 @@ tests_check_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
 
 # Shell tests run the built program from the build directory.
-TESTS += tests/cli_basics.sh tests/docs_config.sh
-EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh
+TESTS += tests/cli_basics.sh tests/docs_config.sh tests/recorder.sh
+EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/recorder.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
