@@ -166,22 +166,22 @@ static int read_binary(const char *path, const unsigned char *b, size_t len,
       q->ndst = (uint32_t)ld(p + 32, 4);
       q->dst_off = t->ndst_total;
       if (q->time_ps < 0 || q->ndst == 0 || q->ndst > TRACE_FILE_MAX_DST) {
+        const char *why = q->time_ps < 0 ? "negative time"
+                                         : "destination count not in 1..4096";
         trace_file_free(t);
-        return sm_fail(err, SM_EFORMAT,
-                       "%s: byte offset %zu: record %llu: %s", path, off,
-                       (unsigned long long)i,
-                       q->time_ps < 0 ? "negative time"
-                                      : "destination count not in 1..4096");
+        return sm_fail(err, SM_EFORMAT, "%s: byte offset %zu: record %llu: %s",
+                       path, off, (unsigned long long)i, why);
       }
       off += PACKET_REC;
       if (q->ndst > (len - off) / 4 || q->ndst > nd - t->ndst_total) {
+        uint32_t ndst = q->ndst;
+        const char *why =
+            ndst > (len - off) / 4 ? "end of the file" : "header's total";
         trace_file_free(t);
         return sm_fail(err, SM_EFORMAT,
                        "%s: byte offset %zu: record %llu: %u destinations "
                        "run past the %s",
-                       path, off, (unsigned long long)i, q->ndst,
-                       q->ndst > (len - off) / 4 ? "end of the file"
-                                                 : "header's total");
+                       path, off, (unsigned long long)i, ndst, why);
       }
       for (uint32_t j = 0; j < q->ndst; j++, off += 4)
         t->dst[t->ndst_total++] = (uint32_t)ld(b + off, 4);
