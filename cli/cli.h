@@ -22,9 +22,12 @@
 #define CLI_COMMANDS(X)                                                        \
   X(bench, "measure the kernel, the NoC or training against a baseline")      \
   X(config, "print the configuration reference or an effective configuration") \
+  X(db, "summarize a recorder database, compare two runs, digest a run")   \
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
+  X(replay, "inject a spike or packet trace into a chosen architecture")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
+  X(trace, "export spike/packet traces of a run; convert binary <-> CSV")   \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 
 #define CLI__DECL(name, summary) int cli_cmd_##name(int argc, char **argv);
@@ -45,5 +48,6 @@ int cli_is_help(const char *arg);
 int cli_bench_kernel(int argc, char **argv);
 int cli_bench_noc(int argc, char **argv);
 int cli_bench_train(int argc, char **argv);
+int cli_bench_recorder(int argc, char **argv);
 
 #endif /* SPIKEMESH_CLI_H */

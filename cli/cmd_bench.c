@@ -17,6 +17,8 @@ static const struct bench benches[] = {
      cli_bench_kernel},
     {"noc", "8x8 mesh, clocked preset: cycles/s vs the binary-heap queue",
      cli_bench_noc},
+    {"recorder", "run at each recording detail vs summary; writer rows/s",
+     cli_bench_recorder},
     {"train", "training samples/s of the MLP and the CNN, BLAS vs naive loops",
      cli_bench_train},
 };

@@ -12,7 +12,10 @@
  */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "traces/trace.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_RATES 256
@@ -46,6 +49,11 @@ static void usage(FILE *out, struct sm_conf *c) {
           "           per-direction figures for the window (flits sent,\n"
           "           busiest link's utilization, mean blocked cycles per\n"
           "           flit at inputs of that direction)\n"
+          "  --db FILE  record the sweep into a SQLite database (a run of kind\n"
+          "           'noc', one noc_points row per load; doc/recorder.md)\n"
+          "  --detail LEVEL  detail level noted in the run row ["
+          TRACE_DETAIL_CHOICES "]\n"
+          "  --resume skip the loads an unfinished sweep in --db has done\n"
           "  --help   this text\n"
           "\nKeys (key=default  meaning  [valid values unit]):\n");
   sm_conf_print_help(c, out);
@@ -58,7 +66,9 @@ int cli_cmd_noc(int argc, char **argv) {
   cli_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("noc", &err);
-  int json = 0;
+  int json = 0, resume = 0;
+  const char *db_path = NULL;
+  enum trace_detail detail = TRACE_SUMMARY;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (cli_is_help(a)) {
@@ -66,6 +76,14 @@ int cli_cmd_noc(int argc, char **argv) {
       return CLI_EXIT_OK;
     } else if (!strcmp(a, "--json")) {
       json = 1;
+    } else if (!strcmp(a, "--db") && i + 1 < argc) {
+      db_path = argv[++i];
+    } else if (!strcmp(a, "--detail") && i + 1 < argc) {
+      if (trace_detail_parse(argv[++i], &detail))
+        return cli_usage_error("noc", "--detail '%s': expected one of "
+                               TRACE_DETAIL_CHOICES, argv[i]);
+    } else if (!strcmp(a, "--resume")) {
+      resume = 1;
     } else if (strchr(a, '=')) {
       if (sm_conf_set(&c, a, "command line", &err))
         return cli_report("noc", &err);
@@ -108,14 +126,58 @@ int cli_cmd_noc(int argc, char **argv) {
            "accepted", "lat_mean", "p50", "p99", "max", "zero_load", "hops",
            "maxutl", "state");
   }
+  if (resume && !db_path)
+    return cli_usage_error("noc", "--resume needs --db FILE");
+  /* recording: one run row, one unit per offered load */
+  struct trace_db *db = NULL;
+  struct trace_stream *ts = NULL;
+  int64_t run_id = -1, first = 0;
+  if (db_path) {
+    json_t *j = sm_conf_to_json(&c);
+    char *cfg = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(j);
+    int e = trace_db_open(db_path, &db, &err);
+    if (!e && resume) {
+      int found = trace_run_resume(db, "noc", cfg, &run_id, &first, &err);
+      e = found < 0 ? found : 0;
+      if (!found)
+        e = sm_fail(&err, SM_EINVAL, "%s: no unfinished sweep to resume",
+                    db_path);
+    } else if (!e) {
+      struct trace_run_info info = {.kind = "noc",
+                                    .config_json = cfg,
+                                    .detail = trace_detail_name(detail),
+                                    .seed = o.sim.seed,
+                                    .frames_planned = (int64_t)nr};
+      e = trace_run_begin(db, &info, &run_id, &err);
+    }
+    free(cfg);
+    if (e) {
+      trace_db_close(db, NULL);
+      return cli_report("noc", &err);
+    }
+    ts = trace_stream_open(db, run_id);
+  }
   int failed = 0;
   double first_sat = 0, peak = 0;
-  for (size_t i = 0; i < nr; i++) {
+  for (size_t i = (size_t)first; i < nr; i++) {
     struct noc_traffic_result r;
     if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed,
-                        (enum noc_sched)o.traffic.schedule,
-                        &r, &err))
+                        (enum noc_sched)o.traffic.schedule, &r, &err)) {
+      if (db) {
+        trace_stream_close(ts);
+        trace_run_end(db, run_id, "failed", NULL);
+        trace_db_close(db, NULL);
+      }
       return cli_report("noc", &err);
+    }
+    if (ts) { /* each load is one unit ("frame" i) */
+      struct trace_noc_row row = {r.offered,  r.accepted, r.lat_mean,
+                                  r.lat_p50,  r.lat_p99,  r.lat_max,
+                                  (int64_t)r.measured, r.saturated};
+      trace_put_noc(ts, &row);
+      trace_frame_end(ts, (int64_t)i);
+    }
     int conserved = r.idle && r.gen_flits == r.deliv_flits;
     if (r.saturated && first_sat == 0)
       first_sat = r.rate;
@@ -171,6 +233,13 @@ int cli_cmd_noc(int argc, char **argv) {
              first_sat, peak);
     else
       printf("# not saturated up to offered %.4g\n", rates[nr - 1]);
+  }
+  if (db) {
+    trace_stream_close(ts);
+    int e = trace_run_end(db, run_id, failed ? "failed" : "complete", &err);
+    e = trace_db_close(db, e ? NULL : &err) ? -1 : e;
+    if (e)
+      return cli_report("noc", &err);
   }
   if (failed) {
     fprintf(stderr, "spikemesh noc: error: a run did not deliver every "

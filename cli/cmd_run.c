@@ -16,11 +16,13 @@
  */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/record.h"
 #include "cli/run.h"
 #include "trainer/train.h"
 
 #include <jansson.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +54,15 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --compare         compare every prediction with the trainer's\n"
           "                    reference forward (a second thread)\n"
           "  --quiet           no mapping table and no progress bar\n"
+          "  --db FILE         record into this SQLite database (created if\n"
+          "                    needed; schema in doc/recorder.md)\n"
+          "  --detail LEVEL    what to record: " TRACE_DETAIL_CHOICES " [summary]\n"
+          "  --resume          continue the newest unfinished run in --db (same\n"
+          "                    options): its frames are simulated again without\n"
+          "                    recording, then recording goes on from there\n"
+          "\n"
+          "Ctrl-C stops after the current frame (the run is recorded as\n"
+          "'interrupted'); a second Ctrl-C aborts.\n"
           "\n"
           "key=value overrides apply after the preset.  Options:\n",
           MODEL_DEFAULT_PRESET);
@@ -125,6 +136,30 @@ static void progress(size_t done, size_t total, double secs) {
   fflush(stderr);
 }
 
+/* Ctrl-C: the frame loop stops after the current frame.  SA_RESETHAND
+ * restores the default action, so a second Ctrl-C aborts. */
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* The run row's configuration: every option plus the run's own inputs, so
+ * that --resume can tell the same run from another one. */
+static char *run_config_json(const struct sm_conf *c, const char *model,
+                             const char *data, uint32_t w, uint32_t h,
+                             uint64_t frames) {
+  json_t *j = sm_conf_to_json(c);
+  json_object_set_new(j, "run.model", json_string(model));
+  json_object_set_new(j, "run.data", json_string(data));
+  json_object_set_new(j, "run.mesh_width", json_integer((json_int_t)w));
+  json_object_set_new(j, "run.mesh_height", json_integer((json_int_t)h));
+  json_object_set_new(j, "run.frames", json_integer((json_int_t)frames));
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(j);
+  return s;
+}
+
 int cli_cmd_run(int argc, char **argv) {
   struct cli_options o;
   struct sm_conf c;
@@ -136,7 +171,9 @@ int cli_cmd_run(int argc, char **argv) {
              *data = DEFAULT_DATA;
   uint32_t mesh_w = 0, mesh_h = 0;
   uint64_t frames = 0;
-  int reference = 0, quiet = 0;
+  int reference = 0, quiet = 0, resume = 0;
+  const char *db_path = NULL;
+  enum trace_detail detail = TRACE_SUMMARY;
   int first_kv = argc;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -161,6 +198,14 @@ int cli_cmd_run(int argc, char **argv) {
       reference = 1;
     } else if (!strcmp(a, "--quiet")) {
       quiet = 1;
+    } else if (!strcmp(a, "--db") && i + 1 < argc) {
+      db_path = argv[++i];
+    } else if (!strcmp(a, "--detail") && i + 1 < argc) {
+      if (trace_detail_parse(argv[++i], &detail))
+        return cli_usage_error("run", "--detail '%s': expected one of "
+                               TRACE_DETAIL_CHOICES, argv[i]);
+    } else if (!strcmp(a, "--resume")) {
+      resume = 1;
     } else if (strchr(a, '=') && a[0] != '-') {
       if (first_kv == argc)
         first_kv = i;
@@ -177,6 +222,8 @@ int cli_cmd_run(int argc, char **argv) {
     if (strchr(argv[i], '=') && argv[i][0] != '-' &&
         sm_conf_set(&c, argv[i], "command line", &err))
       return cli_report("run", &err);
+  if (resume && !db_path)
+    return cli_usage_error("run", "--resume needs --db FILE");
   char mpath[1024];
   if (!model_path) {
     if (find_model(mpath, sizeof mpath))
@@ -202,6 +249,12 @@ int cli_cmd_run(int argc, char **argv) {
   int ref_running = 0;
   int *preds = NULL;
   uint8_t *timing = NULL;
+  struct trace_db *db = NULL;
+  struct trace_stream *ts = NULL;
+  struct cli_rec *rec = NULL;
+  int64_t run_id = -1, first_rec = 0;
+  struct sigaction sa_old;
+  int sig_installed = 0, ended = 0;
   /* one image at a time: BLAS threads would only add synchronisation */
   train_set_threads(1);
   size_t img = (size_t)d.c * (size_t)d.h * (size_t)d.w;
@@ -217,6 +270,47 @@ int cli_cmd_run(int argc, char **argv) {
   }
   size_t n = frames && frames < d.n ? (size_t)frames : d.n;
   const struct model_map *mp = cli_run_map(r);
+  if (db_path) { /* recording: the run row, or the run to resume */
+    char *cfg = run_config_json(&c, model_path, data, mesh_w, mesh_h,
+                                (uint64_t)n);
+    char hash[17];
+    int e = cli_file_digest(model_path, hash, &err);
+    if (!e)
+      e = trace_db_open(db_path, &db, &err);
+    if (!e && resume) {
+      int found = trace_run_resume(db, "run", cfg, &run_id, &first_rec, &err);
+      e = found < 0 ? found : 0;
+      if (!found)
+        e = sm_fail(&err, SM_EINVAL, "%s: no unfinished run to resume",
+                    db_path);
+      else if (!e)
+        printf("resuming run %lld of %s at frame %lld (frames before it are "
+               "simulated again without recording)\n",
+               (long long)run_id, db_path, (long long)first_rec);
+    } else if (!e) {
+      struct trace_run_info info = {.kind = "run",
+                                    .config_json = cfg,
+                                    .model_path = model_path,
+                                    .model_hash = hash,
+                                    .detail = trace_detail_name(detail),
+                                    .seed = o.sim.seed,
+                                    .frames_planned = (int64_t)n};
+      e = trace_run_begin(db, &info, &run_id, &err);
+    }
+    free(cfg);
+    if (e) {
+      rc = cli_report("run", &err);
+      goto out;
+    }
+    ts = trace_stream_open(db, run_id);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sig_installed = sigaction(SIGINT, &sa, &sa_old) == 0;
+  }
   printf("spikemesh run: model %s (%s, %d-bit), preset %s, %zu frames\n",
          model_path, m->arch, m->nlayers ? m->layers[0].bits : 0,
          o.preset.name[0] ? o.preset.name : arch, n);
@@ -253,14 +347,23 @@ int cli_cmd_run(int argc, char **argv) {
   uint64_t sops = 0, hops = 0, packets = 0;
   double sim_secs = 0;
   uint64_t t_start = sm_now_ns(), t_last = t_start;
-  for (size_t i = 0; i < n; i++) {
+  size_t done = 0;
+  for (size_t i = 0; i < n && !interrupted; i++) {
     const uint8_t *image = d.images + i * img;
     struct cli_frame f;
     uint64_t t0 = sm_now_ns();
+    /* recording hooks: frames before first_rec were recorded already */
+    if (ts && (int64_t)i == first_rec)
+      rec = cli_rec_new(r, ts, detail);
+    if (rec)
+      cli_rec_frame_begin(rec, (int64_t)i);
     if (cli_run_frame(r, image, &f, &err)) {
       rc = cli_report("run", &err);
       goto out;
     }
+    if (rec)
+      cli_rec_frame_end(rec, &f, d.labels[i]);
+    done = i + 1;
     sim_secs += (double)(sm_now_ns() - t0) * 1e-9;
     correct += f.pred == d.labels[i];
     nodecision += f.pred < 0;
@@ -290,10 +393,32 @@ int cli_cmd_run(int argc, char **argv) {
       t_last = now;
     }
   }
+  if (interrupted) {
+    fprintf(stderr, "\nspikemesh run: interrupted after %zu of %zu frames%s\n",
+            done, n, db ? " (recorded as 'interrupted'; --resume continues)"
+                        : "");
+    n = done;
+    rc = CLI_EXIT_FAIL;
+  }
   if (ref_running) {
     uv_thread_join(&ref_thread);
     ref_running = 0;
   }
+  if (db) {
+    cli_rec_free(rec);
+    rec = NULL;
+    trace_stream_close(ts);
+    ts = NULL;
+    ended = 1;
+    if (trace_run_end(db, run_id, interrupted ? "interrupted" : "complete",
+                      &err)) {
+      rc = cli_report("run", &err);
+      goto out;
+    }
+  }
+  if (n == 0)
+    goto out;
+  /* the run's summary (an interrupted run: of the frames done) */
   if (reference) {
     if (job.failed) {
       rc = cli_report("run", &job.err);
@@ -374,6 +499,17 @@ int cli_cmd_run(int argc, char **argv) {
 out:
   if (ref_running)
     uv_thread_join(&ref_thread);
+  cli_rec_free(rec);
+  trace_stream_close(ts);
+  if (db && run_id >= 0 && !ended)
+    trace_run_end(db, run_id, "failed", NULL);
+  if (db) {
+    struct sm_err cerr = {0};
+    if (trace_db_close(db, &cerr) && rc == CLI_EXIT_OK)
+      rc = cli_report("run", &cerr);
+  }
+  if (sig_installed)
+    sigaction(SIGINT, &sa_old, NULL);
   free(job.pred);
   free(preds);
   free(timing);

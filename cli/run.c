@@ -43,11 +43,17 @@ struct cli_run {
   int have_input;
   uint64_t packets;
   int failed;               /* a noc_send was refused (a wiring bug) */
+  /* recording hook (cli/record.c) */
+  cli_run_spike_fn spike_hook;
+  void *spike_ctx;
 };
 
 static void on_send(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
                     uint32_t step, sim_time_t t) {
   struct cli_run *r = ctx;
+  /* recording hook */
+  if (r->spike_hook)
+    r->spike_hook(r->spike_ctx, core, layer, neuron, step, t);
   if (layer == 0 && (!r->have_input || t < r->t_first_in)) {
     r->have_input = 1;
     r->t_first_in = t;
@@ -263,3 +269,13 @@ const struct model_map *cli_run_map(const struct cli_run *r) { return r->map; }
 const struct core_array *cli_run_cores(const struct cli_run *r) {
   return r->cores;
 }
+
+/* ---- recording hooks ---------------------------------------------------- */
+
+void cli_run_set_spike_hook(struct cli_run *r, cli_run_spike_fn fn,
+                            void *ctx) {
+  r->spike_hook = fn;
+  r->spike_ctx = ctx;
+}
+
+struct noc_mesh *cli_run_noc(struct cli_run *r) { return r->noc; }

@@ -64,4 +64,12 @@ const struct core_array *cli_run_cores(const struct cli_run *r);
  * silent. */
 int32_t cli_run_encode(uint8_t a, double a_max, uint32_t steps);
 
+/* ---- recording hooks (cli/record.c) ------------------------------------ */
+/* Called for every spike a core sends (output layer included), before it
+ * becomes a packet; NULL (the default) costs one branch per spike. */
+typedef void (*cli_run_spike_fn)(void *ctx, uint32_t core, uint32_t layer,
+                                 uint32_t neuron, uint32_t step, sim_time_t t);
+void cli_run_set_spike_hook(struct cli_run *r, cli_run_spike_fn fn, void *ctx);
+struct noc_mesh *cli_run_noc(struct cli_run *r);
+
 #endif /* SPIKEMESH_CLI_RUN_H */

@@ -1,6 +1,8 @@
 /*
  * check_traces.c -- the SQLite recorder: schema and version, whole-frame
- * commits, concurrent streams, write errors, and a SIGKILL mid-run.
+ * commits, concurrent streams, write errors, a SIGKILL mid-run, resume,
+ * digests; spike and packet trace files both ways and their bad inputs
+ * (truncated, corrupt, wrong version, absurd counts, bad CSV fields).
  */
 #include <check.h>
 #include <signal.h>
@@ -53,7 +55,7 @@ static int64_t q1_try(sqlite3 *c, const char *sql) {
 
 static void write_frame(struct trace_stream *s, int64_t f, int nspikes) {
   for (int i = 0; i < nspikes; i++) {
-    struct trace_spike_row sr = {f, i % 3, i, i % 7, 1000 * i};
+    struct trace_spike_row sr = {f, i % 3, i, i % 7, 1000 * i, i % 10};
     trace_put_spike(s, &sr);
   }
   for (int l = 0; l < 3; l++) {
@@ -292,6 +294,282 @@ START_TEST(test_detail_names_parse) {
 }
 END_TEST
 
+
+/* ---- trace files ---------------------------------------------------------- */
+
+static void sample_traces(struct trace_file *sp, struct trace_file *pk) {
+  trace_file_init(sp, TRACE_KIND_SPIKE, "{\"model\":\"m.json\"}");
+  trace_file_init(pk, TRACE_KIND_PACKET, "{\"run.mesh_width\":4}");
+  for (uint32_t i = 0; i < 100; i++) {
+    struct trace_spike s = {1000 * i, i / 10, i % 3, i % 11, i, i % 5};
+    trace_file_add_spike(sp, &s);
+    uint32_t dst[3] = {i % 16, (i + 1) % 16, (i + 5) % 16};
+    struct trace_packet q = {.time_ps = 500 * i, .deadline_ps = i ? 9000 * i : 0,
+                             .payload = 0x1234500000000ull + i,
+                             .frame = i / 10, .src = i % 16, .ndst = 1 + i % 3};
+    trace_file_add_packet(pk, &q, dst);
+  }
+}
+
+static void same_trace(const struct trace_file *a, const struct trace_file *b) {
+  ck_assert_int_eq(a->kind, b->kind);
+  ck_assert_str_eq(a->meta, b->meta);
+  ck_assert_uint_eq(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    if (a->kind == TRACE_KIND_SPIKE) {
+      const struct trace_spike *p = &a->spikes[i], *q = &b->spikes[i];
+      ck_assert(p->time_ps == q->time_ps && p->frame == q->frame &&
+                p->layer == q->layer && p->step == q->step &&
+                p->neuron == q->neuron && p->core == q->core);
+    } else {
+      const struct trace_packet *p = &a->packets[i], *q = &b->packets[i];
+      ck_assert(p->time_ps == q->time_ps && p->deadline_ps == q->deadline_ps &&
+                p->payload == q->payload && p->frame == q->frame &&
+                p->src == q->src && p->ndst == q->ndst);
+      ck_assert(!memcmp(a->dst + p->dst_off, b->dst + q->dst_off,
+                        p->ndst * sizeof *a->dst));
+    }
+  }
+}
+
+START_TEST(test_trace_files_round_trip_binary_and_csv) {
+  struct trace_file sp, pk, back, back2;
+  struct sm_err err = {0};
+  sample_traces(&sp, &pk);
+  char bin[300], csv[300];
+  snprintf(bin, sizeof bin, "%s/t.smt", dir);
+  snprintf(csv, sizeof csv, "%s/t.csv", dir);
+  const struct trace_file *all[] = {&sp, &pk};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(trace_file_write(bin, all[k], 0, &err), 0);
+    ck_assert_int_eq(trace_file_read(bin, &back, &err), 0);
+    same_trace(all[k], &back);
+    ck_assert_int_eq(trace_file_write(csv, &back, 1, &err), 0);
+    ck_assert_int_eq(trace_file_read(csv, &back2, &err), 0);
+    same_trace(all[k], &back2);
+    trace_file_free(&back);
+    trace_file_free(&back2);
+  }
+  /* binary size: header + meta + 100 records of 24 bytes */
+  struct stat stt;
+  ck_assert_int_eq(trace_file_write(bin, &sp, 0, &err), 0);
+  ck_assert_int_eq(stat(bin, &stt), 0);
+  ck_assert_int_eq(stt.st_size, 32 + (int)strlen(sp.meta) + 100 * 24);
+  trace_file_free(&sp);
+  trace_file_free(&pk);
+}
+END_TEST
+
+static void put_bytes(const char *path, const void *b, size_t n) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+  fclose(f);
+}
+
+static unsigned char *get_bytes(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 0, SEEK_END);
+  *n = (size_t)ftell(f);
+  rewind(f);
+  unsigned char *b = malloc(*n + 1);
+  ck_assert_uint_eq(fread(b, 1, *n, f), *n);
+  fclose(f);
+  return b;
+}
+
+static void expect_error(const char *path, int code, const char *what) {
+  struct trace_file t;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_file_read(path, &t, &err), code);
+  ck_assert_msg(strstr(err.msg, what) != NULL, "'%s' lacks '%s'", err.msg,
+                what);
+  ck_assert_ptr_nonnull(strstr(err.msg, path));
+}
+
+START_TEST(test_bad_binary_traces_name_the_byte_offset) {
+  struct trace_file sp, pk;
+  struct sm_err err = {0};
+  sample_traces(&sp, &pk);
+  char good[300], bad[300];
+  snprintf(good, sizeof good, "%s/good.smt", dir);
+  snprintf(bad, sizeof bad, "%s/bad.smt", dir);
+  ck_assert_int_eq(trace_file_write(good, &pk, 0, &err), 0);
+  size_t n;
+  unsigned char *b = get_bytes(good, &n);
+  /* truncated inside the header, and inside the records */
+  put_bytes(bad, b, 20);
+  expect_error(bad, SM_EFORMAT, "byte offset 20: truncated header");
+  put_bytes(bad, b, n - 6);
+  expect_error(bad, SM_EFORMAT, "byte offset 24: header claims 199 "
+                                "destinations");
+  char sgood[300];
+  snprintf(sgood, sizeof sgood, "%s/spikes.smt", dir);
+  ck_assert_int_eq(trace_file_write(sgood, &sp, 0, &err), 0);
+  size_t sn;
+  unsigned char *sb = get_bytes(sgood, &sn);
+  put_bytes(bad, sb, sn - 6);
+  expect_error(bad, SM_EFORMAT, "byte offset 16: header claims 100 records");
+  free(sb);
+  /* wrong version */
+  unsigned char *c = malloc(n);
+  memcpy(c, b, n);
+  c[8] = 9;
+  put_bytes(bad, c, n);
+  expect_error(bad, SM_EVERSION, "byte offset 8: trace format version 9");
+  /* absurd record count: 2^40, refused before allocating */
+  memcpy(c, b, n);
+  c[16 + 5] = 1;
+  put_bytes(bad, c, n);
+  expect_error(bad, SM_EFORMAT, "header claims 1099511627876 records");
+  /* a corrupt destination count in the first record */
+  memcpy(c, b, n);
+  size_t rec0 = 32 + strlen(pk.meta);
+  c[rec0 + 32] = 0;
+  c[rec0 + 33] = 0xff;
+  put_bytes(bad, c, n);
+  expect_error(bad, SM_EFORMAT, "destination count");
+  char msg[64];
+  snprintf(msg, sizeof msg, "byte offset %zu: record 0", rec0);
+  expect_error(bad, SM_EFORMAT, msg);
+  /* damaged magic and binary junk */
+  memcpy(c, b, n);
+  c[7] = 'X';
+  put_bytes(bad, c, n);
+  expect_error(bad, SM_EFORMAT, "damaged magic");
+  /* trailing garbage */
+  unsigned char *d = malloc(n + 3);
+  memcpy(d, b, n);
+  memset(d + n, 0, 3);
+  put_bytes(bad, d, n + 3);
+  expect_error(bad, SM_EFORMAT, "3 bytes after the last record");
+  /* nothing already written is lost: the good file still reads */
+  struct trace_file back;
+  ck_assert_int_eq(trace_file_read(good, &back, &err), 0);
+  same_trace(&pk, &back);
+  trace_file_free(&back);
+  free(b);
+  free(c);
+  free(d);
+  trace_file_free(&sp);
+  trace_file_free(&pk);
+}
+END_TEST
+
+START_TEST(test_bad_csv_rows_name_line_and_field) {
+  char p[300];
+  snprintf(p, sizeof p, "%s/bad.csv", dir);
+  const char *head = "# meta: {}\nframe,layer,neuron,core,time_ps,step\n";
+  char text[512];
+  snprintf(text, sizeof text, "%s0,1,2,3,4000,5\n0,1,x,3,4000,5\n", head);
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":4: field 'neuron'");
+  snprintf(text, sizeof text, "%s0,1,2,3,-4,5\n", head);
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":3: field 'time_ps'");
+  snprintf(text, sizeof text, "%s0,70000,2,3,4,5\n", head);
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":3: field 'layer'");
+  snprintf(text, sizeof text, "%s0,1,2,3,4\n", head);
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":3: field 'time_ps'");
+  snprintf(text, sizeof text, "%s0,1,2,3,4,5,6\n", head);
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":3: field 'step'");
+  snprintf(text, sizeof text,
+           "frame,time_ps,src,dst,payload,deadline_ps\n1,2,3,4;5,0,0\n"
+           "1,2,3,,0,0\n");
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":3: field 'dst'");
+  snprintf(text, sizeof text, "a,b,c\n1,2,3\n");
+  put_bytes(p, text, strlen(text));
+  expect_error(p, SM_EFORMAT, ":1: expected the column line");
+  /* a failed write leaves the existing file as it was */
+  struct trace_file t;
+  struct sm_err err = {0};
+  trace_file_init(&t, TRACE_KIND_SPIKE, NULL);
+  char nodir[300];
+  snprintf(nodir, sizeof nodir, "%s/missing/t.smt", dir);
+  ck_assert_int_eq(trace_file_write(nodir, &t, 0, &err), SM_EIO);
+  ck_assert_ptr_nonnull(strstr(err.msg, "missing"));
+  trace_file_free(&t);
+}
+END_TEST
+
+static void record_run(const char *path, uint64_t seed) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(path, &db, &err), 0);
+  struct trace_run_info info = {.kind = "run", .config_json = "{}",
+                                .seed = seed, .frames_planned = 20,
+                                .detail = "spike"};
+  int64_t run;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  struct trace_stream *s = trace_stream_open(db, run);
+  for (int64_t f = 0; f < 20; f++)
+    write_frame(s, f, 100 + (int)(seed % 7) * (int)f);
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+
+START_TEST(test_digest_ignores_timestamps_and_sees_results) {
+  char a[300], b[300], c[300];
+  snprintf(a, sizeof a, "%s/a.db", dir);
+  snprintf(b, sizeof b, "%s/b.db", dir);
+  snprintf(c, sizeof c, "%s/c.db", dir);
+  record_run(a, 3);
+  sleep(1); /* different start times */
+  record_run(b, 3);
+  record_run(c, 4);
+  uint64_t ha, hb, hc;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_digest(a, 1, &ha, &err), 0);
+  ck_assert_int_eq(trace_db_digest(b, 1, &hb, &err), 0);
+  ck_assert_int_eq(trace_db_digest(c, 1, &hc, &err), 0);
+  ck_assert_uint_eq(ha, hb);
+  ck_assert_uint_ne(ha, hc);
+  int64_t last;
+  ck_assert_int_eq(trace_db_last_run(a, &last, &err), 0);
+  ck_assert_int_eq(last, 1);
+  FILE *out = fopen("/dev/null", "w");
+  ck_assert_int_eq(trace_db_info(a, out, &err), 0);
+  ck_assert_int_eq(trace_db_compare(a, 1, c, 1, 5, out, &err), 0);
+  ck_assert_int_eq(trace_db_compare(a, 1, c, 7, 5, out, &err), SM_ENOENT);
+  fclose(out);
+  char junk[300];
+  snprintf(junk, sizeof junk, "%s/none.db", dir);
+  ck_assert_int_lt(trace_db_digest(junk, 1, &ha, &err), 0);
+}
+END_TEST
+
+START_TEST(test_resume_finds_the_unfinished_run_with_its_config) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  struct trace_run_info info = {.kind = "run", .config_json = "{\"x\":1}"};
+  int64_t run, id, done;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  struct trace_stream *s = trace_stream_open(db, run);
+  for (int64_t f = 0; f < 4; f++)
+    write_frame(s, f, 10);
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_run_end(db, run, "interrupted", &err), 0);
+  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":2}", &id, &done, &err),
+                   SM_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "another configuration"));
+  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":1}", &id, &done, &err),
+                   1);
+  ck_assert_int_eq(id, run);
+  ck_assert_int_eq(done, 4);
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
+  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":1}", &id, &done, &err),
+                   0);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("traces");
   TCase *tc = tcase_create("recorder");
@@ -304,6 +582,11 @@ int main(void) {
   tcase_add_test(tc, test_disk_full_keeps_committed_frames_and_reports);
   tcase_add_test(tc, test_sigkill_leaves_whole_frames);
   tcase_add_test(tc, test_detail_names_parse);
+  tcase_add_test(tc, test_trace_files_round_trip_binary_and_csv);
+  tcase_add_test(tc, test_bad_binary_traces_name_the_byte_offset);
+  tcase_add_test(tc, test_bad_csv_rows_name_line_and_field);
+  tcase_add_test(tc, test_digest_ignores_timestamps_and_sees_results);
+  tcase_add_test(tc, test_resume_finds_the_unfinished_run_with_its_config);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

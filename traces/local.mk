@@ -1,3 +1,4 @@
 # traces/ -- the SQLite recorder, spike traces, replay, plots.
 noinst_LIBRARIES += traces/libsmtraces.a
-traces_libsmtraces_a_SOURCES = traces/trace.h traces/recorder.c
+traces_libsmtraces_a_SOURCES = traces/trace.h traces/recorder.c \
+	traces/query.c traces/tracefile.c

@@ -28,10 +28,11 @@
 #define SPIKEMESH_TRACE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/util.h"
 
-#define TRACE_SCHEMA_VERSION 1
+#define TRACE_SCHEMA_VERSION 2
 
 /* Detail levels, each including the ones before it. */
 enum trace_detail {
@@ -90,6 +91,15 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
                    int64_t *run_id, char *status, size_t status_len,
                    int64_t *frames_done, struct sm_err *err);
 
+/* The newest run of this kind that did not complete ('running' after a
+ * kill, 'interrupted' after Ctrl-C): its id and frames done; its status
+ * becomes 'running' again.  Its configuration must equal config_json
+ * (else SM_EINVAL naming the database and the run).  Returns 1 if found,
+ * 0 if there is none, < 0 on error. */
+int trace_run_resume(struct trace_db *db, const char *kind,
+                     const char *config_json, int64_t *run_id,
+                     int64_t *frames_done, struct sm_err *err);
+
 /* ---- rows ----------------------------------------------------------------- */
 
 struct trace_frame_row {
@@ -128,6 +138,7 @@ struct trace_core_row {
 
 struct trace_spike_row {
   int64_t frame, layer, neuron, core, time_ps;
+  int64_t step; /* steps into its layer's window */
 };
 
 struct trace_packet_row {
@@ -166,5 +177,74 @@ void trace_stream_unit_end(struct trace_stream *s);
 
 /* Rows inserted so far (all tables), for benchmarks. */
 uint64_t trace_db_rows(struct trace_db *db);
+
+/* ---- queries (traces/query.c); the database is opened read-only -------- */
+
+/* 64-bit digest of a run's rows in every table, timestamps (started_at,
+ * ended_at) and the run id excluded: same inputs and seed, same digest. */
+int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
+                    struct sm_err *err);
+/* Schema version, runs, per-run totals and row counts. */
+int trace_db_info(const char *path, FILE *out, struct sm_err *err);
+/* Two runs side by side: totals, then the first max_frames frames that
+ * differ (prediction, spikes, hops, late spikes, latency). */
+int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
+                     int64_t run_b, int max_frames, FILE *out,
+                     struct sm_err *err);
+/* The newest run id of a database (any kind), or SM_ENOENT. */
+int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
+
+/* ---- spike and packet trace files (traces/tracefile.c) ------------------ */
+
+/* Binary format (little endian; doc/recorder.md):
+ *   header  magic "SMTRACE\0", u16 version, u16 kind, u32 meta_len,
+ *           u64 records, u64 destinations (packet: total dst entries)
+ *   meta    meta_len bytes of JSON naming the model and mapping
+ *   records spike: i64 time_ps, u32 frame, u16 layer, u16 step, u32 neuron,
+ *                  u32 core (24 bytes)
+ *           packet: i64 time_ps, i64 deadline_ps (0: none), u64 payload,
+ *                  u32 frame, u32 src, u32 ndst, ndst x u32 dst
+ * CSV: a header line naming the columns (which says the kind), '#' lines
+ * (the first "# meta: JSON"), one record per line; packet destinations
+ * are separated by ';'. */
+#define TRACE_FILE_VERSION 1
+#define TRACE_FILE_MAX_RECORDS (1ull << 32)
+#define TRACE_FILE_MAX_DST 4096 /* = nodes of the largest mesh */
+enum trace_kind { TRACE_KIND_SPIKE = 1, TRACE_KIND_PACKET = 2 };
+
+struct trace_spike {
+  int64_t time_ps;
+  uint32_t frame, layer, step, neuron, core;
+};
+struct trace_packet {
+  int64_t time_ps;
+  int64_t deadline_ps; /* ps; 0: none */
+  uint64_t payload;
+  uint32_t frame, src, ndst;
+  size_t dst_off;      /* into trace_file.dst */
+};
+struct trace_file {
+  int kind;            /* enum trace_kind */
+  char *meta;          /* JSON text (owned), "{}" if none */
+  size_t n;            /* records */
+  struct trace_spike *spikes;   /* [n] (spike kind) */
+  struct trace_packet *packets; /* [n] (packet kind) */
+  uint32_t *dst;       /* packet destinations, [ndst_total] */
+  size_t ndst_total;
+  size_t cap, dcap;    /* allocated */
+};
+void trace_file_init(struct trace_file *t, int kind, const char *meta);
+void trace_file_free(struct trace_file *t);
+void trace_file_add_spike(struct trace_file *t, const struct trace_spike *s);
+void trace_file_add_packet(struct trace_file *t, const struct trace_packet *p,
+                           const uint32_t *dst);
+/* Read a binary or CSV trace (the magic decides).  Errors name the file and
+ * the byte offset (binary) or line (CSV); nothing is allocated for a
+ * header that claims more records than the file can hold. */
+int trace_file_read(const char *path, struct trace_file *t, struct sm_err *err);
+/* Write binary, or CSV when csv != 0.  Written to PATH.tmp then renamed:
+ * a failed write never clobbers an existing file. */
+int trace_file_write(const char *path, const struct trace_file *t, int csv,
+                     struct sm_err *err);
 
 #endif /* SPIKEMESH_TRACE_H */

@@ -1,0 +1,78 @@
+/*
+ * cmd_db.c -- `spikemesh db`: what a recorder database holds (info), two
+ * runs side by side (compare), and a run's digest (digest: same inputs
+ * and seed, same digest, timestamps excluded).
+ */
+#include "cli/cli.h"
+#include "traces/trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: spikemesh db info FILE\n"
+          "       spikemesh db compare FILE_A[:RUN] FILE_B[:RUN] [--frames N]\n"
+          "       spikemesh db digest FILE[:RUN]\n"
+          "\n"
+          "info     schema version, every run (kind, status, frames done of\n"
+          "         planned, accuracy, hops, late spikes, latency, energy per\n"
+          "         frame) and the row count of each table\n"
+          "compare  totals side by side with the difference, then the first\n"
+          "         N frames (default 20) whose prediction, spikes, hops, late\n"
+          "         spikes or latency differ\n"
+          "digest   64-bit digest of a run's rows in every table (run id and\n"
+          "         timestamps excluded)\n"
+          "RUN is a run id; the default is the newest run of the file.\n");
+}
+
+/* "file.db:3" -> path and run (the newest run when no ":N" suffix). */
+static int split_run(const char *arg, char *path, size_t len, int64_t *run,
+                     struct sm_err *err) {
+  snprintf(path, len, "%s", arg);
+  char *colon = strrchr(path, ':');
+  if (colon && colon[1] && !sm_parse_i64(colon + 1, run) && *run > 0) {
+    *colon = 0;
+    return 0;
+  }
+  return trace_db_last_run(path, run, err);
+}
+
+int cli_cmd_db(int argc, char **argv) {
+  struct sm_err err = {0};
+  if (argc < 2 || cli_is_help(argv[1])) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+  }
+  const char *what = argv[1];
+  char pa[1024], pb[1024];
+  int64_t ra, rb;
+  if (!strcmp(what, "info") && argc == 3) {
+    if (trace_db_info(argv[2], stdout, &err))
+      return cli_report("db", &err);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(what, "digest") && argc == 3) {
+    uint64_t h;
+    if (split_run(argv[2], pa, sizeof pa, &ra, &err) ||
+        trace_db_digest(pa, ra, &h, &err))
+      return cli_report("db", &err);
+    printf("%016llx  %s run %lld\n", (unsigned long long)h, pa, (long long)ra);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(what, "compare") && (argc == 4 || argc == 6)) {
+    int64_t nf = 20;
+    if (argc == 6 && (strcmp(argv[4], "--frames") ||
+                      sm_parse_i64(argv[5], &nf) || nf < 0))
+      return cli_usage_error("db", "compare: expected --frames N after the "
+                                   "two databases");
+    if (split_run(argv[2], pa, sizeof pa, &ra, &err) ||
+        split_run(argv[3], pb, sizeof pb, &rb, &err) ||
+        trace_db_compare(pa, ra, pb, rb, (int)nf, stdout, &err))
+      return cli_report("db", &err);
+    return CLI_EXIT_OK;
+  }
+  usage(stderr);
+  return cli_usage_error("db", "expected info FILE, compare A B or digest "
+                               "FILE");
+}

@@ -1,0 +1,215 @@
+/*
+ * record.c -- the rows a run records (see record.h).
+ *
+ * Per frame: one frames row; at layer detail one layer_frames row per
+ * mapping layer; at link detail the frame's links (router outputs that
+ * carried flits), ports (input buffers that passed flits or blocked) and
+ * cores; at spike detail every spike a core sends (output layer
+ * included), in send order; at packet detail every delivered packet copy.
+ * Network counters restart at each frame (noc_reset_stats), so link and
+ * port rows are per frame and their sums over frames are run totals --
+ * which is what makes a resumed run add up to an uninterrupted one.
+ *
+ * Cost: rows are copied into the stream's batch (no I/O, no allocation in
+ * steady state); per-event work exists only at the levels that need it.
+ * Rejected: links and ports for every (node, dir) each frame (most are
+ * idle in a small model: 10x the rows for zeros).
+ */
+#include "cli/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_rec {
+  struct cli_run *r;
+  struct trace_stream *s;
+  enum trace_detail detail;
+  const struct model_map *map;
+  int64_t frame;
+  uint32_t nlayers, ncores, nodes;
+  struct core_layer_stats *prev; /* [nlayers] cumulative at frame start */
+  uint64_t *core_sops;           /* [ncores] cumulative SOPs at frame start */
+  uint64_t *core_spikes;         /* [ncores] spikes this frame */
+  uint64_t *layer_hops;          /* [nlayers] hops of a layer's spikes */
+};
+
+static void on_spike(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
+                     uint32_t step, sim_time_t t) {
+    struct cli_rec *rec = ctx;
+  rec->core_spikes[core]++;
+  if (rec->detail >= TRACE_SPIKE) {
+    struct trace_spike_row row = {rec->frame, layer, neuron,
+                                  core,       (int64_t)t, step};
+    trace_put_spike(rec->s, &row);
+  }
+}
+
+static void on_packet(void *ctx, const struct noc_packet_record *p) {
+  struct cli_rec *rec = ctx;
+  uint32_t l = core_payload_layer(p->payload);
+  if (l < rec->nlayers)
+    rec->layer_hops[l] += p->hops;
+  if (rec->detail >= TRACE_PACKET) {
+    struct trace_packet_row row = {rec->frame,          p->src,
+                                   p->dst,              (int64_t)p->t_send,
+                                   (int64_t)p->t_inject, (int64_t)p->t_eject,
+                                   p->hops,             (int64_t)p->blocked_ps};
+    trace_put_packet(rec->s, &row);
+  }
+}
+
+static void snapshot(struct cli_rec *rec) {
+  const struct core_array *ca = cli_run_cores(rec->r);
+  for (uint32_t l = 0; l < rec->nlayers; l++)
+    rec->prev[l] = *core_array_stats(ca, l);
+  for (uint32_t c = 0; c < rec->ncores; c++)
+    rec->core_sops[c] = core_array_core_sops(ca, c);
+}
+
+struct cli_rec *cli_rec_new(struct cli_run *r, struct trace_stream *s,
+                            enum trace_detail d) {
+  struct cli_rec *rec = sm_xcalloc(1, sizeof *rec);
+  rec->r = r;
+  rec->s = s;
+  rec->detail = d;
+  rec->map = cli_run_map(r);
+  rec->nlayers = rec->map->nlayers;
+  rec->ncores = core_array_ncores(cli_run_cores(r));
+  rec->nodes = noc_nodes(cli_run_noc(r));
+  rec->prev = sm_xcalloc(rec->nlayers, sizeof *rec->prev);
+  rec->core_sops = sm_xcalloc(rec->ncores, sizeof *rec->core_sops);
+  rec->core_spikes = sm_xcalloc(rec->ncores, sizeof *rec->core_spikes);
+  rec->layer_hops = sm_xcalloc(rec->nlayers, sizeof *rec->layer_hops);
+  snapshot(rec);
+  if (d >= TRACE_LINK)
+    cli_run_set_spike_hook(r, on_spike, rec);
+  if (d >= TRACE_LAYER)
+    noc_set_observer(cli_run_noc(r), on_packet, rec);
+  return rec;
+}
+
+void cli_rec_free(struct cli_rec *rec) {
+  if (!rec)
+    return;
+  cli_run_set_spike_hook(rec->r, NULL, NULL);
+  noc_set_observer(cli_run_noc(rec->r), NULL, NULL);
+  free(rec->prev);
+  free(rec->core_sops);
+  free(rec->core_spikes);
+  free(rec->layer_hops);
+  free(rec);
+}
+
+void cli_rec_frame_begin(struct cli_rec *rec, int64_t frame) {
+  rec->frame = frame;
+  memset(rec->core_spikes, 0, rec->ncores * sizeof *rec->core_spikes);
+  memset(rec->layer_hops, 0, rec->nlayers * sizeof *rec->layer_hops);
+  if (rec->detail >= TRACE_LINK)
+    noc_reset_stats(cli_run_noc(rec->r));
+}
+
+void cli_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
+                         int64_t frame) {
+  uint32_t nodes = noc_nodes(noc);
+  for (uint32_t n = 0; n < nodes; n++)
+    for (int d = 0; d < NOC_NDIRS; d++) {
+      struct noc_link_stats ls;
+      struct noc_port_stats ps;
+      if (!noc_link_stats(noc, n, (enum noc_dir)d, &ls) && ls.exists &&
+          ls.flits) {
+        struct trace_link_row row = {frame, n, d, (int64_t)ls.flits,
+                                     (int64_t)ls.busy_ps, ls.utilization};
+        trace_put_link(s, &row);
+      }
+      if (!noc_port_stats(noc, n, (enum noc_dir)d, &ps) && ps.exists &&
+          (ps.flits || ps.blocked_ps)) {
+        struct trace_port_row row = {frame,
+                                     n,
+                                     d,
+                                     (int64_t)ps.flits,
+                                     (int64_t)ps.blocked_ps,
+                                     ps.peak_occupancy,
+                                     ps.mean_occupancy};
+        trace_put_port(s, &row);
+      }
+    }
+}
+
+static void put_network(struct cli_rec *rec) {
+  cli_rec_put_network(rec->s, cli_run_noc(rec->r), rec->frame);
+  const struct core_array *ca = cli_run_cores(rec->r);
+  for (uint32_t c = 0; c < rec->ncores; c++) {
+    const struct model_map_group *g = &rec->map->groups[c];
+    struct trace_core_row row = {
+        rec->frame,
+        c,
+        g->node,
+        g->layer,
+        (int64_t)g->neurons,
+        (int64_t)rec->core_spikes[c],
+        (int64_t)(core_array_core_sops(ca, c) - rec->core_sops[c]),
+        0};
+    trace_put_core(rec->s, &row);
+  }
+}
+
+void cli_rec_frame_end(struct cli_rec *rec, const struct cli_frame *f,
+                       int label) {
+  const struct core_array *ca = cli_run_cores(rec->r);
+  int64_t input_spikes =
+      (int64_t)(core_array_stats(ca, 0)->sent - rec->prev[0].sent);
+  if (rec->detail >= TRACE_LAYER)
+    for (uint32_t l = 0; l < rec->nlayers; l++) {
+      const struct core_layer_stats *st = core_array_stats(ca, l);
+      const struct model_map_layer *L = &rec->map->layers[l];
+      uint64_t nn = (uint64_t)L->channels * L->plane;
+      const int32_t *u = core_array_fire_steps(ca, l);
+      int64_t ws = 0;
+      for (uint64_t j = 0; u && j < nn; j++)
+        ws += u[j] == 0;
+      struct trace_layer_row row = {
+          rec->frame,
+          l,
+          (int64_t)nn,
+          (int64_t)(st->sent - rec->prev[l].sent),
+          (int64_t)(st->sops - rec->prev[l].sops),
+          (int64_t)rec->layer_hops[l],
+          (int64_t)(st->late_spikes - rec->prev[l].late_spikes),
+          ws};
+      trace_put_layer(rec->s, &row);
+    }
+  if (rec->detail >= TRACE_LINK)
+    put_network(rec);
+  struct trace_frame_row fr = {.frame = rec->frame,
+                               .label = label,
+                               .prediction = f->pred,
+                               .input_spikes = input_spikes,
+                               .spikes = (int64_t)f->spikes,
+                               .sops = (int64_t)f->sops,
+                               .hops = (int64_t)f->hops,
+                               .late = (int64_t)f->late_spikes,
+                               .t_start = (int64_t)f->t_first_in,
+                               .latency = (int64_t)f->latency_ps,
+                               .e_sop = f->energy.sop_uj * 1e6,
+                               .e_hop = f->energy.hop_uj * 1e6,
+                               .e_static = f->energy.static_uj * 1e6,
+                               .e_total = f->energy.total_uj * 1e6};
+  trace_put_frame(rec->s, &fr);
+  trace_frame_end(rec->s, rec->frame);
+  snapshot(rec);
+}
+
+int cli_file_digest(const char *path, char out[17], struct sm_err *err) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp)
+    return sm_fail(err, SM_EIO, "%s: cannot open for its digest", path);
+  uint64_t h = 1469598103934665603ull;
+  unsigned char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+    for (size_t i = 0; i < n; i++)
+      h = (h ^ buf[i]) * 1099511628211ull;
+  fclose(fp);
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+  return 0;
+}

@@ -1,0 +1,116 @@
+#!/bin/sh
+# Recording end to end with the built program: a run recorded at packet
+# detail replays through the same architecture to identical hops, link
+# flits and port blocked time; a run killed with SIGKILL leaves a database
+# that passes integrity_check, holds whole frames only and resumes to the
+# digest of an uninterrupted run; Ctrl-C stops after a frame and resumes
+# the same way; same seed, same digest; trace files and their errors.
+# Needs the sqlite3 shell and the Fashion-MNIST test set (skipped without).
+set -u
+command -v sqlite3 >/dev/null || { echo "skip: no sqlite3 shell"; exit 77; }
+data=/usr/share/datasets/fashion-mnist
+[ -e "$data/train-labels-idx1-ubyte.gz" ] || [ -e "$data/train-labels-idx1-ubyte" ] ||
+  { echo "skip: no $data"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+q() { sqlite3 "$1" "$2"; }
+
+# a small model: 784-32-10, one short epoch
+./spikemesh train train.arch=784-32-10 train.ann_epochs=1 train.epochs=0 \
+  train.qat_epochs=0 train.out="$tmp/m.json" >/dev/null 2>&1 ||
+  { echo "FAIL: training the test model"; exit 1; }
+# six cores on a 3x3 mesh, slow links: packets block each other
+O="core.sram_bytes=4000 map.sram_fit=split noc.t_link=3000 noc.multicast=unicast"
+R="./spikemesh run --model $tmp/m.json --quiet"
+
+# 1. record at packet detail, replay through the same architecture
+$R --frames 40 --db "$tmp/p.db" --detail packet $O >/dev/null || bad "run at packet detail"
+./spikemesh replay --from-db "$tmp/p.db" --db "$tmp/r.db" --detail link $O >/dev/null ||
+  bad "replay from the database"
+cmp_sql() { # name SQL: same result in both databases
+  a=$(q "$tmp/p.db" "$2"); b=$(q "$tmp/r.db" "$2")
+  if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "replay: $1 identical"; else
+    bad "replay: $1 differ: run '$(echo "$a" | head -3)' replay '$(echo "$b" | head -3)'"; fi
+}
+cmp_sql "hops" "SELECT sum(hops) FROM frames"
+cmp_sql "per-link flits" "SELECT node, dir, sum(flits) FROM links GROUP BY 1, 2 ORDER BY 1, 2"
+cmp_sql "per-router blocked time" "SELECT node, port, sum(blocked_ps) FROM ports GROUP BY 1, 2 ORDER BY 1, 2"
+[ "$(q "$tmp/p.db" "SELECT sum(blocked_ps) > 0 FROM ports")" = 1 ] &&
+  ok "the replay test has contention" || bad "no blocked time: the replay test is too easy"
+# the same through an exported packet trace (binary and CSV)
+./spikemesh trace export --db "$tmp/p.db" --kind packet -o "$tmp/p.smt" >/dev/null &&
+  ./spikemesh trace convert "$tmp/p.smt" "$tmp/p.csv" --csv >/dev/null &&
+  ./spikemesh replay --trace "$tmp/p.csv" --db "$tmp/r2.db" $O >/dev/null &&
+  [ "$(q "$tmp/r2.db" "SELECT sum(hops) FROM frames")" = "$(q "$tmp/p.db" "SELECT sum(hops) FROM frames")" ] &&
+  [ "$(q "$tmp/r2.db" "SELECT sum(blocked_ps) FROM ports")" = "$(q "$tmp/p.db" "SELECT sum(blocked_ps) FROM ports")" ] &&
+  ok "packet trace (CSV) replays to the same hops and blocked time" || bad "packet trace replay"
+# a bad CSV row names its line
+sed '5s/^[0-9]*,/x,/' "$tmp/p.csv" > "$tmp/bad.csv"
+out=$(./spikemesh replay --trace "$tmp/bad.csv" $O 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "bad.csv:5: field 'frame'" && ok "bad CSV row: line and field" ||
+  bad "bad CSV row: exit $st: $out"
+head -c 100 "$tmp/p.smt" > "$tmp/trunc.smt"
+out=$(./spikemesh trace info "$tmp/trunc.smt" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "byte offset" && ok "truncated trace: byte offset" ||
+  bad "truncated trace: exit $st: $out"
+
+# 2. same seed, same database contents
+$R --frames 30 --db "$tmp/s1.db" --detail spike $O >/dev/null
+$R --frames 30 --db "$tmp/s2.db" --detail spike $O >/dev/null
+d1=$(./spikemesh db digest "$tmp/s1.db" | cut -d' ' -f1)
+d2=$(./spikemesh db digest "$tmp/s2.db" | cut -d' ' -f1)
+[ -n "$d1" ] && [ "$d1" = "$d2" ] && ok "same seed, same digest ($d1)" || bad "digests differ: $d1 $d2"
+
+# 3. SIGKILL mid-way, then --resume: the digest of an uninterrupted run
+N=1500
+$R --frames $N --db "$tmp/full.db" --detail link $O >/dev/null || bad "uninterrupted run"
+$R --frames $N --db "$tmp/k.db" --detail link $O >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 400 ]; do
+  done_=$(sqlite3 "$tmp/k.db" "SELECT frames_done FROM runs" 2>/dev/null || echo 0)
+  [ "${done_:-0}" -ge 50 ] 2>/dev/null && break
+  sleep 0.05; i=$((i + 1))
+done
+kill -KILL $pid; wait $pid 2>/dev/null
+[ "$(q "$tmp/k.db" "PRAGMA integrity_check")" = ok ] && ok "killed: integrity_check ok" || bad "killed: integrity_check"
+fd=$(q "$tmp/k.db" "SELECT frames_done FROM runs")
+nf=$(q "$tmp/k.db" "SELECT count(*) FROM frames")
+nl=$(q "$tmp/k.db" "SELECT count(*) FROM frames f WHERE NOT EXISTS (SELECT 1 FROM cores c WHERE c.frame = f.frame)")
+[ "$fd" -ge 50 ] && [ "$fd" -lt $N ] && [ "$fd" = "$nf" ] && [ "$nl" = 0 ] &&
+  [ "$(q "$tmp/k.db" "SELECT count(*) FROM links WHERE frame >= $fd")" = 0 ] &&
+  ok "killed at frame $fd: whole frames only" || bad "killed: frames_done $fd, frames $nf, frames without cores $nl"
+$R --frames $N --db "$tmp/k.db" --detail link --resume $O >/dev/null || bad "resume"
+dk=$(./spikemesh db digest "$tmp/k.db" | cut -d' ' -f1)
+df=$(./spikemesh db digest "$tmp/full.db" | cut -d' ' -f1)
+[ "$dk" = "$df" ] && ok "resumed run has the uninterrupted run's digest" || bad "resume: digest $dk, uninterrupted $df"
+out=$(./spikemesh db compare "$tmp/full.db" "$tmp/k.db")
+echo "$out" | grep -q "^0 frames differ" && ok "db compare: no frame differs" || bad "db compare: $out"
+out=$($R --frames $N --db "$tmp/k.db" --resume $O 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "no unfinished run" && ok "nothing to resume is refused" || bad "resume of a complete run: $st $out"
+
+# 4. Ctrl-C stops after the current frame; --resume completes it
+$R --frames $N --db "$tmp/c.db" --detail link $O >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 400 ]; do
+  done_=$(sqlite3 "$tmp/c.db" "SELECT frames_done FROM runs" 2>/dev/null || echo 0)
+  [ "${done_:-0}" -ge 20 ] 2>/dev/null && break
+  sleep 0.05; i=$((i + 1))
+done
+kill -INT $pid; wait $pid; st=$?
+[ $st = 1 ] && [ "$(q "$tmp/c.db" "SELECT status FROM runs")" = interrupted ] &&
+  ok "Ctrl-C: exit 1, run 'interrupted'" || bad "Ctrl-C: exit $st, status $(q "$tmp/c.db" "SELECT status FROM runs")"
+$R --frames $N --db "$tmp/c.db" --detail link --resume $O >/dev/null
+[ "$(./spikemesh db digest "$tmp/c.db" | cut -d' ' -f1)" = "$df" ] &&
+  ok "interrupted and resumed: same digest" || bad "interrupted and resumed: digest differs"
+
+# 5. noc sweeps record into the same schema
+./spikemesh noc --db "$tmp/n.db" traffic.rates=0.05,0.1 noc.width=3 noc.height=3 >/dev/null &&
+  [ "$(q "$tmp/n.db" "SELECT count(*) FROM noc_points")" = 2 ] &&
+  ./spikemesh db info "$tmp/n.db" | grep -q "noc .*complete" &&
+  ok "noc sweep recorded" || bad "noc sweep"
+exit $fail

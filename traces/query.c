@@ -1,0 +1,338 @@
+/*
+ * query.c -- reading a recorder database: a digest of a run's rows, a
+ * summary of the whole database, and two runs side by side.
+ *
+ * The database is opened read-only (a run may still be writing it: WAL
+ * readers never block the writer).  The digest walks every table in a
+ * fixed order, rows in key order (spikes and packets in insertion order,
+ * which is send and delivery order), hashing each value with its type, and
+ * skips the columns that are not results (run_id, started_at, ended_at).
+ */
+#include "traces/trace.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+static int open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
+  if (sqlite3_open_v2(path, c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    int e = sm_fail(err, SM_EIO, "%s: cannot open database: %s", path,
+                    *c ? sqlite3_errmsg(*c) : "out of memory");
+    sqlite3_close(*c);
+    return e;
+  }
+  sqlite3_busy_timeout(*c, 2000);
+  sqlite3_stmt *st;
+  int version = -1;
+  if (sqlite3_prepare_v2(*c, "SELECT value FROM meta WHERE key='schema_version'",
+                         -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  if (version != TRACE_SCHEMA_VERSION) {
+    sqlite3_close(*c);
+    if (version < 0)
+      return sm_fail(err, SM_EFORMAT,
+                     "%s: not a spikemesh database (no schema version)", path);
+    return sm_fail(err, SM_EVERSION,
+                   "%s: database schema version %d, this spikemesh reads "
+                   "version %d",
+                   path, version, TRACE_SCHEMA_VERSION);
+  }
+  return 0;
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
+                    struct sm_err *err) {
+  static const char *const q[] = {
+      "SELECT * FROM runs WHERE run_id=?",
+      "SELECT * FROM frames WHERE run_id=? ORDER BY frame",
+      "SELECT * FROM layer_frames WHERE run_id=? ORDER BY frame, layer",
+      "SELECT * FROM links WHERE run_id=? ORDER BY frame, node, dir",
+      "SELECT * FROM ports WHERE run_id=? ORDER BY frame, node, port",
+      "SELECT * FROM cores WHERE run_id=? ORDER BY frame, core",
+      "SELECT * FROM spikes WHERE run_id=? ORDER BY rowid",
+      "SELECT * FROM packets WHERE run_id=? ORDER BY rowid",
+      "SELECT * FROM noc_points WHERE run_id=? ORDER BY rowid"};
+  sqlite3 *c;
+  int e = open_ro(path, &c, err);
+  if (e)
+    return e;
+  uint64_t h = 1469598103934665603ull;
+  for (size_t t = 0; t < SM_ARRAY_LEN(q) && !e; t++) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c, q[t], -1, &st, NULL) != SQLITE_OK) {
+      e = sm_fail(err, SM_EFORMAT, "%s: %s", path, sqlite3_errmsg(c));
+      break;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    int nc = sqlite3_column_count(st);
+    h = mix(h, &t, sizeof t);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      for (int i = 0; i < nc; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        if (!strcmp(name, "run_id") || !strcmp(name, "started_at") ||
+            !strcmp(name, "ended_at"))
+          continue;
+        int type = sqlite3_column_type(st, i);
+        h = mix(h, &type, sizeof type);
+        if (type == SQLITE_INTEGER) {
+          int64_t v = sqlite3_column_int64(st, i);
+          h = mix(h, &v, sizeof v);
+        } else if (type == SQLITE_FLOAT) {
+          double v = sqlite3_column_double(st, i);
+          h = mix(h, &v, sizeof v);
+        } else if (type == SQLITE_TEXT) {
+          h = mix(h, sqlite3_column_text(st, i),
+                  (size_t)sqlite3_column_bytes(st, i));
+        }
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(c);
+  *out = h;
+  return e;
+}
+
+int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err) {
+  sqlite3 *c;
+  int e = open_ro(path, &c, err);
+  if (e)
+    return e;
+  sqlite3_stmt *st;
+  e = sm_fail(err, SM_ENOENT, "%s: no runs recorded", path);
+  if (sqlite3_prepare_v2(c, "SELECT max(run_id) FROM runs", -1, &st, NULL) ==
+      SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *run_id = sqlite3_column_int64(st, 0);
+      e = 0;
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(c);
+  return e;
+}
+
+/* Totals of one run, from its frames. */
+struct totals {
+  int64_t frames, correct, decided, spikes, sops, hops, late;
+  double latency_us, e_total_uj, e_sop_uj, e_hop_uj, e_static_uj;
+  char kind[16], status[16], detail[16], model[256];
+  int64_t done, planned, seed;
+  int found;
+};
+
+static void run_totals(sqlite3 *c, int64_t run, struct totals *t) {
+  memset(t, 0, sizeof *t);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT kind, status, coalesce(detail,''), "
+                         "coalesce(model_path,''), frames_done, "
+                         "frames_planned, seed FROM runs WHERE run_id=?",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      t->found = 1;
+      snprintf(t->kind, sizeof t->kind, "%s", sqlite3_column_text(st, 0));
+      snprintf(t->status, sizeof t->status, "%s", sqlite3_column_text(st, 1));
+      snprintf(t->detail, sizeof t->detail, "%s", sqlite3_column_text(st, 2));
+      snprintf(t->model, sizeof t->model, "%s", sqlite3_column_text(st, 3));
+      t->done = sqlite3_column_int64(st, 4);
+      t->planned = sqlite3_column_int64(st, 5);
+      t->seed = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_finalize(st);
+  }
+  if (sqlite3_prepare_v2(
+          c,
+          "SELECT count(*), total(label=prediction), total(prediction>=0), "
+          "total(spikes), total(sops), total(hops), total(late_spikes), "
+          "total(latency_ps)*1e-6, total(e_total_pj)*1e-6, "
+          "total(e_sop_pj)*1e-6, total(e_hop_pj)*1e-6, "
+          "total(e_static_pj)*1e-6 FROM frames WHERE run_id=?",
+          -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t *iv[] = {&t->frames, &t->correct, &t->decided, &t->spikes,
+                       &t->sops,   &t->hops,    &t->late};
+      for (int i = 0; i < 7; i++)
+        *iv[i] = (int64_t)sqlite3_column_double(st, i);
+      t->frames = sqlite3_column_int64(st, 0);
+      t->latency_us = sqlite3_column_double(st, 7);
+      t->e_total_uj = sqlite3_column_double(st, 8);
+      t->e_sop_uj = sqlite3_column_double(st, 9);
+      t->e_hop_uj = sqlite3_column_double(st, 10);
+      t->e_static_uj = sqlite3_column_double(st, 11);
+    }
+    sqlite3_finalize(st);
+  }
+}
+
+static double per(double v, int64_t n) { return n ? v / (double)n : 0; }
+
+int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
+  sqlite3 *c;
+  int e = open_ro(path, &c, err);
+  if (e)
+    return e;
+  fprintf(out, "%s: spikemesh database, schema version %d\n", path,
+          TRACE_SCHEMA_VERSION);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c,
+                         "SELECT run_id, started_at, coalesce(ended_at,'-') "
+                         "FROM runs ORDER BY run_id",
+                         -1, &st, NULL) == SQLITE_OK) {
+    fprintf(out, "%4s %-7s %-12s %-8s %13s %4s %9s %9s %11s %9s %10s  %s\n",
+            "run", "kind", "status", "detail", "frames", "seed", "accuracy",
+            "hops/fr", "late/fr", "lat us", "uJ/frame", "started, model");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t id = sqlite3_column_int64(st, 0);
+      struct totals t;
+      run_totals(c, id, &t);
+      char fr[32];
+      snprintf(fr, sizeof fr, "%lld/%lld", (long long)t.done,
+               (long long)t.planned);
+      fprintf(out,
+              "%4lld %-7s %-12s %-8s %13s %4lld %8.2f%% %9.1f %11.3f %9.3f "
+              "%10.4f  %s %s\n",
+              (long long)id, t.kind, t.status, t.detail, fr, (long long)t.seed,
+              100.0 * per((double)t.correct, t.frames),
+              per((double)t.hops, t.frames), per((double)t.late, t.frames),
+              per(t.latency_us, t.frames), per(t.e_total_uj, t.frames),
+              sqlite3_column_text(st, 1), t.model);
+    }
+    sqlite3_finalize(st);
+  }
+  static const char *const tables[] = {"runs",  "frames", "layer_frames",
+                                       "links", "ports",  "cores",
+                                       "spikes", "packets", "noc_points"};
+  fprintf(out, "rows:");
+  for (size_t i = 0; i < SM_ARRAY_LEN(tables); i++) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+    if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+      if (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(out, " %s %lld", tables[i],
+                (long long)sqlite3_column_int64(st, 0));
+      sqlite3_finalize(st);
+    }
+  }
+  fputc('\n', out);
+  sqlite3_close(c);
+  return 0;
+}
+
+int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
+                     int64_t run_b, int max_frames, FILE *out,
+                     struct sm_err *err) {
+  sqlite3 *c;
+  int e = open_ro(path_a, &c, err);
+  if (e)
+    return e;
+  char sql[512];
+  char *qb = sqlite3_mprintf("%q", path_b);
+  snprintf(sql, sizeof sql, "ATTACH '%s' AS b", qb);
+  sqlite3_free(qb);
+  if (sqlite3_exec(c, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    e = sm_fail(err, SM_EIO, "%s: cannot open database: %s", path_b,
+                sqlite3_errmsg(c));
+    sqlite3_close(c);
+    return e;
+  }
+  struct totals ta, tb;
+  run_totals(c, run_a, &ta);
+  /* the same query on the attached database */
+  sqlite3 *cb;
+  e = open_ro(path_b, &cb, err);
+  if (e) {
+    sqlite3_close(c);
+    return e;
+  }
+  run_totals(cb, run_b, &tb);
+  sqlite3_close(cb);
+  if (!ta.found || !tb.found) {
+    sqlite3_close(c);
+    return sm_fail(err, SM_ENOENT, "%s: no run %lld",
+                   ta.found ? path_b : path_a,
+                   (long long)(ta.found ? run_b : run_a));
+  }
+  fprintf(out, "%-22s %16s %16s %12s\n", "", "A", "B", "B - A");
+  fprintf(out, "%-22s %16s %16s\n", "run", path_a, path_b);
+  fprintf(out, "%-22s %16lld %16lld\n", "run id", (long long)run_a,
+          (long long)run_b);
+  fprintf(out, "%-22s %16s %16s\n", "kind / status", ta.status, tb.status);
+#define ROW(name, a, b)                                                        \
+  fprintf(out, "%-22s %16.4f %16.4f %12.4f\n", name, (double)(a), (double)(b), \
+          (double)(b) - (double)(a))
+  ROW("frames", ta.frames, tb.frames);
+  ROW("accuracy %", 100.0 * per((double)ta.correct, ta.frames),
+      100.0 * per((double)tb.correct, tb.frames));
+  ROW("spikes / frame", per((double)ta.spikes, ta.frames),
+      per((double)tb.spikes, tb.frames));
+  ROW("SOPs / frame", per((double)ta.sops, ta.frames),
+      per((double)tb.sops, tb.frames));
+  ROW("hops / frame", per((double)ta.hops, ta.frames),
+      per((double)tb.hops, tb.frames));
+  ROW("late spikes / frame", per((double)ta.late, ta.frames),
+      per((double)tb.late, tb.frames));
+  ROW("latency us / frame", per(ta.latency_us, ta.frames),
+      per(tb.latency_us, tb.frames));
+  ROW("E_SOP uJ / frame", per(ta.e_sop_uj, ta.frames),
+      per(tb.e_sop_uj, tb.frames));
+  ROW("E_Hop uJ / frame", per(ta.e_hop_uj, ta.frames),
+      per(tb.e_hop_uj, tb.frames));
+  ROW("E_static uJ / frame", per(ta.e_static_uj, ta.frames),
+      per(tb.e_static_uj, tb.frames));
+  ROW("E_total uJ / frame", per(ta.e_total_uj, ta.frames),
+      per(tb.e_total_uj, tb.frames));
+#undef ROW
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(
+          c,
+          "SELECT a.frame, a.prediction, b.prediction, a.spikes, b.spikes, "
+          "a.hops, b.hops, a.late_spikes, b.late_spikes, a.latency_ps, "
+          "b.latency_ps FROM main.frames a JOIN b.frames b ON a.frame = "
+          "b.frame WHERE a.run_id=?1 AND b.run_id=?2 AND (a.prediction IS NOT "
+          "b.prediction OR a.spikes IS NOT b.spikes OR a.hops IS NOT b.hops "
+          "OR a.late_spikes IS NOT b.late_spikes OR a.latency_ps IS NOT "
+          "b.latency_ps) ORDER BY a.frame",
+          -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run_a);
+    sqlite3_bind_int64(st, 2, run_b);
+    int64_t ndiff = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (ndiff == 0)
+        fprintf(out, "\nframes that differ (A / B):\n%6s %9s %13s %13s %11s "
+                     "%19s\n",
+                "frame", "pred", "spikes", "hops", "late", "latency ps");
+      if (ndiff++ < max_frames)
+        fprintf(out, "%6lld %4lld/%-4lld %6lld/%-6lld %6lld/%-6lld "
+                     "%5lld/%-5lld %9lld/%-9lld\n",
+                (long long)sqlite3_column_int64(st, 0),
+                (long long)sqlite3_column_int64(st, 1),
+                (long long)sqlite3_column_int64(st, 2),
+                (long long)sqlite3_column_int64(st, 3),
+                (long long)sqlite3_column_int64(st, 4),
+                (long long)sqlite3_column_int64(st, 5),
+                (long long)sqlite3_column_int64(st, 6),
+                (long long)sqlite3_column_int64(st, 7),
+                (long long)sqlite3_column_int64(st, 8),
+                (long long)sqlite3_column_int64(st, 9),
+                (long long)sqlite3_column_int64(st, 10));
+    }
+    sqlite3_finalize(st);
+    fprintf(out, "%s%lld frames differ\n", ndiff ? "" : "\n",
+            (long long)ndiff);
+  }
+  sqlite3_close(c);
+  return 0;
+}
