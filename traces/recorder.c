@@ -36,6 +36,7 @@
 #define TRACE_QUEUE_BATCHES 64
 #define TRACE_COMMIT_ROWS 50000
 #define TRACE_COMMIT_NS 250000000ull
+#define TRACE_MULTI 32 /* rows per multi-row INSERT */
 
 enum msg_type {
   M_FRAME,
@@ -161,6 +162,7 @@ struct trace_db {
   sqlite3 *conn;
   char *path;
   sqlite3_stmt *ins[M_NTYPES];
+  sqlite3_stmt *multi[M_NTYPES]; /* TRACE_MULTI rows per statement */
   uv_thread_t thread;
   uv_mutex_t lock;      /* guards everything below */
   uv_cond_t work;       /* queue non-empty or stop */
@@ -230,17 +232,43 @@ static int exec(struct trace_db *db, const char *sql, struct sm_err *err) {
 
 /* ---- writer thread -------------------------------------------------------- */
 
-static int write_msg(struct trace_db *db, const struct msg *m) {
-  sqlite3_stmt *st = db->ins[m->type];
+/* Bind n messages of one type into st, from parameter 1 on. */
+static void bind_msgs(sqlite3_stmt *st, const struct msg *m, uint32_t n) {
   int ni = msg_sql[m->type].ni, nd = msg_sql[m->type].nd, p = 1;
-  sqlite3_bind_int64(st, p++, m->run);
-  for (int i = 0; i < ni; i++)
-    sqlite3_bind_int64(st, p++, m->v[i]);
-  for (int i = 0; i < nd; i++)
-    sqlite3_bind_double(st, p++, m->d[i]);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : rc;
+  for (uint32_t k = 0; k < n; k++, m++) {
+    sqlite3_bind_int64(st, p++, m->run);
+    for (int i = 0; i < ni; i++)
+      sqlite3_bind_int64(st, p++, m->v[i]);
+    for (int i = 0; i < nd; i++)
+      sqlite3_bind_double(st, p++, m->d[i]);
+  }
+}
+
+/* Write the messages [0, n) of a batch: runs of TRACE_MULTI rows of one
+ * type go through the multi-row INSERT (one statement step for all of
+ * them: the per-statement cost is most of an insert's), the rest one by
+ * one. */
+static int write_msgs(struct trace_db *db, const struct msg *m, uint32_t n) {
+  uint32_t i = 0;
+  while (i < n) {
+    uint32_t t = m[i].type, k = 1;
+    sqlite3_stmt *st = db->ins[t];
+    if (db->multi[t] && i + TRACE_MULTI <= n) {
+      while (k < TRACE_MULTI && m[i + k].type == t)
+        k++;
+      if (k == TRACE_MULTI)
+        st = db->multi[t];
+      else
+        k = 1;
+    }
+    bind_msgs(st, &m[i], k);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+      return rc;
+    i += k;
+  }
+  return 0;
 }
 
 static void writer_error(struct trace_db *db, const char *what) {
@@ -281,11 +309,9 @@ static void writer_main(void *arg) {
           }
           in_txn = !failed;
         }
-        for (uint32_t i = 0; i < b->n && !failed; i++) {
-          if (write_msg(db, &b->m[i])) {
-            writer_error(db, "insert");
-            failed = 1;
-          }
+        if (write_msgs(db, b->m, b->n)) {
+          writer_error(db, "insert");
+          failed = 1;
         }
         rows_since += b->n;
         if (failed && in_txn) {
@@ -336,6 +362,29 @@ static void writer_main(void *arg) {
 }
 
 /* ---- open / close ------------------------------------------------------- */
+
+/* "INSERT INTO t(cols) VALUES (?,..),(?,..)..." with TRACE_MULTI tuples,
+ * built from the one-row statement; NULL for statements that are not
+ * plain inserts. */
+static char *multi_sql(int type) {
+  const char *one = msg_sql[type].sql;
+  const char *v = strstr(one, "VALUES ");
+  if (strncmp(one, "INSERT", 6) || !v)
+    return NULL;
+  const char *tuple = v + 7;
+  size_t head = (size_t)(tuple - one), tl = strlen(tuple);
+  char *sql = sm_xmalloc(head + TRACE_MULTI * (tl + 1) + 1);
+  memcpy(sql, one, head);
+  char *p = sql + head;
+  for (int k = 0; k < TRACE_MULTI; k++) {
+    if (k)
+      *p++ = ',';
+    memcpy(p, tuple, tl);
+    p += tl;
+  }
+  *p = '\0';
+  return sql;
+}
 
 static int check_schema(struct trace_db *db, struct sm_err *err) {
   sqlite3_stmt *st;
@@ -405,16 +454,25 @@ int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
     else
       sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
   }
-  for (int i = 0; !e && i < M_NTYPES; i++)
+  for (int i = 0; !e && i < M_NTYPES; i++) {
     if (sqlite3_prepare_v3(db->conn, msg_sql[i].sql, -1,
                            SQLITE_PREPARE_PERSISTENT, &db->ins[i],
                            NULL) != SQLITE_OK)
       e = db_fail(db, err, "preparing statements");
+    char *sql = multi_sql(i);
+    if (!e && sql &&
+        sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &db->multi[i], NULL) != SQLITE_OK)
+      e = db_fail(db, err, "preparing statements");
+    free(sql);
+  }
   if (e) {
     if (err && !strstr(err->msg, path))
       sm_err_prefix(err, "%s", path);
-    for (int i = 0; i < M_NTYPES; i++)
+    for (int i = 0; i < M_NTYPES; i++) {
       sqlite3_finalize(db->ins[i]);
+      sqlite3_finalize(db->multi[i]);
+    }
     sqlite3_close(db->conn);
     free(db->path);
     free(db);
@@ -458,8 +516,10 @@ int trace_db_close(struct trace_db *db, struct sm_err *err) {
   uv_cond_signal(&db->work);
   uv_mutex_unlock(&db->lock);
   uv_thread_join(&db->thread);
-  for (int i = 0; i < M_NTYPES; i++)
+  for (int i = 0; i < M_NTYPES; i++) {
     sqlite3_finalize(db->ins[i]);
+    sqlite3_finalize(db->multi[i]);
+  }
   /* A clean close checkpoints the WAL back into the main file. */
   sqlite3_close(db->conn);
   while (db->free_list) {
