@@ -25,6 +25,7 @@
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
+  X(synth, "write a synthetic VGG16/VGG11 model calibrated to a target sparsity") \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 
 #define CLI__DECL(name, summary) int cli_cmd_##name(int argc, char **argv);
@@ -45,5 +46,6 @@ int cli_is_help(const char *arg);
 int cli_bench_kernel(int argc, char **argv);
 int cli_bench_noc(int argc, char **argv);
 int cli_bench_train(int argc, char **argv);
+int cli_bench_vgg(int argc, char **argv);
 
 #endif /* SPIKEMESH_CLI_H */

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/run.h"
+#include "cli/synth.h"
 #include "trainer/train.h"
 
 #include <malloc.h>
@@ -47,7 +48,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --frames N        run the first N test frames [all]\n"
           "  --data DIR        directory with t10k-{images-idx3,labels-idx1}-"
           "ubyte[.gz]\n"
-          "                    [" DEFAULT_DATA "]\n"
+          "                    [" DEFAULT_DATA "],\n"
+          "                    or synthetic:SEED: generated images of the\n"
+          "                    model's input shape, no labels (--frames,\n"
+          "                    default 10; see spikemesh synth)\n"
           "  --compare         compare every prediction with the trainer's\n"
           "                    reference forward (a second thread)\n"
           "  --quiet           no mapping table and no progress bar\n"
@@ -183,7 +187,10 @@ int cli_cmd_run(int argc, char **argv) {
     return cli_report("run", &err);
   struct train_data d;
   memset(&d, 0, sizeof d);
-  if (train_data_load_dir(data, 1, &d, &err)) {
+  /* synthetic inputs (cli/synth.c): no labels, so no accuracy */
+  int not_synth = cli_synth_data(data, m, frames ? (size_t)frames : 10, &d,
+                                 &err);
+  if (not_synth < 0 || (not_synth && train_data_load_dir(data, 1, &d, &err))) {
     model_free(m);
     return cli_report("run", &err);
   }
@@ -327,6 +334,8 @@ int cli_cmd_run(int argc, char **argv) {
   printf("timing: %zu frames with late spikes; %zu frames where arrival "
          "timing changed a spike time\n",
          frames_late, frames_perturbed);
+  if (!not_synth)
+    printf("inputs: %s, no labels: accuracy below is meaningless\n", data);
   printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu, output ties broken "
          "by the lowest index: %zu\n",
          100.0 * correct / dn, correct, n, nodecision, frames_tied);
