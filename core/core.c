@@ -622,6 +622,31 @@ static void apply(struct core_array *a, uint32_t id, uint64_t payload,
     int ix = (int)(i % (uint32_t)l->in_w);
     int kk = l->kernel;
     uint32_t fi = (uint32_t)(l->in_c * kk * kk);
+    if (!c->opened) {
+      /* before the window (nothing has fired): plain accumulation, the
+       * hot path of large conv layers, as for dense cores above */
+      for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
+        const int8_t *w =
+            c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
+        int64_t *pa = c->a + (size_t)oc * L->plane,
+                *pb = c->b + (size_t)oc * L->plane;
+        for (int ky = 0; ky < kk; ky++) {
+          int ty = iy + l->pad - ky;
+          if (ty < 0 || ty % l->stride || ty / l->stride >= l->out_h)
+            continue;
+          int row = ty / l->stride * l->out_w;
+          for (int kx = 0; kx < kk; kx++) {
+            int tx = ix + l->pad - kx;
+            if (tx < 0 || tx % l->stride || tx / l->stride >= l->out_w)
+              continue;
+            int q = w[ky * kk + kx];
+            pa[row + tx / l->stride] += q;
+            pb[row + tx / l->stride] += (int64_t)q * x;
+          }
+        }
+      }
+      return;
+    }
     for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
       const int8_t *w = c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
       for (int ky = 0; ky < kk; ky++) {
