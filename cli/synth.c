@@ -89,7 +89,7 @@ static const int dense_plan[] = {512, 512}; /* then 10 outputs */
 
 /* ---- the model's shape ---------------------------------------------------- */
 
-static struct model *build(const struct cli_synth_conf *c) {
+struct model *cli_synth_shape(const struct cli_synth_conf *c) {
   const int *plan = c->arch == CLI_SYNTH_VGG11 ? vgg11_plan : vgg16_plan;
   size_t np = c->arch == CLI_SYNTH_VGG11 ? SM_ARRAY_LEN(vgg11_plan)
                                          : SM_ARRAY_LEN(vgg16_plan);
@@ -178,7 +178,7 @@ struct slayer {
 };
 
 /* The spiking layers of m and their fused pools; n = count.  The models
- * here are built by build() or loaded (any conv/dense stack the mapper
+ * here are built by cli_synth_shape() or loaded (any conv/dense stack the mapper
  * accepts with stride 1). */
 static int slayers(const struct model *m, struct slayer *sl, uint32_t *n,
                    struct sm_err *err) {
@@ -592,7 +592,7 @@ int cli_synth_model(const struct cli_synth_conf *cf, uint32_t steps,
   if (rc)
     return rc;
   uint64_t t0 = sm_now_ns();
-  struct model *m = build(cf);
+  struct model *m = cli_synth_shape(cf);
   struct slayer sl[CLI_SYNTH_MAX_LAYERS];
   uint32_t n;
   rc = slayers(m, sl, &n, err);

@@ -66,6 +66,10 @@ int cli_synth_model(const struct cli_synth_conf *c, uint32_t steps, int round,
                     struct model **out, struct cli_synth_report *rep,
                     struct sm_err *err);
 
+/* The network's shape alone: every weight 0 and scale 1, uncalibrated
+ * (for the mapper and tests).  The options are not checked. */
+struct model *cli_synth_shape(const struct cli_synth_conf *c);
+
 /* Synthetic image `index` of stream `seed` (chw bytes, 1..255: smooth
  * random gradients and waves with a little noise; every pixel spikes, as
  * almost every pixel of a natural image does).  The same (seed, index)

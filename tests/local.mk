@@ -43,3 +43,11 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
+TESTS += tests/check_synth tests/cli_synth.sh
+check_PROGRAMS += tests/check_synth
+EXTRA_DIST += tests/cli_synth.sh
+tests_check_synth_SOURCES = tests/check_synth.c
+tests_check_synth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_synth_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
+	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
+	$(CHECK_LIBS) $(SM_LIBS_EXT)
