@@ -101,8 +101,11 @@ int cli_cmd_synth(int argc, char **argv) {
   if (cli_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
                       o.core.fire_round, &m, &rep, &err))
     return cli_report("synth", &err);
-  json_object_set_new(m->metadata, "command",
-                      json_string("spikemesh synth (see synth.* keys)"));
+  char cmd[1024];
+  size_t o2 = (size_t)snprintf(cmd, sizeof cmd, "spikemesh synth");
+  for (int i = 1; i < argc && o2 < sizeof cmd; i++)
+    o2 += (size_t)snprintf(cmd + o2, sizeof cmd - o2, " %s", argv[i]);
+  json_object_set_new(m->metadata, "command", json_string(cmd));
   if (model_save(m, out, &err)) {
     model_free(m);
     return cli_report("synth", &err);

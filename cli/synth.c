@@ -712,6 +712,11 @@ int cli_synth_data(const char *spec, const struct model *m, size_t n,
     return sm_fail(err, SM_EINVAL,
                    "--data '%s': expected synthetic:SEED with an integer seed",
                    spec);
+  if (n < 1 || n > CLI_SYNTH_MAX_FRAMES)
+    return sm_fail(err, SM_ELIMIT,
+                   "--data %s: %zu frames; synthetic inputs are generated in "
+                   "memory, at most %d (use --frames)",
+                   spec, n, CLI_SYNTH_MAX_FRAMES);
   memset(d, 0, sizeof *d);
   size_t img = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
   d->n = n;

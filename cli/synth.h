@@ -27,6 +27,7 @@
 enum cli_synth_arch { CLI_SYNTH_VGG16, CLI_SYNTH_VGG11 };
 #define CLI_SYNTH_ARCH_CHOICES "vgg16|vgg11"
 #define CLI_SYNTH_MAX_LAYERS 32 /* spiking layers */
+#define CLI_SYNTH_MAX_FRAMES 100000 /* synthetic:SEED images per run */
 
 /* Options (table: cli_synth_conf_opts; keys "synth.*"). */
 struct cli_synth_conf {
@@ -87,7 +88,8 @@ int cli_synth_forward(const struct model *m, const uint8_t *image,
 
 /* "synthetic:SEED" data for a model: n images of its input shape, labels
  * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
- * or a negative SM_E* code for a bad seed. */
+ * or a negative SM_E* code for a bad seed or n outside
+ * 1..CLI_SYNTH_MAX_FRAMES. */
 int cli_synth_data(const char *spec, const struct model *m, size_t n,
                    struct train_data *d, struct sm_err *err);
 

@@ -31,6 +31,7 @@ check "unwritable output" 1 "cannot write" -- ./spikemesh synth --arch vgg11 --w
 check "small VGG11 written" 0 "spikes per neuron" -- ./spikemesh synth --arch vgg11 --width-div 16 --calib 1 --out "$tmp/m.json"
 check "it runs on synthetic inputs" 0 "energy per frame" -- ./spikemesh run --model "$tmp/m.json" --data synthetic:3 --frames 1 --quiet
 check "bad synthetic seed" 2 "synthetic:SEED" -- ./spikemesh run --model "$tmp/m.json" --data synthetic:abc --frames 1 --quiet
+check "too many synthetic frames" 2 "at most 100000" -- ./spikemesh run --model "$tmp/m.json" --data synthetic:1 --frames 1000000000 --quiet
 check "bench vgg help" 0 "binary heap" -- ./spikemesh bench vgg --help
 check "bench vgg bad frames" 2 "--frames" -- ./spikemesh bench vgg --frames 0
 exit $fail
