@@ -27,6 +27,7 @@
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
   X(replay, "inject a spike or packet trace into a chosen architecture")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
+  X(synth, "write a synthetic VGG16/VGG11 model calibrated to a target sparsity") \
   X(trace, "export spike/packet traces of a run; convert binary <-> CSV")   \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 
@@ -49,5 +50,6 @@ int cli_bench_kernel(int argc, char **argv);
 int cli_bench_noc(int argc, char **argv);
 int cli_bench_train(int argc, char **argv);
 int cli_bench_recorder(int argc, char **argv);
+int cli_bench_vgg(int argc, char **argv);
 
 #endif /* SPIKEMESH_CLI_H */

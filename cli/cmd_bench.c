@@ -21,6 +21,8 @@ static const struct bench benches[] = {
      cli_bench_recorder},
     {"train", "training samples/s of the MLP and the CNN, BLAS vs naive loops",
      cli_bench_train},
+    {"vgg", "one frame of the paper's CIFAR-10 VGG16 (synthetic): s/frame vs "
+            "the binary heap", cli_bench_vgg},
 };
 
 static void bench_usage(FILE *out) {

@@ -18,6 +18,7 @@
 #include "cli/options.h"
 #include "cli/record.h"
 #include "cli/run.h"
+#include "cli/synth.h"
 #include "trainer/train.h"
 
 #include <jansson.h>
@@ -50,7 +51,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --frames N        run the first N test frames [all]\n"
           "  --data DIR        directory with t10k-{images-idx3,labels-idx1}-"
           "ubyte[.gz]\n"
-          "                    [" DEFAULT_DATA "]\n"
+          "                    [" DEFAULT_DATA "],\n"
+          "                    or synthetic:SEED: generated images of the\n"
+          "                    model's input shape, no labels (--frames,\n"
+          "                    default 10; see spikemesh synth)\n"
           "  --compare         compare every prediction with the trainer's\n"
           "                    reference forward (a second thread)\n"
           "  --quiet           no mapping table and no progress bar\n"
@@ -238,7 +242,10 @@ int cli_cmd_run(int argc, char **argv) {
     return cli_report("run", &err);
   struct train_data d;
   memset(&d, 0, sizeof d);
-  if (train_data_load_dir(data, 1, &d, &err)) {
+  /* synthetic inputs (cli/synth.c): no labels, so no accuracy */
+  int not_synth = cli_synth_data(data, m, frames ? (size_t)frames : 10, &d,
+                                 &err);
+  if (not_synth < 0 || (not_synth && train_data_load_dir(data, 1, &d, &err))) {
     model_free(m);
     return cli_report("run", &err);
   }
@@ -465,6 +472,8 @@ int cli_cmd_run(int argc, char **argv) {
   printf("timing: %zu frames with late spikes; %zu frames where arrival "
          "timing changed a spike time\n",
          frames_late, frames_perturbed);
+  if (!not_synth)
+    printf("inputs: %s, no labels: accuracy below is meaningless\n", data);
   double stored = stored_accuracy(m);
   printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu", 100.0 * correct / dn,
          correct, n, nodecision);

@@ -16,4 +16,5 @@ void cli_options_init(struct cli_options *o, struct sm_conf *c) {
   sm_conf_add(c, noc_conf_opts, noc_conf_nopts, &o->noc);
   sm_conf_add(c, noc_traffic_conf_opts, noc_traffic_conf_nopts, &o->traffic);
   sm_conf_add(c, train_conf_opts, train_conf_nopts, &o->train);
+  sm_conf_add(c, cli_synth_conf_opts, cli_synth_conf_nopts, &o->synth);
 }

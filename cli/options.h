@@ -9,6 +9,7 @@
 #ifndef SPIKEMESH_CLI_OPTIONS_H
 #define SPIKEMESH_CLI_OPTIONS_H
 
+#include "cli/synth.h"
 #include "core/core.h"
 #include "models/map.h"
 #include "noc/noc.h"
@@ -25,6 +26,7 @@ struct cli_options {
   struct noc_conf noc;
   struct noc_traffic_conf traffic;
   struct train_conf train;
+  struct cli_synth_conf synth;
 };
 
 /* Register every table of o into c (c is initialised here). */

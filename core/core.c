@@ -631,6 +631,16 @@ static void on_tick(struct sim_kernel *k, const struct sim_event *ev,
 }
 
 /* Synapses a spike from input index i touches in core c. */
+/* Stride 1: the kernel rows (or columns) k in [*k0, *k1] that put input
+ * coordinate v on an output coordinate in [0, out): v + pad - k in range.
+ * Empty when *k0 > *k1.  Saves the divisions of the general case. */
+static inline void kernel_span(int v, int pad, int kernel, int out, int *k0,
+                               int *k1) {
+  int lo = v + pad - (out - 1), hi = v + pad;
+  *k0 = lo > 0 ? lo : 0;
+  *k1 = hi < kernel - 1 ? hi : kernel - 1;
+}
+
 static uint64_t touched(const struct core_array *a, const struct core *c,
                         uint32_t i) {
   const struct core_layer *l = &a->lay[c->layer].spec;
@@ -639,6 +649,15 @@ static uint64_t touched(const struct core_array *a, const struct core *c,
   uint32_t inplane = (uint32_t)(l->in_h * l->in_w);
   int iy = (int)((i % inplane) / (uint32_t)l->in_w);
   int ix = (int)(i % (uint32_t)l->in_w);
+  if (l->stride == 1) {
+    int y0, y1, x0, x1;
+    kernel_span(iy, l->pad, l->kernel, l->out_h, &y0, &y1);
+    kernel_span(ix, l->pad, l->kernel, l->out_w, &x0, &x1);
+    if (y0 > y1 || x0 > x1)
+      return 0;
+    return (uint64_t)(y1 - y0 + 1) * (uint64_t)(x1 - x0 + 1) *
+           (c->c1 - c->c0);
+  }
   uint64_t ny = 0, nx = 0;
   for (int ky = 0; ky < l->kernel; ky++) {
     int t = iy + l->pad - ky;
@@ -715,6 +734,50 @@ static void apply(struct core_array *a, uint32_t id, uint64_t payload,
     int ix = (int)(i % (uint32_t)l->in_w);
     int kk = l->kernel;
     uint32_t fi = (uint32_t)(l->in_c * kk * kk);
+    if (!c->opened && l->stride == 1) {
+      /* before the window (nothing has fired): plain accumulation, the
+       * hot path of large conv layers, as for dense cores above */
+      int y0, y1, x0, x1;
+      kernel_span(iy, l->pad, kk, l->out_h, &y0, &y1);
+      kernel_span(ix, l->pad, kk, l->out_w, &x0, &x1);
+      int base = (iy + l->pad) * l->out_w + ix + l->pad; /* ky = kx = 0 */
+      for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
+        const int8_t *w =
+            c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
+        int64_t *pa = c->a + (size_t)oc * L->plane,
+                *pb = c->b + (size_t)oc * L->plane;
+        for (int ky = y0; ky <= y1; ky++)
+          for (int kx = x0; kx <= x1; kx++) {
+            int q = w[ky * kk + kx], j = base - ky * l->out_w - kx;
+            pa[j] += q;
+            pb[j] += (int64_t)q * x;
+          }
+      }
+      return;
+    }
+    if (!c->opened) {
+      for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
+        const int8_t *w =
+            c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
+        int64_t *pa = c->a + (size_t)oc * L->plane,
+                *pb = c->b + (size_t)oc * L->plane;
+        for (int ky = 0; ky < kk; ky++) {
+          int ty = iy + l->pad - ky;
+          if (ty < 0 || ty % l->stride || ty / l->stride >= l->out_h)
+            continue;
+          int row = ty / l->stride * l->out_w;
+          for (int kx = 0; kx < kk; kx++) {
+            int tx = ix + l->pad - kx;
+            if (tx < 0 || tx % l->stride || tx / l->stride >= l->out_w)
+              continue;
+            int q = w[ky * kk + kx];
+            pa[row + tx / l->stride] += q;
+            pb[row + tx / l->stride] += (int64_t)q * x;
+          }
+        }
+      }
+      return;
+    }
     for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
       const int8_t *w = c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
       for (int ky = 0; ky < kk; ky++) {

@@ -282,8 +282,14 @@ static inline void wheel_refill(struct wheel *w) {
         for (uint32_t i = 0; i < n; i++) /* stable insertion sort */
           wheel_bottom_insert(w, a[i].time, a[i].ev);
       }
-      w->bottom_end = w->cur + (1ull << (8 * L));
-      if (w->bottom_end < w->cur) /* the top slot of level 7 */
+      /* The run ends just after its last entry, not at the slot's end:
+       * a slot of a high level spans up to 2^56 ps, and every later push
+       * before bottom_end is an insertion into the run, so a wide run
+       * turned a frame of a large network (pushes spread over the whole
+       * slot) quadratic.  Pushes after the last entry go to the (empty)
+       * lower levels relative to cur, all later than the run. */
+      w->bottom_end = w->bot[w->bn - 1].time + 1;
+      if (w->bottom_end == 0) /* the last entry is at SIM_TIME_MAX */
         w->bottom_end = SIM_TIME_MAX;
       return;
     }

@@ -98,6 +98,57 @@ START_TEST(test_queue_matches_sorted_oracle) {
 }
 END_TEST
 
+/* The pattern of a simulated frame that starts late in simulated time: a
+ * few far events (window openings at t0 + l x 10 us), then bursts of pushes
+ * spread over the next windows as events are popped.  The wheel once let
+ * its bottom run span a whole high-level slot here (every push became an
+ * insertion into the run); order must match the oracle exactly. */
+START_TEST(test_queue_frame_pattern_matches_oracle) {
+  enum sim_queue_kind kind = (enum sim_queue_kind)_i;
+  const size_t MAXEV = 20000;
+  struct sim_pq *q = sim_pq_new(kind);
+  struct sim_event *evs = calloc(MAXEV, sizeof *evs);
+  struct okey *o = calloc(MAXEV, sizeof *o);
+  size_t no = 0, nev = 0;
+  struct sim_rng r;
+  sim_rng_init(&r, 7, (uint64_t)kind);
+  const sim_time_t t0 = 123456789012345ull, tw = 10000000ull;
+  for (int frame = 0; frame < 3; frame++) {
+    sim_time_t start = t0 + (sim_time_t)frame * 20 * tw;
+    for (sim_time_t l = 0; l < 17; l++) {
+      struct sim_event *ev = &evs[nev];
+      ev->time = start + l * tw;
+      ev->arg = nev;
+      sim_pq_push(q, ev, nev);
+      o[no++] = (struct okey){ev->time, nev};
+      nev++;
+    }
+    while (no) {
+      struct sim_event *ev = sim_pq_pop(q);
+      size_t b = oracle_pop(o, &no);
+      ck_assert_ptr_nonnull(ev);
+      ck_assert_uint_eq(ev->time, o[b].time);
+      ck_assert_uint_eq(ev->arg, o[b].seq);
+      o[b] = o[--no];
+      uint64_t k = sim_rng_below(&r, 4);
+      for (uint64_t i = 0; i < k && nev < MAXEV * (size_t)(frame + 1) / 3;
+           i++) {
+        struct sim_event *e = &evs[nev];
+        e->time = ev->time + sim_rng_below(&r, 2 * tw);
+        e->arg = nev;
+        sim_pq_push(q, e, nev);
+        o[no++] = (struct okey){e->time, nev};
+        nev++;
+      }
+    }
+  }
+  ck_assert_uint_ge(nev, MAXEV / 2);
+  sim_pq_free(q);
+  free(evs);
+  free(o);
+}
+END_TEST
+
 START_TEST(test_queue_names_parse) {
   enum sim_queue_kind k;
   for (int i = 0; i < SIM_QUEUE_NKINDS; i++) {
@@ -350,6 +401,8 @@ int main(void) {
   TCase *tq = tcase_create("queues");
   tcase_set_timeout(tq, 120);
   tcase_add_loop_test(tq, test_queue_matches_sorted_oracle, 0,
+                      SIM_QUEUE_NKINDS);
+  tcase_add_loop_test(tq, test_queue_frame_pattern_matches_oracle, 0,
                       SIM_QUEUE_NKINDS);
   tcase_add_test(tq, test_queue_names_parse);
   suite_add_tcase(s, tq);

@@ -68,3 +68,11 @@ tests_fuzz_fuzz_idx_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_idx.c tests/fu
 tests_fuzz_fuzz_idx_LDADD = $(FUZZ_LIBS)
 TESTS += tests/fuzz_regress.sh
 EXTRA_DIST += tests/fuzz_regress.sh scripts/fuzz.sh
+TESTS += tests/check_synth tests/cli_synth.sh
+check_PROGRAMS += tests/check_synth
+EXTRA_DIST += tests/cli_synth.sh
+tests_check_synth_SOURCES = tests/check_synth.c
+tests_check_synth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_synth_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
+	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
+	$(CHECK_LIBS) $(SM_LIBS_EXT)

@@ -1,0 +1,194 @@
+/*
+ * bench_vgg.c -- `spikemesh bench vgg`: simulation time of one frame of
+ * the paper's CIFAR-10-scale VGG16 (a synthetic model calibrated to the
+ * paper's sparsity, cli/synth.c, or a given model file) on the paper-22nm
+ * preset, frames of synthetic:1 images.
+ *
+ * Each configuration runs the same frames on a fresh assembly (map, mesh,
+ * cores); the baseline is the same configuration on the plain binary-heap
+ * event queue, measured in the same run, and the counts of both must be
+ * identical (the queue changes nothing but speed).  A second pair measures
+ * unicast, whose packet copies make every hop an event of its own.
+ */
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/run.h"
+#include "cli/synth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Process CPU time, s: the machine is shared, so wall time alone says more
+ * about the neighbours than about the simulator. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: spikemesh bench vgg [OPTIONS] [key=value...]\n"
+          "\n"
+          "Simulates frames of the paper's CIFAR-10 VGG16 (synthetic 4-bit\n"
+          "weights calibrated to 0.2561 spikes per neuron, synthetic inputs)\n"
+          "on the paper-22nm preset: seconds per frame on the configured event\n"
+          "queue (sim.queue, default wheel) against the plain binary heap, for\n"
+          "tree multicast and for unicast.\n"
+          "\n"
+          "Options:\n"
+          "  --model FILE     model to run [synthesize VGG16: synth.* keys,\n"
+          "                   2 calibration images]\n"
+          "  --arch PRESET    architecture preset [paper-22nm]\n"
+          "  --frames N       frames per configuration [2]\n"
+          "  --no-unicast     skip the unicast pair\n");
+}
+
+struct result {
+  double secs;             /* s of simulation for all frames (wall) */
+  double cpu;              /* s of process CPU time for them */
+  uint64_t spikes, sops, hops, late; /* totals */
+  double latency_us, energy_uj; /* per frame */
+};
+
+static int run_frames(const struct model *m, const struct cli_options *o,
+                      uint64_t frames, struct result *res, uint32_t *cores,
+                      uint32_t *mw, uint32_t *mh, struct sm_err *err) {
+  struct cli_run *r;
+  int rc = cli_run_new(m, o, 0, 0, &r, err);
+  if (rc)
+    return rc;
+  const struct model_map *mp = cli_run_map(r);
+  *cores = mp->ngroups;
+  *mw = mp->width;
+  *mh = mp->height;
+  size_t n = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+  uint8_t *img = sm_xmalloc(n);
+  memset(res, 0, sizeof *res);
+  for (uint64_t i = 0; i < frames && !rc; i++) {
+    cli_synth_image(1, i, m->in_c, m->in_h, m->in_w, img);
+    struct cli_frame f;
+    uint64_t t0 = sm_now_ns();
+    double c0 = cpu_now();
+    rc = cli_run_frame(r, img, &f, err);
+    res->cpu += cpu_now() - c0;
+    res->secs += (double)(sm_now_ns() - t0) * 1e-9;
+    res->spikes += f.spikes;
+    res->sops += f.sops;
+    res->hops += f.hops;
+    res->late += f.late_spikes;
+    res->latency_us += (double)f.latency_ps * 1e-6 / (double)frames;
+    res->energy_uj += f.energy.total_uj / (double)frames;
+  }
+  free(img);
+  cli_run_free(r);
+  return rc;
+}
+
+int cli_bench_vgg(int argc, char **argv) {
+  struct cli_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  cli_options_init(&o, &c);
+  if (sm_conf_defaults(&c, &err))
+    return cli_report("bench vgg", &err);
+  const char *model_path = NULL, *arch = MODEL_DEFAULT_PRESET;
+  uint64_t frames = 2;
+  int unicast = 1, first_kv = argc;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      usage(stdout);
+      return CLI_EXIT_OK;
+    } else if (!strcmp(a, "--model") && i + 1 < argc) {
+      model_path = argv[++i];
+    } else if (!strcmp(a, "--arch") && i + 1 < argc) {
+      arch = argv[++i];
+    } else if (!strcmp(a, "--frames") && i + 1 < argc) {
+      if (sm_parse_u64(argv[++i], &frames) || frames < 1 || frames > 1000)
+        return cli_usage_error("bench vgg", "--frames '%s': expected 1..1000",
+                               argv[i]);
+    } else if (!strcmp(a, "--no-unicast")) {
+      unicast = 0;
+    } else if (strchr(a, '=') && a[0] != '-') {
+      if (first_kv == argc)
+        first_kv = i;
+    } else {
+      return cli_usage_error("bench vgg", "unknown or incomplete option '%s'",
+                             a);
+    }
+  }
+  char preset[1024];
+  if (sm_conf_set_kv(&c, "synth.calib_images", "2", "bench default", &err) ||
+      model_preset_path(arch, preset, sizeof preset, &err) ||
+      sm_conf_load_file(&c, preset, &err))
+    return cli_report("bench vgg", &err);
+  for (int i = first_kv; i < argc; i++)
+    if (strchr(argv[i], '=') && argv[i][0] != '-' &&
+        sm_conf_set(&c, argv[i], "command line", &err))
+      return cli_report("bench vgg", &err);
+  struct model *m = NULL;
+  if (model_path) {
+    if (model_load(model_path, &m, &err))
+      return cli_report("bench vgg", &err);
+    printf("model %s (%s)\n", model_path, m->arch);
+  } else {
+    struct cli_synth_report rep;
+    if (cli_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
+                        o.core.fire_round, &m, &rep, &err))
+      return cli_report("bench vgg", &err);
+    printf("model: synthetic %s, %.4f spikes/neuron on %llu calibration "
+           "images (target %.4f), calibrated in %.1f s\n",
+           m->arch, rep.sparsity, (unsigned long long)o.synth.calib_images,
+           o.synth.sparsity, rep.seconds);
+  }
+  uint64_t neurons = (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w;
+  for (size_t i = 0; i < m->nlayers; i++)
+    if (m->layers[i].type == MODEL_CONV || m->layers[i].type == MODEL_DENSE)
+      neurons += model_layer_neurons(&m->layers[i]);
+  printf("preset %s, %llu frames of synthetic:1 per configuration\n\n",
+         o.preset.name[0] ? o.preset.name : arch, (unsigned long long)frames);
+  printf("%-8s %-7s %8s %8s %8s %8s %12s %11s %7s %8s %9s %8s\n", "cast",
+         "queue", "s/frame", "cpu s", "frames/s", "spikes", "SOPs", "hops",
+         "late", "lat. us", "E uJ", "vs heap");
+  int rc = CLI_EXIT_OK;
+  int queue = o.sim.queue;
+  for (int mc = 0; mc < (unicast ? 2 : 1) && rc == CLI_EXIT_OK; mc++) {
+    struct cli_options oo = o;
+    oo.noc.multicast = mc ? NOC_UNICAST : NOC_TREE;
+    struct result r[2];
+    uint32_t cores = 0, mw = 0, mh = 0;
+    for (int b = 0; b < 2; b++) {
+      oo.sim.queue = b ? SIM_QUEUE_BINARY : queue;
+      if (run_frames(m, &oo, frames, &r[b], &cores, &mw, &mh, &err)) {
+        rc = cli_report("bench vgg", &err);
+        break;
+      }
+      if (!mc && !b)
+        printf("(mapping: %llu neurons on %u cores, %ux%u mesh)\n",
+               (unsigned long long)neurons, cores, mw, mh);
+      double fr = (double)frames;
+      printf("%-8s %-7s %8.3f %8.3f %8.2f %8.0f %12.0f %11.0f %7.0f %8.2f "
+             "%9.2f",
+             mc ? "unicast" : "tree",
+             sim_pq_name((enum sim_queue_kind)oo.sim.queue), r[b].secs / fr,
+             r[b].cpu / fr, fr / r[b].secs, r[b].spikes / fr, r[b].sops / fr, r[b].hops / fr,
+             r[b].late / fr, r[b].latency_us, r[b].energy_uj);
+      if (b)
+        printf(" %7.2fx\n", r[1].cpu / r[0].cpu);
+      else
+        printf(" %8s\n", "");
+      fflush(stdout);
+    }
+    if (rc == CLI_EXIT_OK &&
+        (r[0].spikes != r[1].spikes || r[0].sops != r[1].sops ||
+         r[0].hops != r[1].hops || r[0].late != r[1].late)) {
+      fprintf(stderr, "spikemesh bench vgg: the queues disagree on the "
+                      "counts (a determinism bug)\n");
+      rc = CLI_EXIT_FAIL;
+    }
+  }
+  model_free(m);
+  return rc;
+}
