@@ -17,6 +17,7 @@
 #include "traces/trace.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,26 @@
 static const char magic[8] = {'S', 'M', 'T', 'R', 'A', 'C', 'E', 0};
 #define SPIKE_REC 24
 #define PACKET_REC 36
+
+/* The meta must be a JSON object; it is kept in compact form, which has no
+ * raw line breaks (strings escape them), so the CSV writer's one-line
+ * "# meta:" header always reads back.  Returns the compact text (caller
+ * frees) or NULL with the parser's message in why. */
+static char *meta_normalize(const char *text, size_t len, char *why,
+                            size_t why_len) {
+  json_error_t je;
+  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j || !json_is_object(j)) {
+    snprintf(why, why_len, "%s", j ? "not a JSON object" : je.text);
+    json_decref(j);
+    return NULL;
+  }
+  char *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(j);
+  if (!out)
+    sm_oom(len);
+  return out;
+}
 
 void trace_file_init(struct trace_file *t, int kind, const char *meta) {
   memset(t, 0, sizeof *t);
@@ -121,10 +142,14 @@ static int read_binary(const char *path, const unsigned char *b, size_t len,
                    "%s: byte offset 24: header claims %llu destinations, more "
                    "than the file holds",
                    path, (unsigned long long)nd);
-  char *meta = sm_xmalloc((size_t)meta_len + 1);
-  memcpy(meta, b + HDR, (size_t)meta_len);
-  meta[meta_len] = 0;
-  trace_file_init(t, (int)kind, meta_len ? meta : "{}");
+  char *meta = NULL, why[200];
+  if (meta_len && !(meta = meta_normalize((const char *)b + HDR,
+                                          (size_t)meta_len, why, sizeof why)))
+    return sm_fail(err, SM_EFORMAT,
+                   "%s: byte offset %d: the meta (%llu bytes) is not a JSON "
+                   "object: %s",
+                   path, HDR, (unsigned long long)meta_len, why);
+  trace_file_init(t, (int)kind, meta ? meta : "{}");
   free(meta);
   t->cap = (size_t)n;
   if (kind == TRACE_KIND_SPIKE) {
@@ -325,7 +350,8 @@ static int csv_line(const char *path, size_t line, char *s,
 static int read_csv(const char *path, char *text, struct trace_file *t,
                     struct sm_err *err) {
   size_t line = 0;
-  char *meta = NULL;
+  char *meta = NULL, why[200];
+  size_t meta_line = 0;
   int kind = 0, e = 0;
   uint32_t *dbuf = sm_xmallocarray(TRACE_FILE_MAX_DST, sizeof *dbuf);
   for (char *s = text, *next; s && *s && !e; s = next) {
@@ -339,8 +365,10 @@ static int read_csv(const char *path, char *text, struct trace_file *t,
     if (!l)
       continue;
     if (s[0] == '#') {
-      if (!meta && !kind && !strncmp(s, "# meta: ", 8))
+      if (!meta && !kind && !strncmp(s, "# meta: ", 8)) {
         meta = s + 8;
+        meta_line = line;
+      }
       continue;
     }
     if (!kind) {
@@ -353,8 +381,18 @@ static int read_csv(const char *path, char *text, struct trace_file *t,
                     "%s:%zu: expected the column line '%s' (spike trace) or "
                     "'%s' (packet trace)",
                     path, line, spike_cols, packet_cols);
-      if (!e)
-        trace_file_init(t, kind, meta);
+      if (!e && meta) {
+        char *norm = meta_normalize(meta, strlen(meta), why, sizeof why);
+        if (!norm)
+          e = sm_fail(err, SM_EFORMAT,
+                      "%s:%zu: the '# meta:' line is not a JSON object: %s",
+                      path, meta_line, why);
+        else
+          trace_file_init(t, kind, norm);
+        free(norm);
+      } else if (!e) {
+        trace_file_init(t, kind, NULL);
+      }
       continue;
     }
     e = csv_line(path, line, s, t, dbuf, err);
