@@ -693,13 +693,19 @@ static void plot_noc(struct plot *p) {
   for (int i = 0; i < nid; i++) {
     char name[600];
     const char *key = NULL;
-    sqlite3_stmt *k = prep(p, "SELECT point_key FROM runs WHERE run_id=?1",
-                           ids[i], 0);
+    /* a sweep point's key, else the traffic and mesh of the run */
+    sqlite3_stmt *k = prep(
+        p,
+        "SELECT coalesce(point_key, json_extract(config, "
+        "'$.\"traffic.pattern\"') || ' ' || json_extract(config, "
+        "'$.\"noc.width\"') || 'x' || json_extract(config, "
+        "'$.\"noc.height\"')) FROM runs WHERE run_id=?1",
+        ids[i], 0);
     if (k && sqlite3_step(k) == SQLITE_ROW &&
         sqlite3_column_type(k, 0) == SQLITE_TEXT)
       key = (const char *)sqlite3_column_text(k, 0);
     snprintf(name, sizeof name, "run %lld%s%s", (long long)ids[i],
-             key ? " " : "", key ? key : "");
+             key ? ": " : "", key ? key : "");
     sqlite3_finalize(k);
     fprintf(p->gp, "%s", i ? ", " : "");
     gp_str(p->gp, name);
@@ -915,17 +921,25 @@ int trace_plot(const struct trace_plot_opts *o, FILE *log, struct sm_err *err) {
     return e;
   e = pick_run(&p, err);
   unsigned todo = 0;
+  int no_frames = 0;
   for (int k = 0; k < TRACE_PLOT_NKINDS && !e; k++) {
     int asked = o->kinds ? (o->kinds >> k) & 1 : 1;
     if (!asked)
       continue;
+    int per_run = k != TRACE_PLOT_NOC && k != TRACE_PLOT_PARETO;
     if (available(&p, k))
       todo |= 1u << k;
     else if (o->kinds)
       e = sm_fail(err, SM_ENOENT, "%s: %s", o->db, p.why);
+    else if (per_run && (!p.run || !p.frames))
+      no_frames = 1;
     else if (log)
       fprintf(log, "skipped: %s\n", p.why);
   }
+  if (!e && no_frames && log)
+    fprintf(log, "skipped the per-run plots: %s\n",
+            p.run ? "the chosen run has no frames" :
+                    "the database has no run with frames");
   if (!e && !todo)
     e = sm_fail(err, SM_ENOENT,
                 "%s: nothing to plot: the database has no frames, no noc "
