@@ -358,7 +358,8 @@ static void plot_inactive(struct plot *p) {
   fprintf(p->gp,
           "set xlabel 'layer (0: input)'\nset ylabel 'inactive neurons (%%)'\n"
           "set yrange [0:105]\nset style fill solid 0.7 border -1\n"
-          "set boxwidth 0.6\nset xtics 1\nset grid ytics lc rgb '#dddddd'\n"
+          "set boxwidth 0.6\nset xtics 1\nset autoscale xfix\n"
+          "set offsets 0.6, 0.6, 0, 0\nset grid ytics lc rgb '#dddddd'\n"
           "plot '%s.dat' using 1:4 with boxes lc rgb '#1f77b4' notitle, \\\n"
           "  '' using 1:4:(sprintf('%%.1f%%%% of %%d', $4, $2)) with labels "
           "offset 0,0.8 notitle\n",
