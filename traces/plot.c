@@ -208,6 +208,9 @@ static int available(struct plot *p, int k) {
   char sql[128];
   snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE run_id=?1 LIMIT 1",
            table[k]);
+  if (k == TRACE_PLOT_CORES && !strcmp(p->run_kind, "replay"))
+    return why(p, "cores needs %s (run %lld is a replay: it has no cores)",
+               kinds[k].needs, (long long)p->run);
   if (q1i(p, sql, p->run, 0, 0) != 1)
     return why(p, "%s needs %s (run %lld was recorded with --detail %s)",
                kinds[k].name, kinds[k].needs, (long long)p->run,
@@ -428,6 +431,9 @@ static void plot_links(struct plot *p) {
   /* The two directions of a link are drawn side by side, offset by o. */
   const double o = 0.1, a = 0.2, b = 0.6;
   int nlinks = 0;
+  double umax = 0;
+  for (int64_t i = 0; i < nodes * 5; i++)
+    umax = u[i] > umax ? u[i] : umax;
   for (int64_t n = 0; n < nodes; n++) {
     int x = (int)(n % w), y = (int)(n / w);
     for (int d = 0; d < 4; d++) {
@@ -451,13 +457,13 @@ static void plot_links(struct plot *p) {
   script_begin(p, title, 760, 680);
   mesh_axes(p);
   fprintf(p->gp,
-          "set cblabel 'utilization, mean over frames'\nset cbrange [0:*]\n"
+          "set cblabel 'utilization, mean over frames'\nset cbrange [0:%.6g]\n"
           "ps = %.3g\n"
           "plot '%s.dat' index 0 using 2:3:4 with points pt 7 ps ps lc "
           "palette notitle, \\\n"
           "  '' index 0 using 2:3 with points pt 6 ps ps lc rgb '#666666' "
           "notitle%s\n",
-          w > h ? 20.0 / w < 3.5 ? 20.0 / w : 3.5 : 20.0 / h < 3.5 ? 20.0 / h : 3.5,
+          umax > 0 ? umax : 1, w > h ? 20.0 / w < 3.5 ? 20.0 / w : 3.5 : 20.0 / h < 3.5 ? 20.0 / h : 3.5,
           p->name,
           nlinks ? ", \\\n  '' index 1 using 3:4:5:6:7 with vectors head "
                    "filled size 0.08,25 lw 4 lc palette notitle"
@@ -487,9 +493,12 @@ static void node_heatmap(struct plot *p, const char *sql, const char *what,
           "# node x y value label\n",
           (long long)p->run, p->mesh_w, p->mesh_h, what, unit,
           (long long)p->frames);
-  for (int64_t n = 0; n < nodes; n++)
+  double vmax = 0;
+  for (int64_t n = 0; n < nodes; n++) {
+    vmax = v[n] > vmax ? v[n] : vmax;
     fprintf(p->dat, "%lld %d %d %.6g \"%s\"\n", (long long)n,
             (int)(n % p->mesh_w), (int)(n / p->mesh_w), v[n], lab[n]);
+  }
   free(v);
   free(lab);
   script_begin(p, title, 760, 680);
@@ -499,11 +508,11 @@ static void node_heatmap(struct plot *p, const char *sql, const char *what,
   fprintf(p->gp, "set cblabel ");
   gp_str(p->gp, cb);
   fprintf(p->gp,
-          "\nset cbrange [0:*]\n"
+          "\nset cbrange [0:%.6g]\n"
           "set style fill solid 1.0 border rgb '#999999'\n"
           "plot '%s.dat' using 2:3:(0.5):(0.5):4 with boxxyerror fc palette "
           "notitle%s",
-          p->name, nodes <= 256 ? ", \\\n" : "\n");
+          vmax > 0 ? vmax : 1, p->name, nodes <= 256 ? ", \\\n" : "\n");
   if (nodes <= 256)
     fprintf(p->gp, "  '' using 2:3:(sprintf('%%.4g%%s%%s', $4, "
                    "strlen(strcol(5)) ? \"\\n\" : '', strcol(5))) with labels "
