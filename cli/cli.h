@@ -25,6 +25,7 @@
   X(db, "summarize a recorder database, compare two runs, digest a run")   \
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
+  X(plot, "draw figures from a recorder database with gnuplot (PNG, SVG)") \
   X(replay, "inject a spike or packet trace into a chosen architecture")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
   X(synth, "write a synthetic VGG16/VGG11 model calibrated to a target sparsity") \

@@ -8,12 +8,12 @@
  * which is send and delivery order), hashing each value with its type, and
  * skips the columns that are not results (run_id, started_at, ended_at).
  */
-#include "traces/trace.h"
+#include "traces/trace-int.h"
 
 #include <sqlite3.h>
 #include <string.h>
 
-static int open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
+int trace__open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
   if (sqlite3_open_v2(path, c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
     int e = sm_fail(err, SM_EIO, "%s: cannot open database: %s", path,
                     *c ? sqlite3_errmsg(*c) : "out of memory");
@@ -62,7 +62,7 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
       "SELECT * FROM packets WHERE run_id=? ORDER BY rowid",
       "SELECT * FROM noc_points WHERE run_id=? ORDER BY rowid"};
   sqlite3 *c;
-  int e = open_ro(path, &c, err);
+  int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
   uint64_t h = 1469598103934665603ull;
@@ -104,7 +104,7 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
 
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err) {
   sqlite3 *c;
-  int e = open_ro(path, &c, err);
+  int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
   sqlite3_stmt *st;
@@ -181,7 +181,7 @@ static double per(double v, int64_t n) { return n ? v / (double)n : 0; }
 
 int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
   sqlite3 *c;
-  int e = open_ro(path, &c, err);
+  int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
   fprintf(out, "%s: spikemesh database, schema version %d\n", path,
@@ -235,7 +235,7 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
                      int64_t run_b, int max_frames, FILE *out,
                      struct sm_err *err) {
   sqlite3 *c;
-  int e = open_ro(path_a, &c, err);
+  int e = trace__open_ro(path_a, &c, err);
   if (e)
     return e;
   char sql[512];
@@ -252,7 +252,7 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
   run_totals(c, run_a, &ta);
   /* the same query on the attached database */
   sqlite3 *cb;
-  e = open_ro(path_b, &cb, err);
+  e = trace__open_ro(path_b, &cb, err);
   if (e) {
     sqlite3_close(c);
     return e;

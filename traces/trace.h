@@ -194,6 +194,67 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
 /* The newest run id of a database (any kind), or SM_ENOENT. */
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
 
+/* ---- plots (traces/plot.c) ---------------------------------------------- */
+
+/* X(id, name, needs, summary): the figures `spikemesh plot` draws.  `needs`
+ * completes "NAME needs ..." when the database lacks the data. */
+#define TRACE_PLOT_KINDS(X)                                                    \
+  X(RASTER, "raster", "a run recorded with --detail spike or higher",         \
+    "spikes of one frame: time against neuron index / neurons, per layer, "    \
+    "layer windows shaded")                                                    \
+  X(INACTIVE, "inactive", "a run recorded with --detail layer or higher",     \
+    "inactive neurons per layer, % averaged over frames")                      \
+  X(LINKS, "links", "a run recorded with --detail link or higher",            \
+    "mesh: utilization of every directed link and ejection port")             \
+  X(BLOCKED, "blocked", "a run recorded with --detail link or higher",        \
+    "mesh: time flits wait at each router's inputs, per frame")              \
+  X(CORES, "cores",                                                            \
+    "a run with cores (not a replay) recorded with --detail link or higher",  \
+    "mesh: spikes sent by the cores of each node, per frame")                 \
+  X(ENERGY, "energy", "a run with recorded frames",                            \
+    "energy of every frame, stacked by term (SOP, hop, static)")              \
+  X(ENERGY_DIST, "energy-dist", "a run with recorded frames",                  \
+    "distribution of the energy per frame over the frames")                   \
+  X(LATENCY, "latency", "a run recorded with --detail packet",                 \
+    "histogram of packet latency (send to ejection)")                         \
+  X(NOC, "noc", "a `spikemesh noc --db` sweep (noc_points rows)",              \
+    "latency against offered load of each noc sweep, saturation marked")      \
+  X(PARETO, "pareto",                                                          \
+    "two or more runs with frames (a sweep, or several runs in one database)",\
+    "energy against latency of every sweep point, coloured by accuracy, "      \
+    "with the Pareto front")
+
+enum trace_plot_kind {
+#define TRACE__PLOT_ENUM(id, name, needs, summary) TRACE_PLOT_##id,
+  TRACE_PLOT_KINDS(TRACE__PLOT_ENUM)
+#undef TRACE__PLOT_ENUM
+  TRACE_PLOT_NKINDS
+};
+/* Name, requirement and summary of a kind. */
+const char *trace_plot_name(int kind);
+const char *trace_plot_needs(int kind);
+const char *trace_plot_summary(int kind);
+/* The kind named s, or -1. */
+int trace_plot_parse(const char *s);
+
+struct trace_plot_opts {
+  const char *db;      /* the database */
+  const char *out_dir; /* created if missing (its parent must exist) */
+  const char *gnuplot; /* the program: a path, or a name looked up in PATH */
+  int64_t run;         /* the run of per-run plots; 0: newest with frames */
+  int64_t frame;       /* the raster's frame; -1: first with spikes */
+  unsigned kinds;      /* bit (1u << kind); 0: every kind with data */
+  int png, svg;        /* formats to render */
+};
+
+/* Write KIND.dat and KIND.gp for each plot into out_dir and run gnuplot on
+ * each script there (it renders KIND.png and/or KIND.svg).  Kinds asked
+ * for explicitly whose data the database lacks are an error (SM_ENOENT,
+ * naming the detail needed); by default they are skipped with a note on
+ * `log`.  Without gnuplot, the scripts and data are still written and the
+ * call fails with SM_EIO saying so. */
+int trace_plot(const struct trace_plot_opts *o, FILE *log, struct sm_err *err);
+
 /* ---- spike and packet trace files (traces/tracefile.c) ------------------ */
 
 /* Binary format (little endian; doc/recorder.md):
