@@ -18,6 +18,7 @@
  */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "traces/trace.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -265,6 +266,8 @@ static void frame_usage(FILE *out) {
   fprintf(out,
           "Usage: spikemesh energy frame --sops N --hops N [OPTIONS] "
           "[key=value...]\n"
+          "       spikemesh energy frame --db FILE[:RUN] [--per-frame] "
+          "[OPTIONS]\n"
           "\n"
           "Eq. 12 of the paper for one frame:\n"
           "  E_total = E_SOP x SOPs + E_Hop x Hops + E_static\n"
@@ -284,7 +287,137 @@ static void frame_usage(FILE *out) {
           "  --e-hop E         energy per hop with unit\n"
           "  --e-static E      static energy per frame with unit (uJ ...)\n"
           "  --claim E         a claimed total to compare with, e.g. 50.36uJ\n"
+          "  --db FILE[:RUN]   Eq. 12 over every frame of a recorded run (the\n"
+          "                    newest run by default): mean per term, the\n"
+          "                    distribution, and the sum against the recorded\n"
+          "                    one.  Coefficients are the run's own unless\n"
+          "                    --arch, --e-* or energy.* overrides are given\n"
+          "                    (a what-if); with its own they must agree\n"
+          "  --per-frame       with --db: one line per frame\n"
           "  --json            print one JSON object\n");
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Eq. 12 over the frames of a recorded run: per frame, mean and
+ * distribution.  With the run's own coefficients (own != 0) the recomputed
+ * terms must equal the recorded ones; otherwise it is a what-if under other
+ * coefficients and both sums are shown. */
+static int energy_from_db(const char *spec, struct cli_options *o, int own,
+                          int per_frame, int json) {
+  struct sm_err err = {0};
+  char path[1024];
+  int64_t run = -1;
+  snprintf(path, sizeof path, "%s", spec);
+  char *colon = strrchr(path, ':');
+  if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+    *colon = '\0';
+    sm_parse_i64(colon + 1, &run);
+  }
+  if (run < 0 && trace_db_last_run(path, &run, &err))
+    return cli_report("energy frame", &err);
+  struct trace_frame_row *f;
+  size_t n;
+  char *config;
+  if (trace_db_frames(path, run, &f, &n, &config, &err))
+    return cli_report("energy frame", &err);
+  if (own) {
+    /* The coefficients the run was recorded with: its energy.* keys. */
+    json_error_t je;
+    json_t *cj = config ? json_loads(config, 0, &je) : NULL;
+    struct sm_conf c;
+    sm_conf_init(&c);
+    sm_conf_add(&c, core_energy_conf_opts, core_energy_conf_nopts, &o->energy);
+    const char *k;
+    json_t *v;
+    int bad = !json_is_object(cj);
+    json_object_foreach(cj, k, v) {
+      if (!strncmp(k, "energy.", 7) && !bad) {
+        json_t *one = json_object();
+        json_object_set(one, k, v);
+        bad = sm_conf_load_json(&c, one, path, &err) != 0;
+        json_decref(one);
+      }
+    }
+    json_decref(cj);
+    if (bad) {
+      if (!err.msg[0])
+        sm_fail(&err, SM_EFORMAT, "%s: run %lld: no readable configuration",
+                path, (long long)run);
+      free(f);
+      free(config);
+      return cli_report("energy frame", &err);
+    }
+  }
+  free(config);
+  double *tot = sm_xmallocarray(n, sizeof *tot);
+  double s_sop = 0, s_hop = 0, s_static = 0, s_total = 0, rec_total = 0;
+  double maxdiff = 0;
+  if (per_frame && !json)
+    printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
+           "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
+  for (size_t i = 0; i < n; i++) {
+    struct core_energy e;
+    core_energy_frame(&o->energy, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
+                      (sim_time_t)f[i].latency, &e);
+    tot[i] = e.total_uj;
+    s_sop += e.sop_uj;
+    s_hop += e.hop_uj;
+    s_static += e.static_uj;
+    s_total += e.total_uj;
+    rec_total += f[i].e_total * 1e-6;
+    double d = fabs(e.total_uj - f[i].e_total * 1e-6);
+    if (d > maxdiff)
+      maxdiff = d;
+    if (per_frame && !json)
+      printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
+             (long long)f[i].frame, (long long)f[i].sops, (long long)f[i].hops,
+             (double)f[i].latency * 1e-6, e.sop_uj, e.hop_uj, e.static_uj,
+             e.total_uj);
+  }
+  qsort(tot, n, sizeof *tot, cmp_d);
+  double p50 = tot[n / 2], p99 = tot[(size_t)((double)(n - 1) * 0.99)];
+  /* Agreement to a part in 10^9 of the total: the recorded terms are the
+   * same arithmetic stored as doubles in pJ. */
+  int agree = maxdiff <= 1e-9 * (fabs(s_total) / (double)n + 1e-12) + 1e-12;
+  if (json) {
+    printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
+           "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
+           "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
+           "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
+           "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
+           "\"coefficients\":\"%s\"}\n",
+           path, (long long)run, n, o->energy.e_sop_pj, o->energy.e_hop_pj,
+           s_sop / n, s_hop / n, s_static / n, s_total / n, tot[0], p50, p99,
+           tot[n - 1], s_total, rec_total, maxdiff, own ? "run" : "given");
+  } else {
+    printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
+           "(E_SOP %g pJ, E_Hop %g pJ)\n",
+           (long long)run, path, n, own ? "the run's" : "the given",
+           o->energy.e_sop_pj, o->energy.e_hop_pj);
+    printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
+           s_sop / n, s_hop / n, s_static / n, s_total / n);
+    printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
+           "%.4f uJ\n",
+           tot[0], p50, p99, tot[n - 1]);
+    printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
+           "frame difference %.3g uJ)\n",
+           s_total, rec_total, maxdiff);
+  }
+  free(tot);
+  free(f);
+  if (own && !agree) {
+    fprintf(stderr,
+            "spikemesh energy frame: error: %s run %lld: the recorded energy "
+            "terms differ from Eq. 12 on the recorded counts (by up to %.3g "
+            "uJ in a frame)\n",
+            path, (long long)run, maxdiff);
+    return CLI_EXIT_FAIL;
+  }
+  return CLI_EXIT_OK;
 }
 
 int cli_energy_frame(int argc, char **argv) {
@@ -296,16 +429,18 @@ int cli_energy_frame(int argc, char **argv) {
     return cli_report("energy frame", &err);
   double sops = -1, hops = -1, latency_s = 0, claim_j = -1;
   double e_sop = -1, e_hop = -1, e_static = -1;
-  const char *arch = "paper-22nm";
-  int json = 0;
+  const char *arch = "paper-22nm", *db = NULL;
+  int json = 0, per_frame = 0, arch_given = 0, energy_given = 0;
   /* First pass: the preset, so that later options override it. */
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) {
       frame_usage(stdout);
       return CLI_EXIT_OK;
     }
-    if (i + 1 < argc && !strcmp(argv[i], "--arch"))
+    if (i + 1 < argc && !strcmp(argv[i], "--arch")) {
       arch = argv[i + 1];
+      arch_given = 1;
+    }
   }
   char path[1024];
   if (model_preset_path(arch, path, sizeof path, &err) ||
@@ -323,6 +458,14 @@ int cli_energy_frame(int argc, char **argv) {
     int done = 0;
     if (!strcmp(a, "--json")) {
       json = 1;
+      continue;
+    }
+    if (!strcmp(a, "--per-frame")) {
+      per_frame = 1;
+      continue;
+    }
+    if (i + 1 < argc && !strcmp(a, "--db")) {
+      db = argv[++i];
       continue;
     }
     if (i + 1 < argc && !strcmp(a, "--arch")) {
@@ -345,9 +488,27 @@ int cli_energy_frame(int argc, char **argv) {
     if (strchr(a, '=')) {
       if (sm_conf_set(&c, a, "command line", &err))
         return cli_report("energy frame", &err);
+      energy_given |= !strncmp(a, "energy.", 7);
       continue;
     }
     return cli_usage_error("energy frame", "unknown option '%s'", a);
+  }
+  if (db) {
+    if (sops >= 0 || hops >= 0)
+      return cli_usage_error("energy frame",
+                             "--db takes the counts from the run: no --sops "
+                             "or --hops with it");
+    int given = arch_given || energy_given || e_sop >= 0 || e_hop >= 0 ||
+                e_static >= 0;
+    if (e_sop >= 0)
+      o.energy.e_sop_pj = e_sop * 1e12;
+    if (e_hop >= 0)
+      o.energy.e_hop_pj = e_hop * 1e12;
+    if (e_static >= 0) {
+      o.energy.e_static_uj = e_static * 1e6;
+      o.energy.static_mode = CORE_STATIC_PER_FRAME;
+    }
+    return energy_from_db(db, &o, !given, per_frame, json);
   }
   if (sops < 0 || hops < 0)
     return cli_usage_error("energy frame", "--sops and --hops are required");

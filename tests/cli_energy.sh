@@ -53,4 +53,28 @@ printf '{"architectures": [], "rows": [{"coding": "x", "time_steps": "many", "sp
 ./spikemesh energy theory --table "$tmp/t.json" 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "rows\[0\]: 'time_steps' must be a number" "$tmp/e" && ok "bad table field named" || bad "bad table: $(cat "$tmp/e")"
 ./spikemesh energy theory --baseline nothing 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "baseline row 'nothing' not found" "$tmp/e" && ok "unknown baseline" || bad "unknown baseline"
 ./spikemesh energy theory --arch broken 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "bad --arch" || bad "bad --arch"
+# Eq. 12 over a recorded run: recomputed from the recorded counts with the
+# run's own coefficients, the per-frame terms and their sum must equal what
+# the run recorded; a database whose energy was tampered with is caught.
+if ./spikemesh run --frames 20 --db "$tmp/e.db" --quiet >/dev/null 2>&1; then
+  out=$(./spikemesh energy frame --db "$tmp/e.db" --json)
+  rec=$(printf '%s' "$out" | sed -E 's/.*"recorded_sum_uj":([0-9.]+).*/\1/')
+  sum=$(printf '%s' "$out" | sed -E 's/.*"sum_uj":([0-9.]+).*/\1/')
+  sql=$(sqlite3 "$tmp/e.db" "SELECT printf('%.6f', sum(e_total_pj) * 1e-6) FROM frames")
+  [ "$rec" = "$sum" ] && [ "$sum" = "$sql" ] && ok "energy frame --db: recomputed sum $sum uJ = recorded = SQL sum" ||
+    bad "energy frame --db: recomputed $sum, recorded $rec, SQL $sql"
+  mean=$(printf '%s' "$out" | sed -E 's/.*"mean_total_uj":([0-9.]+).*/\1/')
+  sqlm=$(sqlite3 "$tmp/e.db" "SELECT printf('%.6f', avg(e_total_pj) * 1e-6) FROM frames")
+  [ "$mean" = "$sqlm" ] && ok "mean per frame $mean uJ" || bad "mean $mean vs $sqlm"
+  ./spikemesh energy frame --db "$tmp/e.db:1" --per-frame | grep -q "^ *19 " && ok "per-frame lines" || bad "per-frame lines"
+  sqlite3 "$tmp/e.db" "UPDATE frames SET e_total_pj = e_total_pj + 1000 WHERE frame = 3"
+  ./spikemesh energy frame --db "$tmp/e.db" >/dev/null 2>"$tmp/e"; [ $? = 1 ] && grep -q "differ from Eq. 12" "$tmp/e" &&
+    ok "tampered energy caught" || bad "tampered energy: $(cat "$tmp/e")"
+  ./spikemesh energy frame --db "$tmp/e.db" --e-hop 1nJ --json | grep -q '"coefficients":"given"' && ok "what-if coefficients" || bad "what-if"
+else
+  bad "run --db for the energy check"
+fi
+./spikemesh energy frame --db "$tmp/none.db" 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "missing database" || bad "missing database: $(cat "$tmp/e")"
+./spikemesh energy frame --db "$tmp/e.db:99" 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "run 99 has no recorded frames" "$tmp/e" && ok "unknown run" || bad "unknown run: $(cat "$tmp/e")"
+./spikemesh energy frame --db "$tmp/e.db" --sops 1 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "--db with --sops refused" || bad "--db with --sops"
 exit $fail

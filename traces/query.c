@@ -11,9 +11,14 @@
 #include "traces/trace-int.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int trace__open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
+  *c = NULL;
+  if (access(path, F_OK) != 0)
+    return sm_fail(err, SM_ENOENT, "%s: no such database file", path);
   if (sqlite3_open_v2(path, c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
     int e = sm_fail(err, SM_EIO, "%s: cannot open database: %s", path,
                     *c ? sqlite3_errmsg(*c) : "out of memory");
@@ -334,5 +339,68 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
             (long long)ndiff);
   }
   sqlite3_close(c);
+  return 0;
+}
+
+int trace_db_frames(const char *path, int64_t run_id,
+                    struct trace_frame_row **rows, size_t *n, char **config,
+                    struct sm_err *err) {
+  *rows = NULL;
+  *n = 0;
+  if (config)
+    *config = NULL;
+  sqlite3 *c;
+  int e = trace__open_ro(path, &c, err);
+  if (e)
+    return e;
+  sqlite3_stmt *st;
+  if (config &&
+      sqlite3_prepare_v2(c, "SELECT config FROM runs WHERE run_id=?", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      *config = sm_xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+  }
+  if (sqlite3_prepare_v2(c,
+                         "SELECT frame, label, prediction, input_spikes, "
+                         "spikes, sops, hops, late_spikes, t_start_ps, "
+                         "latency_ps, e_sop_pj, e_hop_pj, e_static_pj, "
+                         "e_total_pj FROM frames WHERE run_id=? ORDER BY frame",
+                         -1, &st, NULL) != SQLITE_OK) {
+    e = sm_fail(err, SM_EFORMAT, "%s: %s", path, sqlite3_errmsg(c));
+    sqlite3_close(c);
+    return e;
+  }
+  sqlite3_bind_int64(st, 1, run_id);
+  size_t cap = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 256;
+      *rows = sm_xreallocarray(*rows, cap, sizeof **rows);
+    }
+    struct trace_frame_row *r = &(*rows)[(*n)++];
+    int64_t *v[] = {&r->frame,  &r->label, &r->prediction, &r->input_spikes,
+                    &r->spikes, &r->sops,  &r->hops,       &r->late,
+                    &r->t_start, &r->latency};
+    for (int i = 0; i < 10; i++)
+      *v[i] = sqlite3_column_int64(st, i);
+    r->e_sop = sqlite3_column_double(st, 10);
+    r->e_hop = sqlite3_column_double(st, 11);
+    r->e_static = sqlite3_column_double(st, 12);
+    r->e_total = sqlite3_column_double(st, 13);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(c);
+  if (!*n) {
+    free(*rows);
+    *rows = NULL;
+    if (config) {
+      free(*config);
+      *config = NULL;
+    }
+    return sm_fail(err, SM_ENOENT, "%s: run %lld has no recorded frames", path,
+                   (long long)run_id);
+  }
   return 0;
 }

@@ -193,6 +193,12 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
                      struct sm_err *err);
 /* The newest run id of a database (any kind), or SM_ENOENT. */
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
+/* The frames of a run, in frame order ([*n], caller frees), and the run's
+ * configuration JSON (caller frees; may be NULL).  A run with no frames is
+ * SM_ENOENT. */
+int trace_db_frames(const char *path, int64_t run_id,
+                    struct trace_frame_row **rows, size_t *n, char **config,
+                    struct sm_err *err);
 
 /* ---- plots (traces/plot.c) ---------------------------------------------- */
 
