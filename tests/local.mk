@@ -46,8 +46,8 @@ tests_check_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
 
 # Shell tests run the built program from the build directory.
-TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/plot.sh
-EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/plot.sh
+TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
+EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 
 # Fuzz harnesses, built as plain programs that replay saved inputs

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Faults a long unattended run meets: an unwritable or full database path,
+# a database locked by another process, a missing data set, a network
+# configuration that saturates everything, sizes that would exhaust memory.
+# Each must give a clear message and leave what was recorded intact.
+set -u
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[ -d /usr/share/datasets/fashion-mnist ] || { echo "Fashion-MNIST not installed"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 shell not installed"; exit 77; }
+
+expect() { # expect DESC STATUS PATTERN -- cmd...
+  d=$1 want=$2 pat=$3; shift 4
+  "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+  if [ "$got" = "$want" ] && grep -q -- "$pat" "$tmp/err"; then ok "$d"
+  else bad "$d: exit $got (want $want)"; cat "$tmp/err" | head -3; fi
+}
+
+# A first run recorded: everything below must leave it intact.
+./spikemesh run --frames 5 --db "$tmp/r.db" --quiet >/dev/null 2>&1 || bad "first run"
+frames() { sqlite3 "$tmp/r.db" "SELECT count(*) FROM frames WHERE run_id=1"; }
+[ "$(frames)" = 5 ] && ok "first run recorded 5 frames" || bad "first run frames"
+
+expect "database on a full device" 1 "disk is full" -- ./spikemesh run --frames 2 --db /dev/full --quiet
+expect "database under a file, not a directory" 1 "cannot open database" -- ./spikemesh run --frames 2 --db /etc/passwd/x.db --quiet
+expect "missing data set" 2 "cannot open" -- ./spikemesh run --frames 2 --data "$tmp/no-such-dir" --quiet
+
+# Another process holds the database's write lock for longer than the
+# recorder's busy timeout (2 s).
+(echo "BEGIN EXCLUSIVE;"; sleep 5; echo "COMMIT;") | sqlite3 "$tmp/r.db" &
+holder=$!
+sleep 1
+expect "database locked by another process" 1 "locked" -- ./spikemesh run --frames 2 --db "$tmp/r.db" --quiet
+wait $holder
+[ "$(frames)" = 5 ] && ok "locked: the earlier run is intact" || bad "locked: earlier run changed"
+[ "$(sqlite3 "$tmp/r.db" 'PRAGMA integrity_check')" = ok ] && ok "integrity after the lock" || bad "integrity"
+
+# A network that saturates everything: depth-1 buffers, 2 us links,
+# unicast.  It must finish (no deadlock), with the damage counted.
+./spikemesh run --frames 3 noc.buffer_depth=1 noc.t_link=2000000 noc.multicast=unicast \
+  --db "$tmp/sat.db" --detail link >"$tmp/out" 2>&1
+st=$?
+[ $st = 0 ] && grep -q "arrival timing changed a spike time" "$tmp/out" && ok "saturated network finishes, late spikes reported" ||
+  bad "saturated: exit $st"
+late=$(sqlite3 "$tmp/sat.db" "SELECT sum(late_spikes) FROM frames")
+[ "${late:-0}" -gt 0 ] && ok "saturated: $late late spikes recorded" || bad "saturated: no late spikes recorded"
+
+# Sizes that would exhaust memory are refused before allocating.
+expect "a 1000x1000 mesh" 2 "noc.width" -- ./spikemesh noc noc.width=1000 noc.height=1000
+expect "a 1000x1000 mesh for a run" 2 "mesh" -- ./spikemesh run --frames 1 --mesh 1000x1000 --quiet
+printf 'SMTRACE\0\001\0\001\0\002\0\0\0\0\0\0\0\0\001\0\0\0\0\0\0\0\0\0\0{}' > "$tmp/huge.smt"
+expect "a trace claiming 2^40 records" 2 "claims" -- ./spikemesh trace info "$tmp/huge.smt"
+exit $fail
