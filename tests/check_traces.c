@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,6 +233,9 @@ START_TEST(test_sigkill_leaves_whole_frames) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
+    /* Never outlive the test: die with the parent, and stop on our own
+     * after a bounded number of frames. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct trace_db *db;
     struct sm_err err = {0};
     if (trace_db_open(dbpath, &db, &err))
@@ -241,8 +245,9 @@ START_TEST(test_sigkill_leaves_whole_frames) {
     if (trace_run_begin(db, &info, &run, &err))
       _exit(4);
     struct trace_stream *s = trace_stream_open(db, run);
-    for (int64_t f = 0;; f++)
+    for (int64_t f = 0; f < 100000; f++)
       write_frame(s, f, 2000 + (int)(f % 5000));
+    _exit(0);
   }
   sqlite3 *c = NULL;
   int64_t done = 0;
