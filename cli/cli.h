@@ -20,7 +20,7 @@
 
 /* X(name, summary) */
 #define CLI_COMMANDS(X)                                                        \
-  X(bench, "measure the kernel, the NoC or training against a baseline")      \
+  X(bench, "benchmarks vs a baseline: kernel, noc, train, recorder, vgg")      \
   X(config, "print the configuration reference or an effective configuration") \
   X(db, "summarize a recorder database, compare two runs, digest a run")   \
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
