@@ -205,6 +205,7 @@ START_TEST(test_disk_full_keeps_committed_frames_and_reports) {
   struct trace_stream *s = trace_stream_open(db, run);
   for (int64_t f = 0; f < 3; f++)
     write_frame(s, f, 10);
+  trace_stream_unit_end(s); /* hand the three small frames over now */
   ck_assert_int_eq(trace_db_flush(db, &err), 0);
   /* The file may not grow past its current size: the next big frame
    * fails the way a full disk does. */

@@ -8,11 +8,13 @@
  *
  * Writing never stalls the simulation on the disk.  A simulation thread
  * owns a struct trace_stream and appends fixed-size rows to it (a copy into
- * a batch buffer, no I/O, no allocation in steady state).  At the end of a
- * frame, trace_frame_end() hands the frame's rows to the database's writer
- * thread as one unit; the writer inserts units with prepared statements and
- * commits in batched transactions, always between units, so a frame's rows
- * commit together and `runs.frames_done` always counts whole frames.  The
+ * a batch buffer, no I/O, no allocation in steady state).  Whole frames
+ * (trace_frame_end) are handed to the database's writer thread as units:
+ * once the stream's batch is half full, spans several batches, or 20 ms
+ * after the last hand-over, and at trace_stream_close(); the writer inserts
+ * units with prepared statements and commits in batched transactions,
+ * always between units, so a frame's rows commit together and
+ * `runs.frames_done` always counts whole frames.  The
  * queue of units is bounded (trace_db_open's memory budget): a producer
  * that outruns the disk waits, it never drops rows.
  *
@@ -170,7 +172,8 @@ void trace_put_packet(struct trace_stream *s, const struct trace_packet_row *r);
 void trace_put_noc(struct trace_stream *s, const struct trace_noc_row *r);
 
 /* Close frame `frame`: the run's frames_done becomes frame + 1 in the same
- * transaction as the frame's rows.  Hands the unit to the writer. */
+ * transaction as the frame's rows.  The frame goes to the writer with the
+ * stream's next hand-over (at most 20 ms later, or at close). */
 void trace_frame_end(struct trace_stream *s, int64_t frame);
 /* Hand over pending rows as a unit without marking a frame (run totals). */
 void trace_stream_unit_end(struct trace_stream *s);
