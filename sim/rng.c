@@ -1,20 +1,15 @@
 /*
- * rng.c -- per-component random streams: xoshiro256** seeded by splitmix64
+ * rng.c -- per-component random streams on the project generator
+ * (util/rng.h: xoshiro256** seeded by splitmix64)
  * from (global seed, stream id).  Streams of different components are
  * decorrelated by mixing the stream id through splitmix64 before seeding,
  * so adding a component never shifts another component's numbers.
  */
 #include "sim/sim.h"
+#include "util/rng.h"
 
 #include <math.h>
 #include <pthread.h>
-
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 /* Exponential variates by the ziggurat method (Marsaglia and Tsang, 2000):
  * 256 layers; about 98.9% of draws cost one random word, one table lookup
@@ -46,29 +41,12 @@ static void zig_init(void) {
 void sim_rng_init(struct sim_rng *r, uint64_t seed, uint64_t stream) {
   pthread_once(&zig_once, zig_init);
   uint64_t x = stream;
-  uint64_t mix = splitmix64(&x);
-  x = seed ^ mix;
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64(&x);
-  if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
-    r->s[0] = 1; /* the all-zero state is a fixed point */
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
+  uint64_t mix = sm_splitmix64(&x);
+  sm_rng_seed(&r->g, seed ^ mix);
 }
 
 uint64_t sim_rng_next(struct sim_rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
+  return sm_rng_next(&r->g);
 }
 
 double sim_rng_uniform(struct sim_rng *r) {

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "util/conf.h"
+#include "util/rng.h"
 #include "util/util.h"
 
 typedef uint64_t sim_time_t; /* ps */
@@ -81,7 +82,7 @@ int sim_pq_parse(const char *name, enum sim_queue_kind *out);
 /* xoshiro256** seeded by splitmix64 from (seed, stream).  Each component
  * owns one stream: sim_rng_init(&r, global_seed, component_id). */
 struct sim_rng {
-  uint64_t s[4];
+  struct sm_rng g; /* util/rng.h */
 };
 void sim_rng_init(struct sim_rng *r, uint64_t seed, uint64_t stream);
 uint64_t sim_rng_next(struct sim_rng *r);

@@ -13,11 +13,12 @@
 #define SPIKEMESH_TRAIN_INT_H
 
 #include "trainer/train.h"
+#include "util/rng.h"
 
-/* xoshiro256** seeded by splitmix64; the trainer's own stream (it must not
- * depend on sim/). */
+/* The trainer's own stream on the project generator (util/rng.h); it must
+ * not depend on sim/.  Seeded from train.seed ^ 0x5eed7ea1. */
 struct train_rng {
-  uint64_t s[4];
+  struct sm_rng g;
 };
 void train_rng_init(struct train_rng *r, uint64_t seed);
 uint64_t train_rng_next(struct train_rng *r);
