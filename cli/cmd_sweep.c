@@ -136,8 +136,8 @@ int cli_cmd_sweep(int argc, char **argv) {
                                .progress = !quiet && isatty(2),
                                .catch_sigint = 1,
                                .out = quiet ? NULL : stdout};
-  double wall, sum;
-  int rc = cli_sweep_run(s, &opt, &wall, &sum, &err);
+  int rc = cli_sweep_run(s, &opt, &err);
+  double wall = s->wall_s, sum = s->sum_s;
   int exit_rc = CLI_EXIT_OK;
   if (rc && rc != SM_EINTR && !sum) { /* nothing ran: a bad input */
     cli_sweep_free(s);
@@ -154,8 +154,8 @@ int cli_cmd_sweep(int argc, char **argv) {
   printf("\n%zu points run, %zu skipped (complete already)\n", ran, skipped);
   if (sum > 0)
     printf("time: sum of point times %.2f s, wall %.2f s, wall/sum %.3f "
-           "(%llu jobs)\n",
-           sum, wall, wall / sum, (unsigned long long)jobs);
+           "(%llu jobs, at most %u points simulating at once)\n",
+           sum, wall, wall / sum, (unsigned long long)jobs, s->peak_workers);
   if (rc)
     exit_rc = cli_report("sweep", &err) == CLI_EXIT_USAGE && rc != SM_EINTR
                   ? CLI_EXIT_USAGE

@@ -526,6 +526,7 @@ struct sweep_ctx {
   int have_timer, have_sig, finished;
   atomic_int stop_local;
   atomic_int *stop;
+  atomic_int active, peak; /* workers simulating now, and the most at once */
   size_t next, running, ndone, nskipped, nwork;
   long long frames_total;  /* frames the points to run simulate */
   long long frames_prior;  /* of those, by points that have finished */
@@ -541,6 +542,9 @@ static void work_cb(uv_work_t *req) {
   struct sweep_ctx *x = j->x;
   struct cli_sweep_point *p = j->p;
   j->t0 = sm_now_ns();
+  int now = atomic_fetch_add(&x->active, 1) + 1, peak = atomic_load(&x->peak);
+  while (now > peak && !atomic_compare_exchange_weak(&x->peak, &peak, now))
+    ;
   struct cli_run *r = NULL;
   struct trace_stream *ts = NULL;
   struct cli_rec *rec = NULL;
@@ -567,10 +571,14 @@ static void work_cb(uv_work_t *req) {
     j->correct += f.pred == j->d->labels[i];
     j->e_total += f.energy.total_uj;
     atomic_fetch_add(&j->done, 1);
+    if (x->opt->frame_hook)
+      x->opt->frame_hook(x->opt->hook_ctx, (size_t)(p - x->s->points),
+                         (int64_t)i);
   }
   cli_rec_free(rec);
   trace_stream_close(ts);
   cli_run_free(r);
+  atomic_fetch_sub(&x->active, 1);
   j->t1 = sm_now_ns();
 }
 
@@ -947,8 +955,9 @@ static void mark_pareto(struct cli_sweep *s) {
 }
 
 int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
-                  double *wall_s, double *sum_s, struct sm_err *err) {
-  *wall_s = *sum_s = 0;
+                  struct sm_err *err) {
+  s->wall_s = s->sum_s = 0;
+  s->peak_workers = 0;
   if (opt->jobs < 1)
     return sm_fail(err, SM_EINVAL, "sweep: jobs must be >= 1");
   struct sweep_ctx *x = sm_xcalloc(1, sizeof *x);
@@ -956,6 +965,8 @@ int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
   x->opt = opt;
   x->best = -1;
   atomic_init(&x->stop_local, 0);
+  atomic_init(&x->active, 0);
+  atomic_init(&x->peak, 0);
   x->stop = opt->stop ? opt->stop : &x->stop_local;
   x->jobs = sm_xcalloc(s->npoints, sizeof *x->jobs);
   for (size_t i = 0; i < s->npoints; i++)
@@ -990,8 +1001,9 @@ int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
     uv_run(&x->loop, UV_RUN_DEFAULT);
     uv_loop_close(&x->loop);
     if (x->t_start)
-      *wall_s = (double)(x->t_end - x->t_start) * 1e-9;
-    *sum_s = x->sum;
+      s->wall_s = (double)(x->t_end - x->t_start) * 1e-9;
+    s->sum_s = x->sum;
+    s->peak_workers = (unsigned)atomic_load(&x->peak);
     /* every point's figures, from the database */
     struct sm_err e = {0};
     if (!trace_db_flush(x->db, &e)) {

@@ -61,6 +61,10 @@ struct cli_sweep {
   char *source;          /* the grid file, for messages */
   size_t npoints;
   struct cli_sweep_point *points;
+  /* filled by cli_sweep_run */
+  double wall_s;         /* s, first point started to last one ended */
+  double sum_s;          /* s, sum of the points' times */
+  unsigned peak_workers; /* most points simulating at the same moment */
 };
 
 /* Defaults of the run keys when the file does not set them. */
@@ -92,6 +96,10 @@ struct cli_sweep_opts {
   int catch_sigint;      /* Ctrl-C stops after the current frames */
   FILE *out;             /* a line per point, summary and times; NULL: none */
   atomic_int *stop;      /* set to stop after the current frames (or NULL) */
+  /* Called on the worker thread after each frame of point `point` (or
+   * NULL): for embedders' progress and for tests. */
+  void (*frame_hook)(void *ctx, size_t point, int64_t frame);
+  void *hook_ctx;
 };
 
 /* Run every point not complete in the database; then read every point's
@@ -101,7 +109,7 @@ struct cli_sweep_opts {
  * failed, or an error (bad model, data, mesh or database) found before
  * anything ran. */
 int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
-                  double *wall_s, double *sum_s, struct sm_err *err);
+                  struct sm_err *err);
 
 /* Print the summary table (every point's figures, Pareto points marked)
  * and the Pareto-optimal points. */

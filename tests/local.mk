@@ -47,6 +47,8 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 
 # Shell tests run the built program from the build directory.
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh
+TESTS += tests/sweep.sh
+EXTRA_DIST += tests/sweep.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 
@@ -68,3 +70,12 @@ tests_fuzz_fuzz_idx_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_idx.c tests/fu
 tests_fuzz_fuzz_idx_LDADD = $(FUZZ_LIBS)
 TESTS += tests/fuzz_regress.sh
 EXTRA_DIST += tests/fuzz_regress.sh scripts/fuzz.sh
+
+# The sweep: grid files, parallel points, skip and resume (cli/sweep.c).
+TESTS += tests/check_sweep
+check_PROGRAMS += tests/check_sweep
+tests_check_sweep_SOURCES = tests/check_sweep.c
+tests_check_sweep_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_sweep_LDADD = cli/libsmrun.a traces/libsmtraces.a \
+	trainer/libsmtrainer.a models/libsmmodels.a core/libsmcore.a \
+	noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
