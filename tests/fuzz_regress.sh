@@ -19,4 +19,5 @@ run conf $(files "$d"/conf/* "$srcdir"/models/arch/*.json)
 run kv $(files "$d"/kv/*)
 run model $(files "$d"/model/* "$srcdir"/models/*.json)
 run idx $(files "$d"/idx/*)
+run grid $(files "$d"/grid/* "$srcdir"/doc/sweep-*.json)
 exit $fail

@@ -59,7 +59,7 @@ FUZZ_LIBS = cli/libsmrun.a traces/libsmtraces.a trainer/libsmtrainer.a \
 	models/libsmmodels.a core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a \
 	util/libsmutil.a $(SM_LIBS_EXT)
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_kv \
-	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx
+	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx tests/fuzz/fuzz_grid
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_conf.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_kv_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_kv.c tests/fuzz/fuzz.h
@@ -68,6 +68,8 @@ tests_fuzz_fuzz_model_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_model.c test
 tests_fuzz_fuzz_model_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_idx_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_idx.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_idx_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_grid_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_grid.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_grid_LDADD = $(FUZZ_LIBS)
 TESTS += tests/fuzz_regress.sh
 EXTRA_DIST += tests/fuzz_regress.sh scripts/fuzz.sh
 
