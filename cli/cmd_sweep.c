@@ -154,7 +154,7 @@ int cli_cmd_sweep(int argc, char **argv) {
   printf("\n%zu points run, %zu skipped (complete already)\n", ran, skipped);
   if (sum > 0)
     printf("time: sum of point times %.2f s, wall %.2f s, wall/sum %.3f "
-           "(%llu jobs, at most %u points simulating at once)\n",
+           "(--jobs %llu; at most %u points simulated at once)\n",
            sum, wall, wall / sum, (unsigned long long)jobs, s->peak_workers);
   if (rc)
     exit_rc = cli_report("sweep", &err) == CLI_EXIT_USAGE && rc != SM_EINTR
