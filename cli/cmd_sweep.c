@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/sweep.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,11 +103,13 @@ int cli_cmd_sweep(int argc, char **argv) {
   if (!grid)
     return cli_usage_error("sweep", "no grid file given (spikemesh sweep "
                            "GRID.json; --help)");
-  char mpath[1024], dbbuf[1024];
+  char mpath[1024], real[PATH_MAX], dbbuf[1024];
   if (!model) {
     if (find_model(mpath, sizeof mpath))
       snprintf(mpath, sizeof mpath, "models/%s", DEFAULT_MODEL);
-    model = mpath;
+    /* the path is part of every point key: the same file from any build
+     * directory ("build/../models", "build-san/../models") is one path */
+    model = realpath(mpath, real) ? real : mpath;
   }
   if (!db) {
     size_t n = strlen(grid);
