@@ -29,6 +29,7 @@
   X(replay, "inject a spike or packet trace into a chosen architecture")     \
   X(run, "map a model onto cores and run inference spike by spike, with energy") \
   X(synth, "write a synthetic VGG16/VGG11 model calibrated to a target sparsity") \
+  X(sweep, "run a grid of configurations in parallel: summary and Pareto front") \
   X(trace, "export spike/packet traces of a run; convert binary <-> CSV")   \
   X(train, "train a DTA-TTFS network and export it, or --eval a model file")
 

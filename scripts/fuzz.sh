@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-all="conf kv model idx trace"
+all="conf kv model idx trace grid"
 harnesses=${*:-$all}
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 [ -x configure ] || autoreconf -fi

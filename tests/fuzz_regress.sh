@@ -20,4 +20,5 @@ run kv $(files "$d"/kv/*)
 run model $(files "$d"/model/* "$srcdir"/models/*.json)
 run idx $(files "$d"/idx/*)
 run trace $(files "$d"/trace/*)
+run grid $(files "$d"/grid/* "$srcdir"/doc/sweep-*.json)
 exit $fail

@@ -48,6 +48,8 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 # Shell tests run the built program from the build directory.
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
+TESTS += tests/sweep.sh
+EXTRA_DIST += tests/sweep.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 
 # Fuzz harnesses, built as plain programs that replay saved inputs
@@ -57,7 +59,7 @@ FUZZ_LIBS = cli/libsmrun.a traces/libsmtraces.a trainer/libsmtrainer.a \
 	models/libsmmodels.a core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a \
 	util/libsmutil.a $(SM_LIBS_EXT)
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_kv \
-	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx tests/fuzz/fuzz_trace
+	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx tests/fuzz/fuzz_trace tests/fuzz/fuzz_grid
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_conf.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_kv_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_kv.c tests/fuzz/fuzz.h
@@ -78,3 +80,14 @@ tests_check_synth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_synth_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
 	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
 	$(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_fuzz_fuzz_grid_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_grid.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_grid_LDADD = $(FUZZ_LIBS)
+
+# The sweep: grid files, parallel points, skip and resume (cli/sweep.c).
+TESTS += tests/check_sweep
+check_PROGRAMS += tests/check_sweep
+tests_check_sweep_SOURCES = tests/check_sweep.c
+tests_check_sweep_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_sweep_LDADD = cli/libsmrun.a traces/libsmtraces.a \
+	trainer/libsmtrainer.a models/libsmmodels.a core/libsmcore.a \
+	noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
