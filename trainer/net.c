@@ -157,6 +157,7 @@ static struct train_net *net_alloc(int c, int h, int w, size_t nl,
   }
   n->nclasses = n->L[nl - 1].nout;
   n->logit_scale = 1.0f;
+  n->beta = 1.0f;
   return n;
 }
 
@@ -373,17 +374,17 @@ static void layer_products(struct train_net *n, struct tlayer *L,
  * mask, d = 1/(1+Sw) for in-window neurons (0 otherwise) and counters. */
 static void snn_neurons(struct train_net *n, size_t li, size_t b) {
   struct tlayer *L = &n->L[li];
-  const float tw = (float)n->tw;
+  const float tw = (float)n->tw, beta = n->beta;
   size_t cnt = b * L->nout, sil = 0, sat = 0;
   const float *swx = L->s, *sw = L->s + cnt;
   float *x = L->xm, *m = L->xm + cnt, *d = L->d;
   for (size_t i = 0; i < cnt; i++) {
-    float a = swx[i], den = 1.0f + sw[i], v = 0, f = 0;
+    float a = swx[i], bsw = beta * sw[i], den = 1.0f + bsw, v = 0, f = 0;
     if (a >= tw) {
       v = tw; /* fires at the window start: no gradient */
       sat++;
     } else if (den > 0) {
-      v = (a + tw * sw[i]) / den;
+      v = (a + tw * bsw) / den;
       if (v > 0 && v < tw)
         f = 1.0f / den;
       else if (v >= tw) { /* rounding at the boundary */
@@ -603,12 +604,15 @@ static void net_backward(struct train_net *n, size_t b) {
         L->gg[j] = L->gx[j] * L->d[j];
     } else {
       /* Eqs. 9-10: dx/dw_i = (x_i + Tw - x)/(1+Sw) for fired i, and
-       * dx/dx_i = w_i/(1+Sw); G = dL/dx * d with d = 1/(1+Sw) or 0. */
+       * dx/dx_i = w_i/(1+Sw); G = dL/dx * d with d = 1/(1+Sw) or 0.
+       * With the blend beta (train-int.h): dx/dw_i = (x_i + beta*(Tw -
+       * x))/(1 + beta*Sw), d = 1/(1 + beta*Sw). */
       float *g2 = L->gg + cnt;
+      const float beta = n->beta;
       for (size_t j = 0; j < cnt; j++) {
         float g = L->gx[j] * L->d[j];
         L->gg[j] = g;
-        g2[j] = g * (tw - L->xm[j]);
+        g2[j] = beta * g * (tw - L->xm[j]);
       }
     }
     /* Is there anything before this layer that wants a gradient? */
