@@ -139,7 +139,7 @@ static void signature(const struct train_net *n, size_t b, int *sig,
 
 static void check_gradients_beta(const char *arch, int mode, int linear,
                                  float wscale, float shift, uint64_t seed,
-                                 int need_regimes, float beta) {
+                                 int need_regimes, float beta, float pen) {
   struct train_arch a;
   struct sm_err err;
   ck_assert_msg(train_arch_parse(arch, 0, 0, 0, &a, &err) == 0, "%s", err.msg);
@@ -147,6 +147,7 @@ static void check_gradients_beta(const char *arch, int mode, int linear,
   n->mode = mode;
   n->linear_out = linear;
   n->beta = beta;
+  n->sw_penalty = pen;
   struct train_rng r;
   train_rng_init(&r, seed + 7);
   for (size_t i = 0; i < n->nl; i++)
@@ -219,7 +220,7 @@ static void check_gradients(const char *arch, int mode, int linear,
                             float wscale, float shift, uint64_t seed,
                             int need_regimes) {
   check_gradients_beta(arch, mode, linear, wscale, shift, seed, need_regimes,
-                       1.0f);
+                       1.0f, 0.0f);
 }
 
 START_TEST(test_dense_gradients_match_finite_differences) {
@@ -249,9 +250,19 @@ END_TEST
 
 START_TEST(test_handover_blend_gradients_match_finite_differences) {
   check_gradients_beta("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1,
-                       0.4f);
+                       0.4f, 0.0f);
   check_gradients_beta("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 1,
-                       0.7f);
+                       0.7f, 0.0f);
+}
+END_TEST
+
+/* The Sw penalty is part of the loss, so its gradient (silent neurons
+ * included) must match finite differences too. */
+START_TEST(test_sw_penalty_gradients_match_finite_differences) {
+  check_gradients_beta("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1,
+                       1.0f, 0.5f);
+  check_gradients_beta("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 0,
+                       0.5f, 2.0f);
 }
 END_TEST
 
@@ -695,6 +706,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_ann_gradients_match_finite_differences);
   tcase_add_test(t, test_handover_blend_gradients_match_finite_differences);
   tcase_add_test(t, test_blend_zero_is_the_ann);
+  tcase_add_test(t, test_sw_penalty_gradients_match_finite_differences);
   suite_add_tcase(s, t);
   t = tcase_create("training");
   tcase_set_timeout(t, 300);

@@ -614,6 +614,14 @@ static void net_backward(struct train_net *n, size_t b) {
         L->gg[j] = g;
         g2[j] = beta * g * (tw - L->xm[j]);
       }
+      /* Sw penalty: dP/dw_i = pen * Sw * m_i, i.e. the mask row of the
+       * stacked GEMM; every neuron, silent or not, since Sw is a sum over
+       * the inputs that fired and does not need this neuron to fire. */
+      if (n->sw_penalty > 0) {
+        const float pen = n->sw_penalty / (float)cnt, *sw = L->s + cnt;
+        for (size_t j = 0; j < cnt; j++)
+          g2[j] += pen * sw[j];
+      }
     }
     /* Is there anything before this layer that wants a gradient? */
     int need_in = 0;
@@ -645,6 +653,20 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
     for (size_t j = 0; j < C; j++)
       p[j] = (float)(p[j] / sum);
     loss += -log((double)p[labels[i]] + 1e-30);
+  }
+  if (n->sw_penalty > 0 && n->mode == TRAIN_MODE_SNN) {
+    double pen = 0;
+    for (size_t i = 0; i < n->nl; i++) {
+      const struct tlayer *Li = &n->L[i];
+      if (!Li->spiking || (i == n->nl - 1 && n->linear_out))
+        continue;
+      size_t cnt = b * Li->nout;
+      double s2 = 0;
+      for (size_t j = 0; j < cnt; j++)
+        s2 += (double)Li->s[cnt + j] * Li->s[cnt + j];
+      pen += s2 / (double)cnt;
+    }
+    loss += 0.5 * n->sw_penalty * pen * (double)b; /* divided by b below */
   }
   if (backward) {
     struct tlayer *Lw = &n->L[n->nl - 1];

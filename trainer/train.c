@@ -70,6 +70,11 @@ const struct sm_opt train_conf_opts[] = {
              "SNN stage: the neuron's Sw term is weighted by a factor rising "
              "linearly from 0 (the ANN) to 1 (Eq. 7) over this many epochs "
              "(0: Eq. 7 from the start)"),
+    SM_OPT_D(struct train_conf, sw_penalty, "train.sw_penalty", "0", "", 0,
+             1e6,
+             "SNN stages: add (this/2) x the mean Sw^2 of each spiking "
+             "layer to the loss (Sw = sum of the weights of the inputs that "
+             "fired; 0: off)"),
     SM_OPT_U(struct train_conf, seed, "train.seed", "1", "", 0,
              1.8446744073709552e19, "RNG seed (init and shuffling)"),
     SM_OPT_U(struct train_conf, threads, "train.threads", "2", "threads", 1,
@@ -88,7 +93,8 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
                       struct train_eval *ev) {
   memset(ev, 0, sizeof *ev);
   int save_mode = n->mode, save_lin = n->linear_out;
-  float save_beta = n->beta;
+  float save_beta = n->beta, save_pen = n->sw_penalty;
+  n->sw_penalty = 0; /* the loss reported is the readout's alone */
   n->mode = mode;
   n->linear_out = linear;
   n->beta = 1.0f; /* always the network as it will spike (Eq. 7) */
@@ -133,6 +139,7 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
   n->mode = save_mode;
   n->linear_out = save_lin;
   n->beta = save_beta;
+  n->sw_penalty = save_pen;
 }
 
 void train_net_eval(struct train_net *n, const struct train_data *d,
@@ -211,6 +218,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
   n->mode = st->mode;
   n->linear_out = c->readout == TRAIN_READOUT_POTENTIAL;
   n->logit_scale = st->mode == TRAIN_MODE_SNN ? (float)c->logit_scale : 1.0f;
+  n->sw_penalty = st->mode == TRAIN_MODE_SNN ? (float)c->sw_penalty : 0.0f;
   n->adam_t = 0;
   for (size_t i = 0; i < n->nl; i++)
     if (n->L[i].nw) {
