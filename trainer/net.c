@@ -9,7 +9,9 @@
  * weight gradient ([G ; G(Tw - x)]^T [x ; m]) and one of half that for the
  * input gradient.  Convolution lowers to the same GEMMs with im2col over
  * the whole batch (columns = sample x output position), so OpenBLAS sees
- * large matrices and uses every thread it has.
+ * large matrices and uses every thread it has.  The handover blend beta
+ * (x = (Swx + Tw*beta*Sw)/(1 + beta*Sw)) and the Sw penalty only touch the
+ * elementwise passes and the mask row of the backward: no extra GEMM.
  *
  * Options rejected: a per-sample convolution GEMM (small matrices, 5x
  * slower measured on the 16C5 layer); separate GEMMs for Swx and Sw (twice

@@ -9,6 +9,16 @@
  *      start (both pass no gradient) and plateaus early; starting from the
  *      ANN's weights avoids that (doc/trainer.md has the measurements).
  *   2. SNN: Eq. 7 forward, Eqs. 9-10 backward, loss on the chosen readout.
+ *      Optionally (train.ramp_epochs) the neuron's Sw term is blended in
+ *      from 0 to 1 over the first epochs: Eq. 7 applied at once costs the
+ *      CNN 30 points at the handover (its convolutions sum weights over
+ *      hundreds of weakly firing inputs) and the SNN then settles about a
+ *      point lower than after the ramp.  Optionally (train.sw_penalty) the
+ *      loss gains the mean Sw^2; it did not help after an ANN stage and is
+ *      what lets a ramp from random weights train at all.
+ *      Rejected: rescaling each layer at the handover (the ANN uses its
+ *      clamp at 1, so rescales break the ANN first) and a gradient through
+ *      silent neurons (diverged); doc/trainer.md has the figures.
  *   3. QAT: as 2, the forward with b-bit weights (per-layer scale chosen by
  *      least squared error, refreshed every 32 steps), the update applied
  *      to the float weights (straight-through estimator).
