@@ -137,15 +137,17 @@ static void signature(const struct train_net *n, size_t b, int *sig,
   *len = k;
 }
 
-static void check_gradients(const char *arch, int mode, int linear,
-                            float wscale, float shift, uint64_t seed,
-                            int need_regimes) {
+static void check_gradients_beta(const char *arch, int mode, int linear,
+                                 float wscale, float shift, uint64_t seed,
+                                 int need_regimes, float beta, float pen) {
   struct train_arch a;
   struct sm_err err;
   ck_assert_msg(train_arch_parse(arch, 0, 0, 0, &a, &err) == 0, "%s", err.msg);
   struct train_net *n = train_net_new(&a, 1.0, seed);
   n->mode = mode;
   n->linear_out = linear;
+  n->beta = beta;
+  n->sw_penalty = pen;
   struct train_rng r;
   train_rng_init(&r, seed + 7);
   for (size_t i = 0; i < n->nl; i++)
@@ -214,6 +216,13 @@ static void check_gradients(const char *arch, int mode, int linear,
   train_net_free(n);
 }
 
+static void check_gradients(const char *arch, int mode, int linear,
+                            float wscale, float shift, uint64_t seed,
+                            int need_regimes) {
+  check_gradients_beta(arch, mode, linear, wscale, shift, seed, need_regimes,
+                       1.0f, 0.0f);
+}
+
 START_TEST(test_dense_gradients_match_finite_differences) {
   check_gradients("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1);
 }
@@ -236,6 +245,65 @@ END_TEST
 
 START_TEST(test_ann_gradients_match_finite_differences) {
   check_gradients("1x6x6-3C3-P2-F-6-4", TRAIN_MODE_ANN, 1, 1.0f, 0.0f, 10, 0);
+}
+END_TEST
+
+START_TEST(test_handover_blend_gradients_match_finite_differences) {
+  check_gradients_beta("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1,
+                       0.4f, 0.0f);
+  check_gradients_beta("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 1,
+                       0.7f, 0.0f);
+}
+END_TEST
+
+/* The Sw penalty is part of the loss, so its gradient (silent neurons
+ * included) must match finite differences too. */
+START_TEST(test_sw_penalty_gradients_match_finite_differences) {
+  check_gradients_beta("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1,
+                       1.0f, 0.5f);
+  check_gradients_beta("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 0,
+                       0.5f, 2.0f);
+}
+END_TEST
+
+/* With beta = 0 the spiking forward is the clamp(0, Tw) ANN on the same
+ * weights: the handover ramp starts exactly where the ANN stage ended. */
+START_TEST(test_blend_zero_is_the_ann) {
+  struct train_arch a;
+  struct sm_err err;
+  ck_assert(train_arch_parse("1x6x6-3C3-P2-F-6-4", 0, 0, 0, &a, &err) == 0);
+  struct train_net *n = train_net_new(&a, 1.0, 12);
+  struct train_rng r;
+  train_rng_init(&r, 13);
+  train_net_reserve(n, GB);
+  for (size_t s = 0; s < GB; s++)
+    for (size_t i = 0; i < n->nin; i++) {
+      float x = train_rng_uniform(&r) < 0.3 ? 0 : (float)train_rng_uniform(&r);
+      n->x0[s * n->nin + i] = x;
+      n->x0[(GB + s) * n->nin + i] = x > 0;
+    }
+  /* every layer's x for GB samples: 6x6 -> 3x4x4 -> 3x2x2 -> 12 -> 6 -> 4 */
+  float ann[GB * 128];
+  size_t off = 0;
+  n->mode = TRAIN_MODE_ANN;
+  train_net_forward(n, GB);
+  for (size_t i = 0; i < n->nl; i++) {
+    ck_assert(off + GB * n->L[i].nout <= SM_ARRAY_LEN(ann));
+    memcpy(ann + off, n->L[i].xm, GB * n->L[i].nout * sizeof(float));
+    off += GB * n->L[i].nout;
+  }
+  n->mode = TRAIN_MODE_SNN;
+  n->beta = 0;
+  train_net_forward(n, GB);
+  size_t inwin = 0;
+  off = 0;
+  for (size_t i = 0; i < n->nl; i++)
+    for (size_t j = 0; j < GB * n->L[i].nout; j++, off++) {
+      ck_assert_float_eq_tol(n->L[i].xm[j], ann[off], 1e-6);
+      inwin += n->L[i].spiking && ann[off] > 0 && ann[off] < 1;
+    }
+  ck_assert_msg(inwin > 10, "only %zu neurons inside their window", inwin);
+  train_net_free(n);
 }
 END_TEST
 
@@ -636,6 +704,9 @@ static Suite *suite(void) {
   tcase_add_test(t, test_conv_valid_pool_gradients_match_finite_differences);
   tcase_add_test(t, test_conv_same_padding_gradients_match_finite_differences);
   tcase_add_test(t, test_ann_gradients_match_finite_differences);
+  tcase_add_test(t, test_handover_blend_gradients_match_finite_differences);
+  tcase_add_test(t, test_blend_zero_is_the_ann);
+  tcase_add_test(t, test_sw_penalty_gradients_match_finite_differences);
   suite_add_tcase(s, t);
   t = tcase_create("training");
   tcase_set_timeout(t, 300);

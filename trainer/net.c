@@ -9,7 +9,9 @@
  * weight gradient ([G ; G(Tw - x)]^T [x ; m]) and one of half that for the
  * input gradient.  Convolution lowers to the same GEMMs with im2col over
  * the whole batch (columns = sample x output position), so OpenBLAS sees
- * large matrices and uses every thread it has.
+ * large matrices and uses every thread it has.  The handover blend beta
+ * (x = (Swx + Tw*beta*Sw)/(1 + beta*Sw)) and the Sw penalty only touch the
+ * elementwise passes and the mask row of the backward: no extra GEMM.
  *
  * Options rejected: a per-sample convolution GEMM (small matrices, 5x
  * slower measured on the 16C5 layer); separate GEMMs for Swx and Sw (twice
@@ -131,6 +133,7 @@ static struct train_net *net_alloc(int c, int h, int w, size_t nl,
   }
   n->nclasses = n->L[nl - 1].nout;
   n->logit_scale = 1.0f;
+  n->beta = 1.0f;
   return n;
 }
 
@@ -347,17 +350,17 @@ static void layer_products(struct train_net *n, struct tlayer *L,
  * mask, d = 1/(1+Sw) for in-window neurons (0 otherwise) and counters. */
 static void snn_neurons(struct train_net *n, size_t li, size_t b) {
   struct tlayer *L = &n->L[li];
-  const float tw = (float)n->tw;
+  const float tw = (float)n->tw, beta = n->beta;
   size_t cnt = b * L->nout, sil = 0, sat = 0;
   const float *swx = L->s, *sw = L->s + cnt;
   float *x = L->xm, *m = L->xm + cnt, *d = L->d;
   for (size_t i = 0; i < cnt; i++) {
-    float a = swx[i], den = 1.0f + sw[i], v = 0, f = 0;
+    float a = swx[i], bsw = beta * sw[i], den = 1.0f + bsw, v = 0, f = 0;
     if (a >= tw) {
       v = tw; /* fires at the window start: no gradient */
       sat++;
     } else if (den > 0) {
-      v = (a + tw * sw[i]) / den;
+      v = (a + tw * bsw) / den;
       if (v > 0 && v < tw)
         f = 1.0f / den;
       else if (v >= tw) { /* rounding at the boundary */
@@ -577,12 +580,23 @@ static void net_backward(struct train_net *n, size_t b) {
         L->gg[j] = L->gx[j] * L->d[j];
     } else {
       /* Eqs. 9-10: dx/dw_i = (x_i + Tw - x)/(1+Sw) for fired i, and
-       * dx/dx_i = w_i/(1+Sw); G = dL/dx * d with d = 1/(1+Sw) or 0. */
+       * dx/dx_i = w_i/(1+Sw); G = dL/dx * d with d = 1/(1+Sw) or 0.
+       * With the blend beta (train-int.h): dx/dw_i = (x_i + beta*(Tw -
+       * x))/(1 + beta*Sw), d = 1/(1 + beta*Sw). */
       float *g2 = L->gg + cnt;
+      const float beta = n->beta;
       for (size_t j = 0; j < cnt; j++) {
         float g = L->gx[j] * L->d[j];
         L->gg[j] = g;
-        g2[j] = g * (tw - L->xm[j]);
+        g2[j] = beta * g * (tw - L->xm[j]);
+      }
+      /* Sw penalty: dP/dw_i = pen * Sw * m_i, i.e. the mask row of the
+       * stacked GEMM; every neuron, silent or not, since Sw is a sum over
+       * the inputs that fired and does not need this neuron to fire. */
+      if (n->sw_penalty > 0) {
+        const float pen = n->sw_penalty / (float)cnt, *sw = L->s + cnt;
+        for (size_t j = 0; j < cnt; j++)
+          g2[j] += pen * sw[j];
       }
     }
     /* Is there anything before this layer that wants a gradient? */
@@ -615,6 +629,20 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
     for (size_t j = 0; j < C; j++)
       p[j] = (float)(p[j] / sum);
     loss += -log((double)p[labels[i]] + 1e-30);
+  }
+  if (n->sw_penalty > 0 && n->mode == TRAIN_MODE_SNN) {
+    double pen = 0;
+    for (size_t i = 0; i < n->nl; i++) {
+      const struct tlayer *Li = &n->L[i];
+      if (!Li->spiking || (i == n->nl - 1 && n->linear_out))
+        continue;
+      size_t cnt = b * Li->nout;
+      double s2 = 0;
+      for (size_t j = 0; j < cnt; j++)
+        s2 += (double)Li->s[cnt + j] * Li->s[cnt + j];
+      pen += s2 / (double)cnt;
+    }
+    loss += 0.5 * n->sw_penalty * pen * (double)b; /* divided by b below */
   }
   if (backward) {
     struct tlayer *Lw = &n->L[n->nl - 1];

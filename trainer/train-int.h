@@ -71,6 +71,13 @@ struct train_net {
   uint64_t adam_t; /* Adam step count */
   size_t nclasses;
   float logit_scale; /* loss on logit_scale * logits (1 = Eq. 8 as is) */
+  /* SNN mode: weight beta of Sw in the neuron, x = (Swx + Tw*beta*Sw) /
+   * (1 + beta*Sw).  1 is Eq. 7; 0 is clamp(Swx, 0, Tw), the ANN.  The
+   * handover ramps it from 0 to 1 (train.ramp_epochs). */
+  float beta;
+  /* SNN mode: the loss gains (sw_penalty/2) * sum over spiking layers of
+   * the mean over (sample, neuron) of Sw^2 (train.sw_penalty). */
+  float sw_penalty;
   float *prob;     /* [bcap][nclasses] softmax / gradient scratch */
   /* counters of the last forward over spiking layers, for statistics */
   size_t *cnt_sil, *cnt_sat; /* [nl] */

@@ -9,6 +9,16 @@
  *      start (both pass no gradient) and plateaus early; starting from the
  *      ANN's weights avoids that (doc/trainer.md has the measurements).
  *   2. SNN: Eq. 7 forward, Eqs. 9-10 backward, loss on the chosen readout.
+ *      Optionally (train.ramp_epochs) the neuron's Sw term is blended in
+ *      from 0 to 1 over the first epochs: Eq. 7 applied at once costs the
+ *      CNN 30 points at the handover (its convolutions sum weights over
+ *      hundreds of weakly firing inputs) and the SNN then settles about a
+ *      point lower than after the ramp.  Optionally (train.sw_penalty) the
+ *      loss gains the mean Sw^2; it did not help after an ANN stage and is
+ *      what lets a ramp from random weights train at all.
+ *      Rejected: rescaling each layer at the handover (the ANN uses its
+ *      clamp at 1, so rescales break the ANN first) and a gradient through
+ *      silent neurons (diverged); doc/trainer.md has the figures.
  *   3. QAT: as 2, the forward with b-bit weights (per-layer scale chosen by
  *      least squared error, refreshed every 32 steps), the update applied
  *      to the float weights (straight-through estimator).
@@ -65,6 +75,16 @@ const struct sm_opt train_conf_opts[] = {
              "time window length Tw"),
     SM_OPT_D(struct train_conf, logit_scale, "train.logit_scale", "8", "", 1e-3,
              1e3, "SNN stages: cross-entropy on k * logits (1: Eq. 8 as is)"),
+    SM_OPT_D(struct train_conf, ramp_epochs, "train.ramp_epochs", "0",
+             "epochs", 0, 10000,
+             "SNN stage: the neuron's Sw term is weighted by a factor rising "
+             "linearly from 0 (the ANN) to 1 (Eq. 7) over this many epochs "
+             "(0: Eq. 7 from the start)"),
+    SM_OPT_D(struct train_conf, sw_penalty, "train.sw_penalty", "0", "", 0,
+             1e6,
+             "SNN stages: add (this/2) x the mean Sw^2 of each spiking "
+             "layer to the loss (Sw = sum of the weights of the inputs that "
+             "fired; 0: off)"),
     SM_OPT_U(struct train_conf, seed, "train.seed", "1", "", 0,
              1.8446744073709552e19, "RNG seed (init and shuffling)"),
     SM_OPT_U(struct train_conf, threads, "train.threads", "2", "threads", 1,
@@ -83,8 +103,11 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
                       struct train_eval *ev) {
   memset(ev, 0, sizeof *ev);
   int save_mode = n->mode, save_lin = n->linear_out;
+  float save_beta = n->beta, save_pen = n->sw_penalty;
+  n->sw_penalty = 0; /* the loss reported is the readout's alone */
   n->mode = mode;
   n->linear_out = linear;
+  n->beta = 1.0f; /* always the network as it will spike (Eq. 7) */
   size_t B = 250;
   train_net_reserve(n, B);
   const uint8_t **imgs = sm_xmallocarray(B, sizeof *imgs);
@@ -125,6 +148,8 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
   free(pred);
   n->mode = save_mode;
   n->linear_out = save_lin;
+  n->beta = save_beta;
+  n->sw_penalty = save_pen;
 }
 
 void train_net_eval(struct train_net *n, const struct train_data *d,
@@ -153,6 +178,7 @@ struct stage {
   int qbits;
   size_t epochs;
   double lr;
+  double ramp; /* epochs over which beta rises from 0 to 1; 0: beta = 1 */
 };
 
 static int parse_milestones(const char *s, double *ms, size_t *nms,
@@ -202,6 +228,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
   n->mode = st->mode;
   n->linear_out = c->readout == TRAIN_READOUT_POTENTIAL;
   n->logit_scale = st->mode == TRAIN_MODE_SNN ? (float)c->logit_scale : 1.0f;
+  n->sw_penalty = st->mode == TRAIN_MODE_SNN ? (float)c->sw_penalty : 0.0f;
   n->adam_t = 0;
   for (size_t i = 0; i < n->nl; i++)
     if (n->L[i].nw) {
@@ -236,6 +263,10 @@ static void run_stage(struct train_net *n, const struct stage *st,
         imgs[k] = tr->images + order[i + k] * nin;
         lab[k] = tr->labels[order[i + k]];
       }
+      if (st->ramp > 0) {
+        double p = ((double)e + (double)i / (double)ntr) / st->ramp;
+        n->beta = p < 1 ? (float)p : 1.0f;
+      }
       if (st->qbits)
         train_net_quantize(n, st->qbits, step % 32 != 0);
       train_net_load_input(n, imgs, b, tr->a_max);
@@ -259,9 +290,10 @@ static void run_stage(struct train_net *n, const struct stage *st,
     eval_mode(n, te, te->a_max, st->mode, n->linear_out, &ev);
     if (log && !c->quiet) {
       fprintf(log,
-              "%s epoch %zu/%zu: lr %.2g loss %.4f train %.2f%% test %.2f%% | "
+              "%s epoch %zu/%zu: lr %.2g%s loss %.4f train %.2f%% test %.2f%% | "
               "%.0f samples/s, %.1f s, ETA %.0f s\n",
-              st->name, e + 1, st->epochs, lr, loss / (double)ntr,
+              st->name, e + 1, st->epochs, lr,
+              n->beta < 1 ? " (ramp)" : "", loss / (double)ntr,
               100.0 * (double)correct / (double)ntr, 100 * ev.accuracy,
               (double)ntr / dt, dt, dt * (double)(st->epochs - e - 1));
       fprintf(log, "  silent/window-start per layer (train):");
@@ -278,6 +310,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
     free(tsat);
     save_checkpoint(n, c, tr->a_max, log);
   }
+  n->beta = 1.0f;
   free(imgs);
   free(lab);
   free(pred);
@@ -372,10 +405,10 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
             c->arch, c->data, tr.n, te.n, c->readout == TRAIN_READOUT_POTENTIAL ? "potential" : "time",
             (size_t)c->batch, (int)c->bits, (int)c->threads);
   struct stage stages[3] = {
-      {"ann", TRAIN_MODE_ANN, 0, init ? 0 : c->ann_epochs, c->ann_lr},
-      {"snn", TRAIN_MODE_SNN, 0, c->epochs, c->lr},
+      {"ann", TRAIN_MODE_ANN, 0, init ? 0 : c->ann_epochs, c->ann_lr, 0},
+      {"snn", TRAIN_MODE_SNN, 0, c->epochs, c->lr, c->ramp_epochs},
       {"qat", TRAIN_MODE_SNN, (int)c->bits, c->bits ? c->qat_epochs : 0,
-       c->qat_lr},
+       c->qat_lr, 0},
   };
   double samples = 0, seconds = 0;
   run_stage(n, &stages[0], &tr, &te, c, ms, nms, &rng, order, log, &samples,
@@ -389,6 +422,12 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
     struct tlayer *Lo = &n->L[n->nl - 1];
     for (size_t j = 0; j < Lo->nw; j++)
       Lo->w[j] /= (float)c->logit_scale;
+  }
+  if (stages[1].epochs && log && !c->quiet) {
+    /* what the spiking network makes of the weights it starts from */
+    struct train_eval ev;
+    train_net_eval(n, &te, tr.a_max, c->readout, &ev);
+    train_print_eval(log, "SNN at the handover, before training (test)", &ev);
   }
   run_stage(n, &stages[1], &tr, &te, c, ms, nms, &rng, order, log, &samples,
             &seconds);
