@@ -30,7 +30,7 @@ tests_check_model_LDADD = models/libsmmodels.a util/libsmutil.a $(CHECK_LIBS) \
 	$(SM_LIBS_EXT)
 TESTS += tests/check_run
 check_PROGRAMS += tests/check_run
-tests_check_run_SOURCES = tests/check_run.c
+tests_check_run_SOURCES = tests/check_run.c tests/testmodel.c tests/testmodel.h
 tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_run_LDADD = cli/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
 	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
@@ -86,7 +86,7 @@ tests_fuzz_fuzz_grid_LDADD = $(FUZZ_LIBS)
 # The sweep: grid files, parallel points, skip and resume (cli/sweep.c).
 TESTS += tests/check_sweep
 check_PROGRAMS += tests/check_sweep
-tests_check_sweep_SOURCES = tests/check_sweep.c
+tests_check_sweep_SOURCES = tests/check_sweep.c tests/testmodel.c tests/testmodel.h
 tests_check_sweep_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sweep_LDADD = cli/libsmrun.a traces/libsmtraces.a \
 	trainer/libsmtrainer.a models/libsmmodels.a core/libsmcore.a \
