@@ -15,7 +15,6 @@
 #include "trainer/train.h"
 #include "tests/testmodel.h"
 
-
 static void ideal_options(struct cli_options *o, struct sm_conf *c,
                           uint64_t steps) {
   struct sm_err err = {0};
