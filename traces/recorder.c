@@ -561,40 +561,51 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s) {
     sqlite3_bind_null(st, i);
 }
 
-int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
-                    int64_t *run_id, struct sm_err *err) {
+/* The start of every synchronous statement on runs: wait until the writer
+ * has committed what it was given, take the connection, prepare sql.  On
+ * success the caller holds conn_lock and finalizes *st before unlocking;
+ * on failure nothing is held. */
+static int run_stmt(struct trace_db *db, const char *sql, sqlite3_stmt **st,
+                    const char *what, struct sm_err *err) {
   int e = trace_db_flush(db, err);
   if (e)
     return e;
+  uv_mutex_lock(&db->conn_lock);
+  if (sqlite3_prepare_v2(db->conn, sql, -1, st, NULL) != SQLITE_OK) {
+    e = db_fail(db, err, what);
+    uv_mutex_unlock(&db->conn_lock);
+  }
+  return e;
+}
+
+int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
+                    int64_t *run_id, struct sm_err *err) {
   char now[32];
   now_text(now, sizeof now);
-  uv_mutex_lock(&db->conn_lock);
   sqlite3_stmt *st;
-  e = 0;
-  if (sqlite3_prepare_v2(
-          db->conn,
-          "INSERT INTO runs(kind, status, config, model_path, model_hash, "
-          "point_key, detail, version, seed, frames_planned, frames_done, "
-          "started_at) VALUES (?,'running',?,?,?,?,?,?,?,?,0,?)",
-          -1, &st, NULL) != SQLITE_OK) {
+  int e = run_stmt(
+      db,
+      "INSERT INTO runs(kind, status, config, model_path, model_hash, "
+      "point_key, detail, version, seed, frames_planned, frames_done, "
+      "started_at) VALUES (?,'running',?,?,?,?,?,?,?,?,0,?)",
+      &st, "recording the run", err);
+  if (e)
+    return e;
+  bind_text_or_null(st, 1, info->kind);
+  bind_text_or_null(st, 2, info->config_json ? info->config_json : "{}");
+  bind_text_or_null(st, 3, info->model_path);
+  bind_text_or_null(st, 4, info->model_hash);
+  bind_text_or_null(st, 5, info->point_key);
+  bind_text_or_null(st, 6, info->detail);
+  bind_text_or_null(st, 7, sm_version());
+  sqlite3_bind_int64(st, 8, (sqlite3_int64)info->seed);
+  sqlite3_bind_int64(st, 9, info->frames_planned);
+  bind_text_or_null(st, 10, now);
+  if (sqlite3_step(st) != SQLITE_DONE)
     e = db_fail(db, err, "recording the run");
-  } else {
-    bind_text_or_null(st, 1, info->kind);
-    bind_text_or_null(st, 2, info->config_json ? info->config_json : "{}");
-    bind_text_or_null(st, 3, info->model_path);
-    bind_text_or_null(st, 4, info->model_hash);
-    bind_text_or_null(st, 5, info->point_key);
-    bind_text_or_null(st, 6, info->detail);
-    bind_text_or_null(st, 7, sm_version());
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)info->seed);
-    sqlite3_bind_int64(st, 9, info->frames_planned);
-    bind_text_or_null(st, 10, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-      e = db_fail(db, err, "recording the run");
-    else
-      *run_id = sqlite3_last_insert_rowid(db->conn);
-    sqlite3_finalize(st);
-  }
+  else
+    *run_id = sqlite3_last_insert_rowid(db->conn);
+  sqlite3_finalize(st);
   uv_mutex_unlock(&db->conn_lock);
   return e;
 }
@@ -627,30 +638,23 @@ int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
 int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
                    int64_t *run_id, char *status, size_t status_len,
                    int64_t *frames_done, struct sm_err *err) {
-  int e = trace_db_flush(db, err);
-  if (e)
-    return e;
-  uv_mutex_lock(&db->conn_lock);
   sqlite3_stmt *st;
-  int found = 0;
-  if (sqlite3_prepare_v2(db->conn,
-                         "SELECT run_id, status, frames_done FROM runs WHERE "
-                         "kind=? AND point_key IS ? ORDER BY run_id DESC "
-                         "LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK) {
-    found = db_fail(db, err, "looking up a run");
-  } else {
-    bind_text_or_null(st, 1, kind);
-    bind_text_or_null(st, 2, point_key);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      found = 1;
-      *run_id = sqlite3_column_int64(st, 0);
-      snprintf(status, status_len, "%s",
-               (const char *)sqlite3_column_text(st, 1));
-      *frames_done = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
+  int found = run_stmt(db,
+                       "SELECT run_id, status, frames_done FROM runs WHERE "
+                       "kind=? AND point_key IS ? ORDER BY run_id DESC LIMIT 1",
+                       &st, "looking up a run", err);
+  if (found)
+    return found;
+  bind_text_or_null(st, 1, kind);
+  bind_text_or_null(st, 2, point_key);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    found = 1;
+    *run_id = sqlite3_column_int64(st, 0);
+    snprintf(status, status_len, "%s",
+             (const char *)sqlite3_column_text(st, 1));
+    *frames_done = sqlite3_column_int64(st, 2);
   }
+  sqlite3_finalize(st);
   uv_mutex_unlock(&db->conn_lock);
   return found;
 }
@@ -658,34 +662,28 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
 int trace_run_resume(struct trace_db *db, const char *kind,
                      const char *config_json, int64_t *run_id,
                      int64_t *frames_done, struct sm_err *err) {
-  int e = trace_db_flush(db, err);
-  if (e)
-    return e;
-  uv_mutex_lock(&db->conn_lock);
   sqlite3_stmt *st;
-  int found = 0;
-  if (sqlite3_prepare_v2(db->conn,
-                         "SELECT run_id, frames_done, config FROM runs WHERE "
-                         "kind=? AND status!='complete' ORDER BY run_id DESC "
-                         "LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK) {
-    found = db_fail(db, err, "looking up a run to resume");
-  } else {
-    bind_text_or_null(st, 1, kind);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      *run_id = sqlite3_column_int64(st, 0);
-      *frames_done = sqlite3_column_int64(st, 1);
-      const char *cfg = (const char *)sqlite3_column_text(st, 2);
-      if (config_json && (!cfg || strcmp(cfg, config_json)))
-        found = sm_fail(err, SM_EINVAL,
-                        "%s: run %lld was recorded with another "
-                        "configuration; --resume needs the same options",
-                        db->path, (long long)*run_id);
-      else
-        found = 1;
-    }
-    sqlite3_finalize(st);
+  int found = run_stmt(db,
+                       "SELECT run_id, frames_done, config FROM runs WHERE "
+                       "kind=? AND status!='complete' ORDER BY run_id DESC "
+                       "LIMIT 1",
+                       &st, "looking up a run to resume", err);
+  if (found)
+    return found;
+  bind_text_or_null(st, 1, kind);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *run_id = sqlite3_column_int64(st, 0);
+    *frames_done = sqlite3_column_int64(st, 1);
+    const char *cfg = (const char *)sqlite3_column_text(st, 2);
+    if (config_json && (!cfg || strcmp(cfg, config_json)))
+      found = sm_fail(err, SM_EINVAL,
+                      "%s: run %lld was recorded with another "
+                      "configuration; --resume needs the same options",
+                      db->path, (long long)*run_id);
+    else
+      found = 1;
   }
+  sqlite3_finalize(st);
   if (found == 1) {
     char sql[128];
     snprintf(sql, sizeof sql,
