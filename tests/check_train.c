@@ -418,6 +418,58 @@ START_TEST(test_learns_separable_set) {
 }
 END_TEST
 
+START_TEST(test_augment_shifts_and_mirrors) {
+  /* 2 channels of 3 x 4, pixel value = 10*c + 4*y + x + 1 (never 0) */
+  uint8_t src[24], dst[24];
+  for (int i = 0; i < 24; i++)
+    src[i] = (uint8_t)((i / 12) * 10 + i % 12 + 1);
+  train_augment(src, dst, 2, 3, 4, 0, 0, 0);
+  ck_assert_mem_eq(src, dst, 24);
+  train_augment(src, dst, 2, 3, 4, 1, -1, 0); /* right 1, up 1 */
+  for (int c = 0; c < 2; c++)
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 4; x++) {
+        int sy = y + 1, sx = x - 1;
+        int want = sy < 3 && sx >= 0 ? src[c * 12 + sy * 4 + sx] : 0;
+        ck_assert_int_eq(dst[c * 12 + y * 4 + x], want);
+      }
+  train_augment(src, dst, 2, 3, 4, 0, 0, 1); /* mirror */
+  for (int c = 0; c < 2; c++)
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 4; x++)
+        ck_assert_int_eq(dst[c * 12 + y * 4 + x], src[c * 12 + y * 4 + 3 - x]);
+  train_augment(src, dst, 2, 3, 4, 4, 0, 0); /* all out */
+  for (int i = 0; i < 24; i++)
+    ck_assert_int_eq(dst[i], 0);
+}
+END_TEST
+
+START_TEST(test_augmented_training_learns_and_is_deterministic) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", 1200, 1, 1);
+  write_synthetic(tmpdir, "t10k", 400, 2, 0);
+  struct train_conf c;
+  synth_conf(&c);
+  c.shift = 1; /* the quadrants are 4 pixels wide: still separable */
+  struct train_result r1, r2;
+  struct sm_err err = {0};
+  ck_assert_msg(train_run(&c, "check", NULL, &r1, &err) == 0, "%s", err.msg);
+  ck_assert_msg(r1.quant_acc >= 0.9, "4-bit accuracy %g", r1.quant_acc);
+  /* mirroring swaps quadrants 0 <-> 1 and 2 <-> 3 half of the time: the
+   * training labels stop being learnable, which shows it is applied */
+  c.flip = 1;
+  ck_assert_int_eq(train_run(&c, "check", NULL, &r1, &err), 0);
+  ck_assert_msg(r1.quant_acc < 0.8, "4-bit accuracy %g with mirroring",
+                r1.quant_acc);
+  c.ann_epochs = c.epochs = c.qat_epochs = 1;
+  ck_assert_int_eq(train_run(&c, "check", NULL, &r1, &err), 0);
+  ck_assert_int_eq(train_run(&c, "check", NULL, &r2, &err), 0);
+  ck_assert_double_eq(r1.float_acc, r2.float_acc);
+  ck_assert_double_eq(r1.quant_acc, r2.quant_acc);
+  rm_tmpdir();
+}
+END_TEST
+
 START_TEST(test_training_is_deterministic) {
   mk_tmpdir();
   write_synthetic(tmpdir, "train", 300, 1, 0);
@@ -712,6 +764,8 @@ static Suite *suite(void) {
   tcase_set_timeout(t, 300);
   tcase_add_test(t, test_learns_separable_set);
   tcase_add_test(t, test_training_is_deterministic);
+  tcase_add_test(t, test_augment_shifts_and_mirrors);
+  tcase_add_test(t, test_augmented_training_learns_and_is_deterministic);
   suite_add_tcase(s, t);
   t = tcase_create("export");
   tcase_add_test(t, test_quantized_export_load_round_trip_is_exact);

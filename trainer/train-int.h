@@ -25,6 +25,12 @@ uint64_t train_rng_next(struct train_rng *r);
 double train_rng_uniform(struct train_rng *r); /* [0, 1) */
 double train_rng_normal(struct train_rng *r);
 
+/* Training augmentation (train.shift, train.flip): src (c x h x w) into dst,
+ * dst[y][x] = src[y - dy][x' - dx] with x' = w-1-x if flip else x, 0 where
+ * that lies outside the image; every channel alike. */
+void train_augment(const uint8_t *src, uint8_t *dst, int c, int h, int w,
+                   int dx, int dy, int flip);
+
 enum train_mode {
   TRAIN_MODE_SNN, /* Eq. 7 neurons */
   TRAIN_MODE_ANN  /* clamp(0, 1) neurons, same weights */

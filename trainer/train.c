@@ -85,6 +85,13 @@ const struct sm_opt train_conf_opts[] = {
              "SNN stages: add (this/2) x the mean Sw^2 of each spiking "
              "layer to the loss (Sw = sum of the weights of the inputs that "
              "fired; 0: off)"),
+    SM_OPT_U(struct train_conf, shift, "train.shift", "0", "pixels", 0, 8,
+             "augmentation, every stage: each training image is shifted by "
+             "a random whole number of pixels in [-this, this] on each axis, "
+             "zero fill (0: off; evaluation never augments)"),
+    SM_OPT_B(struct train_conf, flip, "train.flip", "false",
+             "augmentation, every stage: each training image is mirrored "
+             "left-right with probability 1/2"),
     SM_OPT_U(struct train_conf, seed, "train.seed", "1", "", 0,
              1.8446744073709552e19, "RNG seed (init and shuffling)"),
     SM_OPT_U(struct train_conf, threads, "train.threads", "2", "threads", 1,
@@ -217,6 +224,23 @@ static void save_checkpoint(struct train_net *n, const struct train_conf *c,
   model_free(m);
 }
 
+void train_augment(const uint8_t *src, uint8_t *dst, int c, int h, int w,
+                    int dx, int dy, int flip) {
+  for (int ch = 0; ch < c; ch++) {
+    const uint8_t *s = src + (size_t)ch * h * w;
+    uint8_t *d = dst + (size_t)ch * h * w;
+    for (int y = 0; y < h; y++) {
+      int sy = y - dy;
+      for (int x = 0; x < w; x++) {
+        int sx = (flip ? w - 1 - x : x) - dx;
+        d[(size_t)y * w + x] = sy >= 0 && sy < h && sx >= 0 && sx < w
+                                   ? s[(size_t)sy * w + sx]
+                                   : 0;
+      }
+    }
+  }
+}
+
 static void run_stage(struct train_net *n, const struct stage *st,
                       const struct train_data *tr,
                       const struct train_data *te, const struct train_conf *c,
@@ -240,6 +264,8 @@ static void run_stage(struct train_net *n, const struct stage *st,
   const uint8_t **imgs = sm_xmallocarray(B, sizeof *imgs);
   uint8_t *lab = sm_xmalloc(B);
   int *pred = sm_xmallocarray(B, sizeof *pred);
+  int aug = c->shift > 0 || c->flip;
+  uint8_t *augbuf = aug ? sm_xmallocarray(B, nin) : NULL;
   train_net_quantize(n, st->qbits, 0);
   for (size_t e = 0; e < st->epochs; e++) {
     double lr = st->lr;
@@ -262,6 +288,14 @@ static void run_stage(struct train_net *n, const struct stage *st,
       for (size_t k = 0; k < b; k++) {
         imgs[k] = tr->images + order[i + k] * nin;
         lab[k] = tr->labels[order[i + k]];
+        if (aug) {
+          int span = 2 * (int)c->shift + 1;
+          int dx = (int)(train_rng_uniform(rng) * span) - (int)c->shift;
+          int dy = (int)(train_rng_uniform(rng) * span) - (int)c->shift;
+          int fl = c->flip && train_rng_uniform(rng) < 0.5;
+          train_augment(imgs[k], augbuf + k * nin, tr->c, tr->h, tr->w, dx, dy, fl);
+          imgs[k] = augbuf + k * nin;
+        }
       }
       if (st->ramp > 0) {
         double p = ((double)e + (double)i / (double)ntr) / st->ramp;
@@ -311,6 +345,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
     save_checkpoint(n, c, tr->a_max, log);
   }
   n->beta = 1.0f;
+  free(augbuf);
   free(imgs);
   free(lab);
   free(pred);

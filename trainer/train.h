@@ -60,6 +60,8 @@ struct train_conf {
   double logit_scale;           /* SNN loss on k * logits; 1 = Eq. 8 as is */
   double ramp_epochs;           /* SNN stage: Sw weight ramps 0 -> 1 (epochs) */
   double sw_penalty;            /* SNN stages: weight of the mean Sw^2 term */
+  uint64_t shift;               /* training images shifted by up to +-this (pixels) */
+  int flip;                     /* training images mirrored left-right at random */
   uint64_t seed;                /* RNG seed */
   uint64_t threads;             /* BLAS threads (threads) */
   uint64_t limit;               /* use the first N training samples; 0 = all (samples) */
