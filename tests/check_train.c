@@ -137,9 +137,10 @@ static void signature(const struct train_net *n, size_t b, int *sig,
   *len = k;
 }
 
-static void check_gradients_beta(const char *arch, int mode, int linear,
+static void check_gradients_full(const char *arch, int mode, int linear,
                                  float wscale, float shift, uint64_t seed,
-                                 int need_regimes, float beta, float pen) {
+                                 int need_regimes, float beta, float pen,
+                                 float push) {
   struct train_arch a;
   struct sm_err err;
   ck_assert_msg(train_arch_parse(arch, 0, 0, 0, &a, &err) == 0, "%s", err.msg);
@@ -148,6 +149,7 @@ static void check_gradients_beta(const char *arch, int mode, int linear,
   n->linear_out = linear;
   n->beta = beta;
   n->sw_penalty = pen;
+  n->silent_push = push;
   struct train_rng r;
   train_rng_init(&r, seed + 7);
   for (size_t i = 0; i < n->nl; i++)
@@ -216,6 +218,13 @@ static void check_gradients_beta(const char *arch, int mode, int linear,
   train_net_free(n);
 }
 
+static void check_gradients_beta(const char *arch, int mode, int linear,
+                                 float wscale, float shift, uint64_t seed,
+                                 int need_regimes, float beta, float pen) {
+  check_gradients_full(arch, mode, linear, wscale, shift, seed, need_regimes,
+                       beta, pen, 0.0f);
+}
+
 static void check_gradients(const char *arch, int mode, int linear,
                             float wscale, float shift, uint64_t seed,
                             int need_regimes) {
@@ -263,6 +272,16 @@ START_TEST(test_sw_penalty_gradients_match_finite_differences) {
                        1.0f, 0.5f);
   check_gradients_beta("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 0,
                        0.5f, 2.0f);
+}
+END_TEST
+
+/* So is the silent push (a linear term over the silent set), with the
+ * blend and the Sw penalty on as well. */
+START_TEST(test_silent_push_gradients_match_finite_differences) {
+  check_gradients_full("12-9-7-4", TRAIN_MODE_SNN, 0, 0.9f, 0.15f, 5, 1,
+                       1.0f, 0.0f, 0.7f);
+  check_gradients_full("2x8x8-3C3-P2-5", TRAIN_MODE_SNN, 0, 0.8f, 0.1f, 8, 0,
+                       0.6f, 0.5f, 1.5f);
 }
 END_TEST
 
@@ -759,6 +778,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_handover_blend_gradients_match_finite_differences);
   tcase_add_test(t, test_blend_zero_is_the_ann);
   tcase_add_test(t, test_sw_penalty_gradients_match_finite_differences);
+  tcase_add_test(t, test_silent_push_gradients_match_finite_differences);
   suite_add_tcase(s, t);
   t = tcase_create("training");
   tcase_set_timeout(t, 300);

@@ -598,6 +598,16 @@ static void net_backward(struct train_net *n, size_t b) {
         for (size_t j = 0; j < cnt; j++)
           g2[j] += pen * sw[j];
       }
+      /* Silent push: dP/du = -push/cnt for a silent neuron, du/dw_i =
+       * x_i + Tw*beta*m_i: both rows of the stacked GEMM. */
+      if (n->silent_push > 0) {
+        const float p = n->silent_push / (float)cnt, *m = L->xm + cnt;
+        for (size_t j = 0; j < cnt; j++)
+          if (m[j] == 0) {
+            L->gg[j] -= p;
+            g2[j] -= p * beta * tw;
+          }
+      }
     }
     /* Is there anything before this layer that wants a gradient? */
     int need_in = 0;
@@ -643,6 +653,21 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
       pen += s2 / (double)cnt;
     }
     loss += 0.5 * n->sw_penalty * pen * (double)b; /* divided by b below */
+  }
+  if (n->silent_push > 0 && n->mode == TRAIN_MODE_SNN) {
+    double push = 0;
+    for (size_t i = 0; i < n->nl; i++) {
+      const struct tlayer *Li = &n->L[i];
+      if (!Li->spiking || (i == n->nl - 1 && n->linear_out))
+        continue;
+      size_t cnt = b * Li->nout;
+      double su = 0;
+      for (size_t j = 0; j < cnt; j++)
+        if (Li->xm[cnt + j] == 0)
+          su -= (double)Li->s[j] + n->tw * n->beta * Li->s[cnt + j];
+      push += su / (double)cnt;
+    }
+    loss += n->silent_push * push * (double)b; /* divided by b below */
   }
   if (backward) {
     struct tlayer *Lw = &n->L[n->nl - 1];

@@ -84,6 +84,11 @@ struct train_net {
   /* SNN mode: the loss gains (sw_penalty/2) * sum over spiking layers of
    * the mean over (sample, neuron) of Sw^2 (train.sw_penalty). */
   float sw_penalty;
+  /* SNN mode: the loss gains silent_push * sum over spiking layers of the
+   * mean over (sample, neuron) of -u for silent neurons, u = Swx +
+   * Tw*beta*Sw the numerator of Eq. 7 (train.silent_push): its gradient
+   * raises the weights of the inputs that reached a silent neuron. */
+  float silent_push;
   float *prob;     /* [bcap][nclasses] softmax / gradient scratch */
   /* counters of the last forward over spiking layers, for statistics */
   size_t *cnt_sil, *cnt_sat; /* [nl] */

@@ -85,6 +85,12 @@ const struct sm_opt train_conf_opts[] = {
              "SNN stages: add (this/2) x the mean Sw^2 of each spiking "
              "layer to the loss (Sw = sum of the weights of the inputs that "
              "fired; 0: off)"),
+    SM_OPT_D(struct train_conf, silent_push, "train.silent_push", "0", "", 0,
+             1e6,
+             "SNN stages: add this x the mean over silent neurons (zero for "
+             "the others) of -(Swx + Tw*Sw) of each spiking layer to the "
+             "loss: pushes the weights of the inputs that reached a silent "
+             "neuron up (0: off)"),
     SM_OPT_U(struct train_conf, shift, "train.shift", "0", "pixels", 0, 8,
              "augmentation, every stage: each training image is shifted by "
              "a random whole number of pixels in [-this, this] on each axis, "
@@ -111,7 +117,9 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
   memset(ev, 0, sizeof *ev);
   int save_mode = n->mode, save_lin = n->linear_out;
   float save_beta = n->beta, save_pen = n->sw_penalty;
+  float save_push = n->silent_push;
   n->sw_penalty = 0; /* the loss reported is the readout's alone */
+  n->silent_push = 0;
   n->mode = mode;
   n->linear_out = linear;
   n->beta = 1.0f; /* always the network as it will spike (Eq. 7) */
@@ -157,6 +165,7 @@ static void eval_mode(struct train_net *n, const struct train_data *d,
   n->linear_out = save_lin;
   n->beta = save_beta;
   n->sw_penalty = save_pen;
+  n->silent_push = save_push;
 }
 
 void train_net_eval(struct train_net *n, const struct train_data *d,
@@ -253,6 +262,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
   n->linear_out = c->readout == TRAIN_READOUT_POTENTIAL;
   n->logit_scale = st->mode == TRAIN_MODE_SNN ? (float)c->logit_scale : 1.0f;
   n->sw_penalty = st->mode == TRAIN_MODE_SNN ? (float)c->sw_penalty : 0.0f;
+  n->silent_push = st->mode == TRAIN_MODE_SNN ? (float)c->silent_push : 0.0f;
   n->adam_t = 0;
   for (size_t i = 0; i < n->nl; i++)
     if (n->L[i].nw) {

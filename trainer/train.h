@@ -60,6 +60,7 @@ struct train_conf {
   double logit_scale;           /* SNN loss on k * logits; 1 = Eq. 8 as is */
   double ramp_epochs;           /* SNN stage: Sw weight ramps 0 -> 1 (epochs) */
   double sw_penalty;            /* SNN stages: weight of the mean Sw^2 term */
+  double silent_push;           /* SNN stages: weight of the silent-neuron push */
   uint64_t shift;               /* training images shifted by up to +-this (pixels) */
   int flip;                     /* training images mirrored left-right at random */
   uint64_t seed;                /* RNG seed */
