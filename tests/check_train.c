@@ -489,44 +489,6 @@ START_TEST(test_augmented_training_learns_and_is_deterministic) {
 }
 END_TEST
 
-/* With a decay that forgets nothing in one epoch, the SNN stage must end
- * where it started (the stage ends on the average), while without it one
- * epoch moves the weights. */
-START_TEST(test_ema_stage_ends_on_the_average) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 300, 1, 0);
-  write_synthetic(tmpdir, "t10k", 100, 2, 0);
-  struct train_conf c;
-  synth_conf(&c);
-  c.ann_epochs = 2;
-  c.qat_epochs = 0;
-  c.bits = 0;
-  struct train_result r;
-  struct sm_err err = {0};
-  const char *tag[3] = {"start", "raw", "ema"};
-  struct model *m[3];
-  for (int k = 0; k < 3; k++) {
-    c.epochs = k ? 1 : 0;
-    c.ema = k == 2 ? 0.999999 : 0;
-    snprintf(c.out, sizeof c.out, "%s/%s.json", tmpdir, tag[k]);
-    ck_assert_msg(train_run(&c, "check", NULL, &r, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(model_load(c.out, &m[k], &err), 0);
-  }
-  double moved = 0, kept = 0;
-  for (size_t i = 0; i < m[0]->nlayers; i++)
-    for (size_t j = 0; j < m[0]->layers[i].nweights; j++) {
-      double w0 = m[0]->layers[i].w[j];
-      moved = fmax(moved, fabs(m[1]->layers[i].w[j] - w0));
-      kept = fmax(kept, fabs(m[2]->layers[i].w[j] - w0));
-    }
-  ck_assert_msg(moved > 1e-3, "one SNN epoch moved the weights by %g", moved);
-  ck_assert_msg(kept < 1e-4, "the average moved by %g", kept);
-  for (int k = 0; k < 3; k++)
-    model_free(m[k]);
-  rm_tmpdir();
-}
-END_TEST
-
 START_TEST(test_training_is_deterministic) {
   mk_tmpdir();
   write_synthetic(tmpdir, "train", 300, 1, 0);
@@ -823,7 +785,6 @@ static Suite *suite(void) {
   tcase_add_test(t, test_learns_separable_set);
   tcase_add_test(t, test_training_is_deterministic);
   tcase_add_test(t, test_augment_shifts_and_mirrors);
-  tcase_add_test(t, test_ema_stage_ends_on_the_average);
   tcase_add_test(t, test_augmented_training_learns_and_is_deterministic);
   suite_add_tcase(s, t);
   t = tcase_create("export");

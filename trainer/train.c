@@ -91,10 +91,6 @@ const struct sm_opt train_conf_opts[] = {
              "the others) of -(Swx + Tw*Sw) of each spiking layer to the "
              "loss: pushes the weights of the inputs that reached a silent "
              "neuron up (0: off)"),
-    SM_OPT_D(struct train_conf, ema, "train.ema", "0", "", 0, 0.999999,
-             "SNN and QAT stages: keep an exponential moving average of the "
-             "weights with this decay per step, evaluate each epoch with it "
-             "and end the stage on it (0: off)"),
     SM_OPT_U(struct train_conf, shift, "train.shift", "0", "pixels", 0, 8,
              "augmentation, every stage: each training image is shifted by "
              "a random whole number of pixels in [-this, this] on each axis, "
@@ -254,22 +250,6 @@ void train_augment(const uint8_t *src, uint8_t *dst, int c, int h, int w,
   }
 }
 
-/* Exchange the weights with their moving average (ema[i] per layer, NULL
- * for layers without weights); a float forward reads w itself. */
-static void swap_ema(struct train_net *n, float **ema) {
-  for (size_t i = 0; i < n->nl; i++) {
-    struct tlayer *L = &n->L[i];
-    if (!ema[i])
-      continue;
-    int alias = L->wq == L->w;
-    float *t = L->w;
-    L->w = ema[i];
-    ema[i] = t;
-    if (alias)
-      L->wq = L->w;
-  }
-}
-
 static void run_stage(struct train_net *n, const struct stage *st,
                       const struct train_data *tr,
                       const struct train_data *te, const struct train_conf *c,
@@ -296,17 +276,6 @@ static void run_stage(struct train_net *n, const struct stage *st,
   int *pred = sm_xmallocarray(B, sizeof *pred);
   int aug = c->shift > 0 || c->flip;
   uint8_t *augbuf = aug ? sm_xmallocarray(B, nin) : NULL;
-  float **ema = NULL;
-  float ema_d = (float)c->ema;
-  if (c->ema > 0 && st->mode == TRAIN_MODE_SNN) {
-    ema = sm_xmallocarray(n->nl, sizeof *ema);
-    for (size_t i = 0; i < n->nl; i++) {
-      struct tlayer *L = &n->L[i];
-      ema[i] = L->nw ? sm_xmallocarray(L->nw, sizeof(float)) : NULL;
-      if (ema[i])
-        memcpy(ema[i], L->w, L->nw * sizeof(float));
-    }
-  }
   train_net_quantize(n, st->qbits, 0);
   for (size_t e = 0; e < st->epochs; e++) {
     double lr = st->lr;
@@ -351,13 +320,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
       for (size_t k = 0; k < b; k++)
         correct += pred[k] == lab[k];
       train_net_adam(n, lr, c->weight_decay);
-      if (ema)
-        for (size_t l = 0; l < n->nl; l++)
-          for (size_t j = 0; ema[l] && j < n->L[l].nw; j++)
-            ema[l][j] += (1.0f - ema_d) * (n->L[l].w[j] - ema[l][j]);
     }
-    if (ema)
-      swap_ema(n, ema); /* evaluate the average */
     if (st->qbits)
       train_net_quantize(n, st->qbits, 0);
     double dt = (double)(sm_now_ns() - t0) * 1e-9;
@@ -369,11 +332,6 @@ static void run_stage(struct train_net *n, const struct stage *st,
     memcpy(tsat, n->cnt_sat, n->nl * sizeof *tsat);
     struct train_eval ev;
     eval_mode(n, te, te->a_max, st->mode, n->linear_out, &ev);
-    if (ema) {
-      swap_ema(n, ema); /* training goes on from its own weights */
-      if (st->qbits)
-        train_net_quantize(n, st->qbits, 0);
-    }
     if (log && !c->quiet) {
       fprintf(log,
               "%s epoch %zu/%zu: lr %.2g%s loss %.4f train %.2f%% test %.2f%% | "
@@ -397,16 +355,6 @@ static void run_stage(struct train_net *n, const struct stage *st,
     save_checkpoint(n, c, tr->a_max, log);
   }
   n->beta = 1.0f;
-  if (ema) { /* the stage ends on the average */
-    for (size_t i = 0; i < n->nl; i++) {
-      if (ema[i])
-        memcpy(n->L[i].w, ema[i], n->L[i].nw * sizeof(float));
-      free(ema[i]);
-    }
-    free(ema);
-    if (st->qbits)
-      train_net_quantize(n, st->qbits, 0);
-  }
   free(augbuf);
   free(imgs);
   free(lab);

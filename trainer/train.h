@@ -61,7 +61,6 @@ struct train_conf {
   double ramp_epochs;           /* SNN stage: Sw weight ramps 0 -> 1 (epochs) */
   double sw_penalty;            /* SNN stages: weight of the mean Sw^2 term */
   double silent_push;           /* SNN stages: weight of the silent-neuron push */
-  double ema;                   /* SNN and QAT: weight averaging decay (0 = off) */
   uint64_t shift;               /* training images shifted by up to +-this (pixels) */
   int flip;                     /* training images mirrored left-right at random */
   uint64_t seed;                /* RNG seed */
