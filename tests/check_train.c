@@ -489,6 +489,80 @@ START_TEST(test_augmented_training_learns_and_is_deterministic) {
 }
 END_TEST
 
+/* The scale search keeps the squared-error scale when nothing beats it, so
+ * its calibration loss can only go down. */
+START_TEST(test_scale_search_never_raises_the_loss) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", 400, 1, 0);
+  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  struct train_data tr;
+  struct sm_err err = {0};
+  ck_assert_int_eq(train_data_load_dir(tmpdir, 0, &tr, &err), 0);
+  struct train_conf c;
+  synth_conf(&c);
+  c.calib = 300;
+  c.bits = 0; /* a trained float SNN to quantize */
+  c.qat_epochs = 0;
+  struct train_result r;
+  ck_assert_msg(train_run(&c, "check", NULL, &r, &err) == 0, "%s", err.msg);
+  struct model *m;
+  ck_assert_int_eq(model_load(c.out, &m, &err), 0);
+  int moved = 0;
+  for (int bits = 2; bits <= 4; bits++) {
+    struct train_net *n = train_net_from_model(m);
+    n->mode = TRAIN_MODE_SNN;
+    n->logit_scale = 8;
+    double before = -1, after = -1;
+    train_search_scales(n, bits, &tr, &c, NULL, &before, &after);
+    ck_assert_msg(before > 0 && after <= before,
+                  "%d bits: loss %g with squared-error scales, %g searched",
+                  bits, before, after);
+    moved |= after < before;
+    train_net_free(n);
+  }
+  ck_assert_msg(moved, "the search never found a better scale");
+  model_free(m);
+  train_data_free(&tr);
+  rm_tmpdir();
+}
+END_TEST
+
+/* QAT with every layer frozen and the squared-error scale fixed at the
+ * stage start exports exactly what no QAT exports. */
+START_TEST(test_qat_freeze_keeps_the_weights) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", 300, 1, 0);
+  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  struct train_conf c;
+  synth_conf(&c);
+  c.ann_epochs = c.epochs = 1;
+  struct train_result r;
+  struct sm_err err = {0};
+  struct model *m[3];
+  for (int k = 0; k < 3; k++) {
+    c.qat_epochs = k ? 2 : 0;
+    c.qat_scale = TRAIN_QSCALE_FIXED;
+    c.qat_freeze = k == 1 ? 2 : 0;
+    snprintf(c.out, sizeof c.out, "%s/m%d.json", tmpdir, k);
+    ck_assert_msg(train_run(&c, "check", NULL, &r, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(model_load(c.out, &m[k], &err), 0);
+  }
+  int differs = 0;
+  for (size_t i = 0; i < m[0]->nlayers; i++)
+    if (m[0]->layers[i].nweights) {
+      ck_assert_float_eq(m[0]->layers[i].scale, m[1]->layers[i].scale);
+      ck_assert_mem_eq(m[0]->layers[i].q, m[1]->layers[i].q,
+                       m[0]->layers[i].nweights);
+      differs |= memcmp(m[0]->layers[i].q, m[2]->layers[i].q,
+                        m[0]->layers[i].nweights) != 0;
+    }
+  ck_assert_msg(differs, "QAT without freezing changed nothing");
+  for (int k = 0; k < 3; k++)
+    model_free(m[k]);
+  rm_tmpdir();
+}
+END_TEST
+
 START_TEST(test_training_is_deterministic) {
   mk_tmpdir();
   write_synthetic(tmpdir, "train", 300, 1, 0);
@@ -785,6 +859,8 @@ static Suite *suite(void) {
   tcase_add_test(t, test_learns_separable_set);
   tcase_add_test(t, test_training_is_deterministic);
   tcase_add_test(t, test_augment_shifts_and_mirrors);
+  tcase_add_test(t, test_scale_search_never_raises_the_loss);
+  tcase_add_test(t, test_qat_freeze_keeps_the_weights);
   tcase_add_test(t, test_augmented_training_learns_and_is_deterministic);
   suite_add_tcase(s, t);
   t = tcase_create("export");

@@ -693,6 +693,8 @@ void train_net_adam(struct train_net *n, double lr, double wd) {
   float epsf = (float)(eps * sqrt(c2));
   for (size_t i = 0; i < n->nl; i++) {
     struct tlayer *L = &n->L[i];
+    if (L->frozen)
+      continue;
     for (size_t j = 0; j < L->nw; j++) {
       float g = L->gw[j];
       L->m1[j] = (float)b1 * L->m1[j] + (float)(1 - b1) * g;

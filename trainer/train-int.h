@@ -44,6 +44,7 @@ struct tlayer {
   size_t nw;           /* weights */
   size_t ckk, P;       /* conv: in_c*k*k and out_h*out_w */
   int spiking;         /* dense or conv */
+  int frozen;          /* Adam leaves the weights alone (train.qat_freeze) */
   float *w;            /* master weights [nw] */
   float *wq;           /* forward weights: w itself, or quantized copy */
   float *gw, *m1, *m2; /* gradient and Adam moments [nw] */
@@ -109,6 +110,14 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
 void train_net_adam(struct train_net *n, double lr, double wd);
 /* Quantize every spiking layer to bits (0 = float): sets scale (MSE-best
  * clipping) and wq.  keep_scale reuses the current scale. */
+/* train.qat_scale=search (train.c): each layer's scale in turn, the
+ * clipping ratio (of the 40 the squared-error search tries) with the least
+ * readout loss of the quantized SNN on the first c->calib images of tr;
+ * reports that loss before (squared-error scales) and after. */
+void train_search_scales(struct train_net *n, int bits,
+                         const struct train_data *tr,
+                         const struct train_conf *c, FILE *log,
+                         double *loss_before, double *loss_after);
 void train_net_quantize(struct train_net *n, int bits, int keep_scale);
 /* First-spike decision per sample of the last forward (-1: no spike). */
 void train_net_decide(const struct train_net *n, size_t b, int *pred);

@@ -91,6 +91,21 @@ const struct sm_opt train_conf_opts[] = {
              "the others) of -(Swx + Tw*Sw) of each spiking layer to the "
              "loss: pushes the weights of the inputs that reached a silent "
              "neuron up (0: off)"),
+    SM_OPT_E(struct train_conf, qat_scale, "train.qat_scale", "refresh",
+             TRAIN_QSCALE_CHOICES,
+             "QAT: each layer's scale minimises the squared quantization "
+             "error, refreshed every 32 steps (refresh) or chosen once at the "
+             "stage start (fixed), or is chosen once, layer by layer, as the "
+             "clipping ratio with the least loss on train.calib training "
+             "images (search)"),
+    SM_OPT_U(struct train_conf, qat_freeze, "train.qat_freeze", "0", "layers",
+             0, 1000,
+             "QAT: the first this many layers with weights keep the weights "
+             "they entered the stage with (their quantized values stay "
+             "fixed while the later layers adapt to them)"),
+    SM_OPT_U(struct train_conf, calib, "train.calib", "2000", "samples", 1,
+             1e9, "training images scored per candidate scale by "
+             "train.qat_scale=search"),
     SM_OPT_U(struct train_conf, shift, "train.shift", "0", "pixels", 0, 8,
              "augmentation, every stage: each training image is shifted by "
              "a random whole number of pixels in [-this, this] on each axis, "
@@ -250,6 +265,65 @@ void train_augment(const uint8_t *src, uint8_t *dst, int c, int h, int w,
   }
 }
 
+/* train.qat_scale=search: for each layer in turn (the others quantized
+ * with their current scale), the clipping ratio of the least squared error
+ * search (net.c) with the least readout loss of the quantized SNN on the
+ * first train.calib training images.  The scales then stay fixed. */
+void train_search_scales(struct train_net *n, int bits,
+                         const struct train_data *tr,
+                         const struct train_conf *c, FILE *log,
+                         double *loss_before, double *loss_after) {
+  struct train_data sub = *tr;
+  sub.n = SM_MIN(tr->n, c->calib);
+  int qmax = (1 << (bits - 1)) - 1;
+  int linear = c->readout == TRAIN_READOUT_POTENTIAL;
+  train_net_quantize(n, bits, 0);
+  struct train_eval ev;
+  train_net_quantize(n, 0, 0);
+  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  double float_acc = ev.accuracy;
+  train_net_quantize(n, bits, 0);
+  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  double before = ev.loss, before_acc = ev.accuracy;
+  if (log && !c->quiet)
+    fprintf(log, "qat scale search on %zu training images: float %.2f%%, "
+            "least squared error scales %.2f%% (loss %.4f); clipping ratio "
+            "per layer:", sub.n, 100 * float_acc, 100 * before_acc, before);
+  for (size_t i = 0; i < n->nl; i++) {
+    struct tlayer *L = &n->L[i];
+    if (!L->nw)
+      continue;
+    float amax = 0;
+    for (size_t j = 0; j < L->nw; j++)
+      amax = fmaxf(amax, fabsf(L->w[j]));
+    if (amax == 0)
+      continue;
+    float best = L->scale;
+    double bestl = INFINITY;
+    for (int f = 0; f < 40; f++) {
+      L->scale = amax * (1.0f - 0.0225f * (float)f) / (float)qmax;
+      train_net_quantize(n, bits, 1);
+      eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+      if (ev.loss < bestl) {
+        bestl = ev.loss;
+        best = L->scale;
+      }
+    }
+    L->scale = best;
+    train_net_quantize(n, bits, 1);
+    if (log && !c->quiet)
+      fprintf(log, " L%zu %.3f", i, best * (float)qmax / amax);
+  }
+  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  if (loss_before)
+    *loss_before = before;
+  if (loss_after)
+    *loss_after = ev.loss;
+  if (log && !c->quiet)
+    fprintf(log, "; searched %.2f%% (loss %.4f)\n", 100 * ev.accuracy,
+            ev.loss);
+}
+
 static void run_stage(struct train_net *n, const struct stage *st,
                       const struct train_data *tr,
                       const struct train_data *te, const struct train_conf *c,
@@ -277,6 +351,12 @@ static void run_stage(struct train_net *n, const struct stage *st,
   int aug = c->shift > 0 || c->flip;
   uint8_t *augbuf = aug ? sm_xmallocarray(B, nin) : NULL;
   train_net_quantize(n, st->qbits, 0);
+  int refresh = c->qat_scale == TRAIN_QSCALE_REFRESH;
+  if (st->qbits && c->qat_scale == TRAIN_QSCALE_SEARCH)
+    train_search_scales(n, st->qbits, tr, c, log, NULL, NULL);
+  for (size_t i = 0, k = 0; st->qbits && i < n->nl; i++)
+    if (n->L[i].nw && k++ < c->qat_freeze)
+      n->L[i].frozen = 1;
   for (size_t e = 0; e < st->epochs; e++) {
     double lr = st->lr;
     for (size_t k = 0; k < nms; k++)
@@ -312,7 +392,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
         n->beta = p < 1 ? (float)p : 1.0f;
       }
       if (st->qbits)
-        train_net_quantize(n, st->qbits, step % 32 != 0);
+        train_net_quantize(n, st->qbits, !refresh || step % 32 != 0);
       train_net_load_input(n, imgs, b, tr->a_max);
       train_net_forward(n, b);
       loss += train_net_loss(n, lab, b, 1) * (double)b;
@@ -322,7 +402,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
       train_net_adam(n, lr, c->weight_decay);
     }
     if (st->qbits)
-      train_net_quantize(n, st->qbits, 0);
+      train_net_quantize(n, st->qbits, !refresh);
     double dt = (double)(sm_now_ns() - t0) * 1e-9;
     *samples += (double)ntr;
     *seconds += dt;
@@ -355,6 +435,8 @@ static void run_stage(struct train_net *n, const struct stage *st,
     save_checkpoint(n, c, tr->a_max, log);
   }
   n->beta = 1.0f;
+  for (size_t i = 0; i < n->nl; i++)
+    n->L[i].frozen = 0;
   free(augbuf);
   free(imgs);
   free(lab);

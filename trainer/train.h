@@ -37,6 +37,14 @@ enum train_readout {
 };
 #define TRAIN_READOUT_CHOICES "time|potential"
 
+/* How QAT picks each layer's quantization scale (train.qat_scale). */
+enum train_qat_scale {
+  TRAIN_QSCALE_REFRESH, /* least squared error, refreshed every 32 steps */
+  TRAIN_QSCALE_FIXED,   /* least squared error once, at the stage start */
+  TRAIN_QSCALE_SEARCH   /* least calibration loss once, at the stage start */
+};
+#define TRAIN_QSCALE_CHOICES "refresh|fixed|search"
+
 struct train_conf {
   char arch[SM_CONF_STRLEN];    /* e.g. "784-800-10" */
   char data[SM_CONF_STRLEN];    /* directory with the four IDX files */
@@ -61,6 +69,9 @@ struct train_conf {
   double ramp_epochs;           /* SNN stage: Sw weight ramps 0 -> 1 (epochs) */
   double sw_penalty;            /* SNN stages: weight of the mean Sw^2 term */
   double silent_push;           /* SNN stages: weight of the silent-neuron push */
+  int qat_scale;                /* enum train_qat_scale */
+  uint64_t qat_freeze;          /* QAT: leading weight layers kept fixed (layers) */
+  uint64_t calib;               /* training images for qat_scale=search */
   uint64_t shift;               /* training images shifted by up to +-this (pixels) */
   int flip;                     /* training images mirrored left-right at random */
   uint64_t seed;                /* RNG seed */
