@@ -563,6 +563,41 @@ START_TEST(test_qat_freeze_keeps_the_weights) {
 }
 END_TEST
 
+/* A run from train.init records the file and how that file was made. */
+START_TEST(test_init_run_keeps_the_first_command) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", 300, 1, 0);
+  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  struct train_conf c;
+  synth_conf(&c);
+  c.ann_epochs = c.epochs = 1;
+  c.bits = 0;
+  struct train_result r;
+  struct sm_err err = {0};
+  char first[300];
+  snprintf(first, sizeof first, "%s/float.json", tmpdir);
+  snprintf(c.out, sizeof c.out, "%s", first);
+  ck_assert_int_eq(train_run(&c, "spikemesh train first", NULL, &r, &err), 0);
+  snprintf(c.init, sizeof c.init, "%s", first);
+  snprintf(c.out, sizeof c.out, "%s/q.json", tmpdir);
+  c.bits = 4;
+  c.epochs = 0;
+  c.qat_epochs = 1;
+  ck_assert_int_eq(train_run(&c, "spikemesh train second", NULL, &r, &err), 0);
+  struct model *m;
+  ck_assert_int_eq(model_load(c.out, &m, &err), 0);
+  json_t *from = json_object_get(m->metadata, "init");
+  ck_assert_ptr_nonnull(from);
+  ck_assert_str_eq(json_string_value(json_object_get(from, "file")), first);
+  ck_assert_str_eq(json_string_value(json_object_get(from, "command")),
+                   "spikemesh train first");
+  ck_assert_str_eq(json_string_value(json_object_get(m->metadata, "command")),
+                   "spikemesh train second");
+  model_free(m);
+  rm_tmpdir();
+}
+END_TEST
+
 START_TEST(test_training_is_deterministic) {
   mk_tmpdir();
   write_synthetic(tmpdir, "train", 300, 1, 0);
@@ -861,6 +896,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_augment_shifts_and_mirrors);
   tcase_add_test(t, test_scale_search_never_raises_the_loss);
   tcase_add_test(t, test_qat_freeze_keeps_the_weights);
+  tcase_add_test(t, test_init_run_keeps_the_first_command);
   tcase_add_test(t, test_augmented_training_learns_and_is_deterministic);
   suite_add_tcase(s, t);
   t = tcase_create("export");

@@ -48,7 +48,8 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 # Shell tests run the built program from the build directory.
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
-TESTS += tests/sweep.sh
+TESTS += tests/sweep.sh tests/shipped_models.sh
+EXTRA_DIST += tests/shipped_models.sh
 EXTRA_DIST += tests/sweep.sh
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 

@@ -592,6 +592,18 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
                       json_real(res->samples_per_s));
   json_object_set_new(md, "eval_float", eval_json(&res->float_eval));
   json_object_set_new(md, "eval_quant", eval_json(&res->quant_eval));
+  if (init) { /* the run started from another file: keep how that was made */
+    json_t *from = json_pack("{s:s}", "file", c->init);
+    json_t *im = init->metadata;
+    const char *keys[] = {"command", "train_seconds", "threads",
+                          "accuracy_float", "accuracy_quant"};
+    for (size_t k = 0; im && k < SM_ARRAY_LEN(keys); k++) {
+      json_t *v = json_object_get(im, keys[k]);
+      if (v)
+        json_object_set(from, keys[k], v);
+    }
+    json_object_set_new(md, "init", from);
+  }
   json_object_set_new(
       md, "stages",
       json_pack("{s:I, s:I, s:I}", "ann_epochs",
