@@ -41,4 +41,12 @@ check "config file truncated" 2 "invalid JSON" -- ./spikemesh config "$tmp/trunc
 check "config file missing" 2 "cannot open" -- ./spikemesh config "$tmp/none.json"
 printf '{"sim": {"queue": "heap4"}}' > "$tmp/good.json"
 check "config file then override" 0 '"sim.queue": "binary"' -- ./spikemesh config "$tmp/good.json" sim.queue=binary
+check "train: shift out of range" 2 "'train.shift': value 9 is out of range.*\[0, 8\] pixels" -- \
+  ./spikemesh train train.shift=9
+check "train: unknown QAT scale rule" 2 "'train.qat_scale': unknown value 'best', expected one of: refresh,fixed,search" -- \
+  ./spikemesh train train.qat_scale=best
+check "train: negative silent push" 2 "'train.silent_push'.*out of range" -- \
+  ./spikemesh train train.silent_push=-1
+check "train: calibration set of 0 images" 2 "'train.calib'.*out of range" -- \
+  ./spikemesh train train.calib=0
 exit $fail

@@ -15,13 +15,20 @@
  *      hundreds of weakly firing inputs) and the SNN then settles about a
  *      point lower than after the ramp.  Optionally (train.sw_penalty) the
  *      loss gains the mean Sw^2; it did not help after an ANN stage and is
- *      what lets a ramp from random weights train at all.
+ *      what lets a ramp from random weights train at all.  Optionally
+ *      (train.silent_push) the loss gains a term that raises the weights
+ *      reaching silent neurons, which Eqs. 9-10 never revive (+0.35 point
+ *      on the CNN).
  *      Rejected: rescaling each layer at the handover (the ANN uses its
  *      clamp at 1, so rescales break the ANN first) and a gradient through
  *      silent neurons (diverged); doc/trainer.md has the figures.
- *   3. QAT: as 2, the forward with b-bit weights (per-layer scale chosen by
- *      least squared error, refreshed every 32 steps), the update applied
- *      to the float weights (straight-through estimator).
+ *   3. QAT: as 2, the forward with b-bit weights, the update applied to the
+ *      float weights (straight-through estimator).  The per-layer scale is
+ *      the least squared error one, refreshed every 32 steps, or fixed at
+ *      the stage start, or searched there on the loss of a calibration
+ *      set (train.qat_scale); train.qat_freeze keeps leading layers fixed
+ *      (the CNN's conv1 swings the whole network when re-quantized).
+ * Training images may be shifted and mirrored (train.shift, train.flip).
  * Every stage uses Adam with milestone decay (lr x gamma at each listed
  * fraction of the stage).  Shuffling comes from the trainer's own RNG, so
  * a run is deterministic for a given seed and BLAS thread count.
