@@ -389,6 +389,14 @@ static void write_synthetic(const char *dir, const char *pre, size_t n,
   free(lab);
 }
 
+/* A fresh tmpdir with the synthetic set: ntrain training images (gzipped
+ * if gz) and ntest test images. */
+static void synth_dir(size_t ntrain, size_t ntest, int gz) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", ntrain, 1, gz);
+  write_synthetic(tmpdir, "t10k", ntest, 2, 0);
+}
+
 static void synth_conf(struct train_conf *c) {
   struct sm_conf cf;
   struct sm_err err;
@@ -409,9 +417,7 @@ static void synth_conf(struct train_conf *c) {
 }
 
 START_TEST(test_learns_separable_set) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 1200, 1, 1);
-  write_synthetic(tmpdir, "t10k", 400, 2, 0);
+  synth_dir(1200, 400, 1);
   struct train_conf c;
   synth_conf(&c);
   struct train_result res;
@@ -464,9 +470,7 @@ START_TEST(test_augment_shifts_and_mirrors) {
 END_TEST
 
 START_TEST(test_augmented_training_learns_and_is_deterministic) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 1200, 1, 1);
-  write_synthetic(tmpdir, "t10k", 400, 2, 0);
+  synth_dir(1200, 400, 1);
   struct train_conf c;
   synth_conf(&c);
   c.shift = 1; /* the quadrants are 4 pixels wide: still separable */
@@ -492,9 +496,7 @@ END_TEST
 /* The scale search keeps the squared-error scale when nothing beats it, so
  * its calibration loss can only go down. */
 START_TEST(test_scale_search_never_raises_the_loss) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 400, 1, 0);
-  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  synth_dir(400, 100, 0);
   struct train_data tr;
   struct sm_err err = {0};
   ck_assert_int_eq(train_data_load_dir(tmpdir, 0, &tr, &err), 0);
@@ -530,9 +532,7 @@ END_TEST
 /* QAT with every layer frozen and the squared-error scale fixed at the
  * stage start exports exactly what no QAT exports. */
 START_TEST(test_qat_freeze_keeps_the_weights) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 300, 1, 0);
-  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  synth_dir(300, 100, 0);
   struct train_conf c;
   synth_conf(&c);
   c.ann_epochs = c.epochs = 1;
@@ -565,9 +565,7 @@ END_TEST
 
 /* A run from train.init records the file and how that file was made. */
 START_TEST(test_init_run_keeps_the_first_command) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 300, 1, 0);
-  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  synth_dir(300, 100, 0);
   struct train_conf c;
   synth_conf(&c);
   c.ann_epochs = c.epochs = 1;
@@ -599,9 +597,7 @@ START_TEST(test_init_run_keeps_the_first_command) {
 END_TEST
 
 START_TEST(test_training_is_deterministic) {
-  mk_tmpdir();
-  write_synthetic(tmpdir, "train", 300, 1, 0);
-  write_synthetic(tmpdir, "t10k", 100, 2, 0);
+  synth_dir(300, 100, 0);
   struct train_conf c;
   synth_conf(&c);
   c.ann_epochs = c.epochs = 1;

@@ -640,34 +640,28 @@ double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
       p[j] = (float)(p[j] / sum);
     loss += -log((double)p[labels[i]] + 1e-30);
   }
-  if (n->sw_penalty > 0 && n->mode == TRAIN_MODE_SNN) {
-    double pen = 0;
+  /* The regularisers on the spiking layers (SNN mode): the Sw penalty,
+   * (sw_penalty/2) * mean Sw^2, and the silent push, silent_push * mean
+   * over silent neurons of -(Swx + Tw*beta*Sw); one pass over the layers. */
+  if ((n->sw_penalty > 0 || n->silent_push > 0) && n->mode == TRAIN_MODE_SNN) {
+    double pen = 0, push = 0;
     for (size_t i = 0; i < n->nl; i++) {
       const struct tlayer *Li = &n->L[i];
       if (!Li->spiking || (i == n->nl - 1 && n->linear_out))
         continue;
       size_t cnt = b * Li->nout;
-      double s2 = 0;
-      for (size_t j = 0; j < cnt; j++)
-        s2 += (double)Li->s[cnt + j] * Li->s[cnt + j];
-      pen += s2 / (double)cnt;
-    }
-    loss += 0.5 * n->sw_penalty * pen * (double)b; /* divided by b below */
-  }
-  if (n->silent_push > 0 && n->mode == TRAIN_MODE_SNN) {
-    double push = 0;
-    for (size_t i = 0; i < n->nl; i++) {
-      const struct tlayer *Li = &n->L[i];
-      if (!Li->spiking || (i == n->nl - 1 && n->linear_out))
-        continue;
-      size_t cnt = b * Li->nout;
-      double su = 0;
-      for (size_t j = 0; j < cnt; j++)
+      double s2 = 0, su = 0;
+      for (size_t j = 0; j < cnt; j++) {
+        double sw = Li->s[cnt + j];
+        s2 += sw * sw;
         if (Li->xm[cnt + j] == 0)
-          su -= (double)Li->s[j] + n->tw * n->beta * Li->s[cnt + j];
+          su -= (double)Li->s[j] + n->tw * n->beta * sw;
+      }
+      pen += s2 / (double)cnt;
       push += su / (double)cnt;
     }
-    loss += n->silent_push * push * (double)b; /* divided by b below */
+    /* both divided by b below */
+    loss += (0.5 * n->sw_penalty * pen + n->silent_push * push) * (double)b;
   }
   if (backward) {
     struct tlayer *Lw = &n->L[n->nl - 1];
