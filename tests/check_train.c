@@ -416,6 +416,14 @@ static void synth_conf(struct train_conf *c) {
   c->quiet = getenv("CHECK_TRAIN_LOG") == NULL;
 }
 
+/* A small synthetic set and one epoch per stage, for tests of what a run
+ * records or exports rather than of what it learns. */
+static void short_run(struct train_conf *c) {
+  synth_dir(300, 100, 0);
+  synth_conf(c);
+  c->ann_epochs = c->epochs = 1;
+}
+
 START_TEST(test_learns_separable_set) {
   synth_dir(1200, 400, 1);
   struct train_conf c;
@@ -532,10 +540,8 @@ END_TEST
 /* QAT with every layer frozen and the squared-error scale fixed at the
  * stage start exports exactly what no QAT exports. */
 START_TEST(test_qat_freeze_keeps_the_weights) {
-  synth_dir(300, 100, 0);
   struct train_conf c;
-  synth_conf(&c);
-  c.ann_epochs = c.epochs = 1;
+  short_run(&c);
   struct train_result r;
   struct sm_err err = {0};
   struct model *m[3];
@@ -565,10 +571,8 @@ END_TEST
 
 /* A run from train.init records the file and how that file was made. */
 START_TEST(test_init_run_keeps_the_first_command) {
-  synth_dir(300, 100, 0);
   struct train_conf c;
-  synth_conf(&c);
-  c.ann_epochs = c.epochs = 1;
+  short_run(&c);
   c.bits = 0;
   struct train_result r;
   struct sm_err err = {0};
@@ -597,10 +601,8 @@ START_TEST(test_init_run_keeps_the_first_command) {
 END_TEST
 
 START_TEST(test_training_is_deterministic) {
-  synth_dir(300, 100, 0);
   struct train_conf c;
-  synth_conf(&c);
-  c.ann_epochs = c.epochs = 1;
+  short_run(&c);
   c.qat_epochs = 1;
   struct train_result r1, r2;
   struct sm_err err = {0};

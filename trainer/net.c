@@ -732,10 +732,10 @@ void train_net_quantize(struct train_net *n, int bits, int keep_scale) {
         amax = 1;
       /* clipping ratio with the least squared error, on a 1-in-k sample */
       size_t stride = L->nw > 65536 ? L->nw / 65536 : 1;
-      float best = amax / (float)qmax;
+      float best = train_clip_scale(amax, 0, qmax);
       double beste = quant_mse(L->w, L->nw, best, qmin, qmax, stride);
-      for (int f = 1; f < 40; f++) {
-        float sc = amax * (1.0f - 0.0225f * (float)f) / (float)qmax;
+      for (int f = 1; f < TRAIN_CLIP_STEPS; f++) {
+        float sc = train_clip_scale(amax, f, qmax);
         double e = quant_mse(L->w, L->nw, sc, qmin, qmax, stride);
         if (e < beste) {
           beste = e;

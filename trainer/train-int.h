@@ -108,17 +108,24 @@ const float *train_net_logits(const struct train_net *n);
 double train_net_loss(struct train_net *n, const uint8_t *labels, size_t b,
                       int backward);
 void train_net_adam(struct train_net *n, double lr, double wd);
+/* The clipping ratios both scale choices try: step f in [0, TRAIN_CLIP_STEPS)
+ * gives the scale of a b-bit layer (qmax = 2^(b-1) - 1) clipped at
+ * (1 - 0.0225 f) of its largest |w|, from 1 down to 0.1225. */
+#define TRAIN_CLIP_STEPS 40
+static inline float train_clip_scale(float amax, int f, int qmax) {
+  return amax * (1.0f - 0.0225f * (float)f) / (float)qmax;
+}
 /* Quantize every spiking layer to bits (0 = float): sets scale (MSE-best
  * clipping) and wq.  keep_scale reuses the current scale. */
+void train_net_quantize(struct train_net *n, int bits, int keep_scale);
 /* train.qat_scale=search (train.c): each layer's scale in turn, the
- * clipping ratio (of the 40 the squared-error search tries) with the least
- * readout loss of the quantized SNN on the first c->calib images of tr;
- * reports that loss before (squared-error scales) and after. */
+ * clipping ratio (of the TRAIN_CLIP_STEPS the squared-error choice tries)
+ * with the least readout loss of the quantized SNN on the first c->calib
+ * images of tr; reports that loss before (squared-error scales) and after. */
 void train_search_scales(struct train_net *n, int bits,
                          const struct train_data *tr,
                          const struct train_conf *c, FILE *log,
                          double *loss_before, double *loss_after);
-void train_net_quantize(struct train_net *n, int bits, int keep_scale);
 /* First-spike decision per sample of the last forward (-1: no spike). */
 void train_net_decide(const struct train_net *n, size_t b, int *pred);
 const struct tlayer *train_net_last(const struct train_net *n);

@@ -274,7 +274,7 @@ void train_augment(const uint8_t *src, uint8_t *dst, int c, int h, int w,
 
 /* train.qat_scale=search: for each layer in turn (the others quantized
  * with their current scale), the clipping ratio of the least squared error
- * search (net.c) with the least readout loss of the quantized SNN on the
+ * choice (net.c) with the least readout loss of the quantized SNN on the
  * first train.calib training images.  The scales then stay fixed. */
 void train_search_scales(struct train_net *n, int bits,
                          const struct train_data *tr,
@@ -284,7 +284,6 @@ void train_search_scales(struct train_net *n, int bits,
   sub.n = SM_MIN(tr->n, c->calib);
   int qmax = (1 << (bits - 1)) - 1;
   int linear = c->readout == TRAIN_READOUT_POTENTIAL;
-  train_net_quantize(n, bits, 0);
   struct train_eval ev;
   train_net_quantize(n, 0, 0);
   eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
@@ -307,8 +306,8 @@ void train_search_scales(struct train_net *n, int bits,
       continue;
     float best = L->scale;
     double bestl = INFINITY;
-    for (int f = 0; f < 40; f++) {
-      L->scale = amax * (1.0f - 0.0225f * (float)f) / (float)qmax;
+    for (int f = 0; f < TRAIN_CLIP_STEPS; f++) {
+      L->scale = train_clip_scale(amax, f, qmax);
       train_net_quantize(n, bits, 1);
       eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
       if (ev.loss < bestl) {
@@ -390,7 +389,8 @@ static void run_stage(struct train_net *n, const struct stage *st,
           int dx = (int)(train_rng_uniform(rng) * span) - (int)c->shift;
           int dy = (int)(train_rng_uniform(rng) * span) - (int)c->shift;
           int fl = c->flip && train_rng_uniform(rng) < 0.5;
-          train_augment(imgs[k], augbuf + k * nin, tr->c, tr->h, tr->w, dx, dy, fl);
+          train_augment(imgs[k], augbuf + k * nin, tr->c, tr->h, tr->w, dx,
+                        dy, fl);
           imgs[k] = augbuf + k * nin;
         }
       }
