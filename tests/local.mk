@@ -92,3 +92,8 @@ tests_check_sweep_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sweep_LDADD = cli/libsmrun.a traces/libsmtraces.a \
 	trainer/libsmtrainer.a models/libsmmodels.a core/libsmcore.a \
 	noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+
+# The digest set: recorded runs whose digests hold behaviour still while
+# code moves (tests/data/digests.txt; tests/digests.sh --print re-records).
+TESTS += tests/digests.sh
+EXTRA_DIST += tests/digests.sh tests/data/digests.txt
