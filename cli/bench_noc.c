@@ -17,7 +17,7 @@
  * schedule nor the queue may change the simulation).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +54,7 @@ static void usage(FILE *out) {
           "  --json         one JSON object per line instead of a table\n");
 }
 
-static int run(const struct cli_options *o, double rate,
+static int run(const struct run_options *o, double rate,
                enum sim_queue_kind q, enum noc_sched sched,
                struct noc_traffic_result *r) {
   struct sm_err err = {0};
@@ -65,10 +65,10 @@ static int run(const struct cli_options *o, double rate,
 }
 
 int cli_bench_noc(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("bench noc", &err);
   for (size_t i = 0; i < SM_ARRAY_LEN(preset); i++)

@@ -10,9 +10,7 @@
  * and the rows/s to committed rows is printed (goal: >= 500k rows/s).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
-#include "cli/record.h"
-#include "cli/run.h"
+#include "run/run.h"
 #include "trainer/train.h"
 
 #include <stdlib.h>
@@ -45,20 +43,20 @@ static void rm_db(const char *p) {
 static int run_level(const struct model *m, const struct train_data *dd,
                      size_t n, int d, const char *path, double *secs,
                      uint64_t *rows, struct sm_err *err) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   char preset[1024];
   if (sm_conf_defaults(&c, err) ||
       model_preset_path(MODEL_DEFAULT_PRESET, preset, sizeof preset, err) ||
       sm_conf_load_file(&c, preset, err))
     return -1;
-  struct cli_run *r;
-  if (cli_run_new(m, &o, 0, 0, &r, err))
+  struct run_sim *r;
+  if (run_sim_new(m, &o, 0, 0, &r, err))
     return -1;
   struct trace_db *db = NULL;
   struct trace_stream *s = NULL;
-  struct cli_rec *rec = NULL;
+  struct run_rec *rec = NULL;
   int64_t run = 0;
   rm_db(path);
   uint64_t t0 = sm_now_ns();
@@ -66,24 +64,24 @@ static int run_level(const struct model *m, const struct train_data *dd,
     struct trace_run_info info = {.kind = "run", .detail = "bench"};
     if (trace_db_open(path, &db, err) ||
         trace_run_begin(db, &info, &run, err)) {
-      cli_run_free(r);
+      run_sim_free(r);
       trace_db_close(db, NULL);
       return -1;
     }
     s = trace_stream_open(db, run);
-    rec = cli_rec_new(r, s, (enum trace_detail)d);
+    rec = run_rec_new(r, s, (enum trace_detail)d);
   }
   size_t img = (size_t)dd->c * dd->h * dd->w;
   int e = 0;
   for (size_t i = 0; i < n && !e; i++) {
-    struct cli_frame f;
+    struct run_frame f;
     if (rec)
-      cli_rec_frame_begin(rec, (int64_t)i);
-    e = cli_run_frame(r, dd->images + (i % dd->n) * img, &f, err);
+      run_rec_frame_begin(rec, (int64_t)i);
+    e = run_sim_frame(r, dd->images + (i % dd->n) * img, &f, err);
     if (rec && !e)
-      cli_rec_frame_end(rec, &f, dd->labels[i % dd->n]);
+      run_rec_frame_end(rec, &f, dd->labels[i % dd->n]);
   }
-  cli_rec_free(rec);
+  run_rec_free(rec);
   trace_stream_close(s);
   if (db) {
     trace_run_end(db, run, "complete", NULL);
@@ -91,7 +89,7 @@ static int run_level(const struct model *m, const struct train_data *dd,
     trace_db_close(db, NULL);
   }
   *secs = (double)(sm_now_ns() - t0) * 1e-9;
-  cli_run_free(r);
+  run_sim_free(r);
   rm_db(path);
   return e;
 }

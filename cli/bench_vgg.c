@@ -11,9 +11,8 @@
  * unicast, whose packet copies make every hop an event of its own.
  */
 #include "cli/cli.h"
-#include "cli/options.h"
-#include "cli/run.h"
-#include "cli/synth.h"
+#include "run/run.h"
+#include "models/synth.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +51,14 @@ struct result {
   double latency_us, energy_uj; /* per frame */
 };
 
-static int run_frames(const struct model *m, const struct cli_options *o,
+static int run_frames(const struct model *m, const struct run_options *o,
                       uint64_t frames, struct result *res, uint32_t *cores,
                       uint32_t *mw, uint32_t *mh, struct sm_err *err) {
-  struct cli_run *r;
-  int rc = cli_run_new(m, o, 0, 0, &r, err);
+  struct run_sim *r;
+  int rc = run_sim_new(m, o, 0, 0, &r, err);
   if (rc)
     return rc;
-  const struct model_map *mp = cli_run_map(r);
+  const struct model_map *mp = run_sim_map(r);
   *cores = mp->ngroups;
   *mw = mp->width;
   *mh = mp->height;
@@ -67,11 +66,11 @@ static int run_frames(const struct model *m, const struct cli_options *o,
   uint8_t *img = sm_xmalloc(n);
   memset(res, 0, sizeof *res);
   for (uint64_t i = 0; i < frames && !rc; i++) {
-    cli_synth_image(1, i, m->in_c, m->in_h, m->in_w, img);
-    struct cli_frame f;
+    model_synth_image(1, i, m->in_c, m->in_h, m->in_w, img);
+    struct run_frame f;
     uint64_t t0 = sm_now_ns();
     double c0 = cpu_now();
-    rc = cli_run_frame(r, img, &f, err);
+    rc = run_sim_frame(r, img, &f, err);
     res->cpu += cpu_now() - c0;
     res->secs += (double)(sm_now_ns() - t0) * 1e-9;
     res->spikes += f.spikes;
@@ -82,15 +81,15 @@ static int run_frames(const struct model *m, const struct cli_options *o,
     res->energy_uj += f.energy.total_uj / (double)frames;
   }
   free(img);
-  cli_run_free(r);
+  run_sim_free(r);
   return rc;
 }
 
 int cli_bench_vgg(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("bench vgg", &err);
   const char *model_path = NULL, *arch = MODEL_DEFAULT_PRESET;
@@ -134,8 +133,8 @@ int cli_bench_vgg(int argc, char **argv) {
       return cli_report("bench vgg", &err);
     printf("model %s (%s)\n", model_path, m->arch);
   } else {
-    struct cli_synth_report rep;
-    if (cli_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
+    struct model_synth_report rep;
+    if (model_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
                         o.core.fire_round, &m, &rep, &err))
       return cli_report("bench vgg", &err);
     printf("model: synthetic %s, %.4f spikes/neuron on %llu calibration "
@@ -155,7 +154,7 @@ int cli_bench_vgg(int argc, char **argv) {
   int rc = CLI_EXIT_OK;
   int queue = o.sim.queue;
   for (int mc = 0; mc < (unicast ? 2 : 1) && rc == CLI_EXIT_OK; mc++) {
-    struct cli_options oo = o;
+    struct run_options oo = o;
     oo.noc.multicast = mc ? NOC_UNICAST : NOC_TREE;
     struct result r[2];
     uint32_t cores = 0, mw = 0, mh = 0;

@@ -4,7 +4,7 @@
  * configuration after a file and key=value overrides.
  */
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "run/run.h"
 
 #include <string.h>
 
@@ -21,10 +21,10 @@ static void usage(FILE *out, struct sm_conf *c) {
 }
 
 int cli_cmd_config(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("config", &err);
   int markdown = 0;

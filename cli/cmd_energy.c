@@ -17,7 +17,7 @@
  * the printed 0.1987.  doc/energy.md has the derivation.
  */
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "run/run.h"
 #include "traces/trace.h"
 
 #include <math.h>
@@ -306,7 +306,7 @@ static int cmp_d(const void *a, const void *b) {
  * distribution.  With the run's own coefficients (own != 0) the recomputed
  * terms must equal the recorded ones; otherwise it is a what-if under other
  * coefficients and both sums are shown. */
-static int energy_from_db(const char *spec, struct cli_options *o, int own,
+static int energy_from_db(const char *spec, struct run_options *o, int own,
                           int per_frame, int json) {
   struct sm_err err = {0};
   char path[1024];
@@ -421,10 +421,10 @@ static int energy_from_db(const char *spec, struct cli_options *o, int own,
 }
 
 int cli_energy_frame(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("energy frame", &err);
   double sops = -1, hops = -1, latency_s = 0, claim_j = -1;

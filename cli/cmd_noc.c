@@ -11,7 +11,7 @@
  * a flit, is a failure (exit 1).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "run/run.h"
 #include "traces/trace.h"
 
 #include <jansson.h>
@@ -60,10 +60,10 @@ static void usage(FILE *out, struct sm_conf *c) {
 }
 
 int cli_cmd_noc(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("noc", &err);
   int json = 0, resume = 0;

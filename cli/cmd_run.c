@@ -15,10 +15,8 @@
  * simulation itself).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
-#include "cli/record.h"
-#include "cli/run.h"
-#include "cli/synth.h"
+#include "run/run.h"
+#include "models/synth.h"
 #include "trainer/train.h"
 
 #include <jansson.h>
@@ -165,10 +163,10 @@ static char *run_config_json(const struct sm_conf *c, const char *model,
 }
 
 int cli_cmd_run(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("run", &err);
   const char *model_path = NULL, *arch = MODEL_DEFAULT_PRESET,
@@ -243,14 +241,14 @@ int cli_cmd_run(int argc, char **argv) {
   struct train_data d;
   memset(&d, 0, sizeof d);
   /* synthetic inputs (cli/synth.c): no labels, so no accuracy */
-  int not_synth = cli_synth_data(data, m, frames ? (size_t)frames : 10, &d,
+  int not_synth = run_synth_data(data, m, frames ? (size_t)frames : 10, &d,
                                  &err);
   if (not_synth < 0 || (not_synth && train_data_load_dir(data, 1, &d, &err))) {
     model_free(m);
     return cli_report("run", &err);
   }
   int rc = CLI_EXIT_OK;
-  struct cli_run *r = NULL;
+  struct run_sim *r = NULL;
   struct refjob job = {.m = m, .d = &d};
   uv_thread_t ref_thread;
   int ref_running = 0;
@@ -258,7 +256,7 @@ int cli_cmd_run(int argc, char **argv) {
   uint8_t *timing = NULL;
   struct trace_db *db = NULL;
   struct trace_stream *ts = NULL;
-  struct cli_rec *rec = NULL;
+  struct run_rec *rec = NULL;
   int64_t run_id = -1, first_rec = 0;
   struct sigaction sa_old;
   int sig_installed = 0, ended = 0;
@@ -271,17 +269,17 @@ int cli_cmd_run(int argc, char **argv) {
     rc = cli_report("run", &err);
     goto out;
   }
-  if (cli_run_new(m, &o, mesh_w, mesh_h, &r, &err)) {
+  if (run_sim_new(m, &o, mesh_w, mesh_h, &r, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }
   size_t n = frames && frames < d.n ? (size_t)frames : d.n;
-  const struct model_map *mp = cli_run_map(r);
+  const struct model_map *mp = run_sim_map(r);
   if (db_path) { /* recording: the run row, or the run to resume */
     char *cfg = run_config_json(&c, model_path, data, mesh_w, mesh_h,
                                 (uint64_t)n);
     char hash[17];
-    int e = cli_file_digest(model_path, hash, &err);
+    int e = run_file_digest(model_path, hash, &err);
     if (!e)
       e = trace_db_open(db_path, &db, &err);
     if (!e && resume) {
@@ -357,19 +355,19 @@ int cli_cmd_run(int argc, char **argv) {
   size_t done = 0;
   for (size_t i = 0; i < n && !interrupted; i++) {
     const uint8_t *image = d.images + i * img;
-    struct cli_frame f;
+    struct run_frame f;
     uint64_t t0 = sm_now_ns();
     /* recording hooks: frames before first_rec were recorded already */
     if (ts && (int64_t)i == first_rec)
-      rec = cli_rec_new(r, ts, detail);
+      rec = run_rec_new(r, ts, detail);
     if (rec)
-      cli_rec_frame_begin(rec, (int64_t)i);
-    if (cli_run_frame(r, image, &f, &err)) {
+      run_rec_frame_begin(rec, (int64_t)i);
+    if (run_sim_frame(r, image, &f, &err)) {
       rc = cli_report("run", &err);
       goto out;
     }
     if (rec)
-      cli_rec_frame_end(rec, &f, d.labels[i]);
+      run_rec_frame_end(rec, &f, d.labels[i]);
     done = i + 1;
     sim_secs += (double)(sm_now_ns() - t0) * 1e-9;
     correct += f.pred == d.labels[i];
@@ -412,7 +410,7 @@ int cli_cmd_run(int argc, char **argv) {
     ref_running = 0;
   }
   if (db) {
-    cli_rec_free(rec);
+    run_rec_free(rec);
     rec = NULL;
     trace_stream_close(ts);
     ts = NULL;
@@ -445,7 +443,7 @@ int cli_cmd_run(int argc, char **argv) {
   }
   double wall = (double)(sm_now_ns() - t_start) * 1e-9;
   double dn = (double)n;
-  const struct core_array *ca = cli_run_cores(r);
+  const struct core_array *ca = run_sim_cores(r);
   printf("\nper layer, mean per frame:\n");
   printf("  %-5s %-12s %8s %9s %9s %11s %9s %9s %9s\n", "layer", "type",
          "neurons", "fired", "spikes", "SOPs in", "late in", "dropped",
@@ -508,7 +506,7 @@ int cli_cmd_run(int argc, char **argv) {
 out:
   if (ref_running)
     uv_thread_join(&ref_thread);
-  cli_rec_free(rec);
+  run_rec_free(rec);
   trace_stream_close(ts);
   if (db && run_id >= 0 && !ended)
     trace_run_end(db, run_id, "failed", NULL);
@@ -522,7 +520,7 @@ out:
   free(job.pred);
   free(preds);
   free(timing);
-  cli_run_free(r);
+  run_sim_free(r);
   train_data_free(&d);
   model_free(m);
   return rc;

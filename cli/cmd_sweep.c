@@ -6,7 +6,7 @@
  * times against the wall time).  The work is in cli/sweep.c.
  */
 #include "cli/cli.h"
-#include "cli/sweep.h"
+#include "run/run.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -119,40 +119,40 @@ int cli_cmd_sweep(int argc, char **argv) {
     db = dbbuf;
   }
   struct sm_err err = {0};
-  struct cli_sweep_defaults d = {.model = model,
+  struct run_sweep_defaults d = {.model = model,
                                  .data = data,
                                  .arch = MODEL_DEFAULT_PRESET,
                                  .frames = 0};
-  struct cli_sweep *s;
-  if (cli_sweep_load(grid, &d, &s, &err))
+  struct run_sweep *s;
+  if (run_sweep_load(grid, &d, &s, &err))
     return cli_report("sweep", &err);
   if (frames)
-    cli_sweep_set_frames(s, frames);
+    run_sweep_set_frames(s, frames);
   printf("spikemesh sweep: %s, %zu points, %llu jobs, database %s (detail "
          "%s)\n",
          grid, s->npoints, (unsigned long long)jobs, db,
          trace_detail_name(detail));
   fflush(stdout);
-  struct cli_sweep_opts opt = {.db = db,
+  struct run_sweep_opts opt = {.db = db,
                                .jobs = (unsigned)jobs,
                                .detail = detail,
                                .progress = !quiet && isatty(2),
                                .catch_sigint = 1,
                                .out = quiet ? NULL : stdout};
-  int rc = cli_sweep_run(s, &opt, &err);
+  int rc = run_sweep_run(s, &opt, &err);
   double wall = s->wall_s, sum = s->sum_s;
   int exit_rc = CLI_EXIT_OK;
   if (rc && rc != SM_EINTR && !sum) { /* nothing ran: a bad input */
-    cli_sweep_free(s);
+    run_sweep_free(s);
     return cli_report("sweep", &err);
   }
-  cli_sweep_print_summary(s, stdout);
+  run_sweep_print_summary(s, stdout);
   size_t ran = 0, skipped = 0;
   for (size_t i = 0; i < s->npoints; i++) {
-    ran += s->points[i].state == CLI_SWEEP_DONE ||
-           s->points[i].state == CLI_SWEEP_INTERRUPTED ||
-           s->points[i].state == CLI_SWEEP_FAILED;
-    skipped += s->points[i].state == CLI_SWEEP_SKIPPED;
+    ran += s->points[i].state == RUN_SWEEP_DONE ||
+           s->points[i].state == RUN_SWEEP_INTERRUPTED ||
+           s->points[i].state == RUN_SWEEP_FAILED;
+    skipped += s->points[i].state == RUN_SWEEP_SKIPPED;
   }
   printf("\n%zu points run, %zu skipped (complete already)\n", ran, skipped);
   if (sum > 0)
@@ -163,6 +163,6 @@ int cli_cmd_sweep(int argc, char **argv) {
     exit_rc = cli_report("sweep", &err) == CLI_EXIT_USAGE && rc != SM_EINTR
                   ? CLI_EXIT_USAGE
                   : CLI_EXIT_FAIL;
-  cli_sweep_free(s);
+  run_sweep_free(s);
   return exit_rc;
 }

@@ -10,8 +10,8 @@
  * arithmetic; defaults are the paper-22nm preset's).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
-#include "cli/synth.h"
+#include "run/run.h"
+#include "models/synth.h"
 
 #include <string.h>
 
@@ -50,10 +50,10 @@ static int set(struct sm_conf *c, const char *key, const char *v,
 }
 
 int cli_cmd_synth(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("synth", &err);
   const char *out = NULL;
@@ -97,8 +97,8 @@ int cli_cmd_synth(int argc, char **argv) {
   if (!out)
     return cli_usage_error("synth", "no --out FILE given");
   struct model *m = NULL;
-  struct cli_synth_report rep;
-  if (cli_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
+  struct model_synth_report rep;
+  if (model_synth_model(&o.synth, (uint32_t)o.core.steps_per_window,
                       o.core.fire_round, &m, &rep, &err))
     return cli_report("synth", &err);
   char cmd[1024];
@@ -121,7 +121,7 @@ int cli_cmd_synth(int argc, char **argv) {
     printf("  %-5s %-6s %8s %8s %9s %11s %9s %6s\n", "layer", "type",
            "neurons", "fired", "mean step", "scale", "shift", "passes");
     for (uint32_t s = 0; s < rep.nlayers; s++) {
-      const struct cli_synth_layer *L = &rep.layer[s];
+      const struct model_synth_layer *L = &rep.layer[s];
       printf("  %-5d %-6s %8llu %8.4f %9.2f %11.5g %9.4f %6d\n",
              L->model_layer,
              model_layer_type_name(m->layers[L->model_layer].type),

@@ -4,8 +4,7 @@
  * is how traces from other tools come in).
  */
 #include "cli/cli.h"
-#include "cli/options.h"
-#include "cli/record.h"
+#include "run/run.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -61,7 +60,7 @@ static int export(int argc, char **argv) {
   if (run < 0 && trace_db_last_run(db, &run, &err))
     return cli_report("trace", &err);
   struct trace_file t, tp;
-  if (cli_trace_from_db(db, run, &t, &err))
+  if (run_trace_from_db(db, run, &t, &err))
     return cli_report("trace", &err);
   int rc = CLI_EXIT_OK;
   if (!packet) {
@@ -74,9 +73,9 @@ static int export(int argc, char **argv) {
     return rc;
   }
   /* packets: the run's own mapping, rebuilt from its configuration */
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   sm_conf_defaults(&c, &err);
   json_error_t je;
   json_t *meta = json_loads(t.meta, 0, &je);
@@ -122,7 +121,7 @@ static int export(int argc, char **argv) {
                                 .placement = o.map.placement,
                                 .sram_fit = o.map.sram_fit};
   if (model_map_build(m, &mp, &map, &err) ||
-      cli_trace_to_packets(&t, m, map, &o.core, &tp, &err)) {
+      run_trace_to_packets(&t, m, map, &o.core, &tp, &err)) {
     rc = cli_report("trace", &err);
     goto out;
   }

@@ -5,7 +5,7 @@
  * (train.*), set by a JSON file and key=value arguments.
  */
 #include "cli/cli.h"
-#include "cli/options.h"
+#include "run/run.h"
 #include "trainer/train.h"
 
 #include <stdlib.h>
@@ -88,10 +88,10 @@ out:
 }
 
 int cli_cmd_train(int argc, char **argv) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("train", &err);
   const char *eval = NULL;

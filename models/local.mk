@@ -2,6 +2,7 @@
 # mapper and architecture presets.
 noinst_LIBRARIES += models/libsmmodels.a
 models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
+	models/synth.h models/synth.c \
 	models/map.c
 EXTRA_DIST += models/fmnist-cnn.json
 # `spikemesh run` without --model finds it here when installed

@@ -32,8 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/options.h"
-#include "cli/run.h"
+#include "run/run.h"
 #include "trainer/train.h"
 
 #define TIE_FRAMES 1000 /* frames of the tie-rule comparison */
@@ -51,17 +50,17 @@ static const char *data_dir(void) {
 }
 
 /* Defaults, then the default preset, then the overrides. */
-static void preset_options(struct cli_options *o, struct sm_conf *c) {
+static void preset_options(struct run_options *o, struct sm_conf *c) {
   struct sm_err err = {0};
   char path[1024];
-  cli_options_init(o, c);
+  run_options_init(o, c);
   ck_assert(sm_conf_defaults(c, &err) == 0);
   ck_assert_msg(model_preset_path(MODEL_DEFAULT_PRESET, path, sizeof path,
                                   &err) == 0, "%s", err.msg);
   ck_assert_msg(sm_conf_load_file(c, path, &err) == 0, "%s", err.msg);
 }
 
-static void make_ideal(struct cli_options *o) {
+static void make_ideal(struct run_options *o) {
   o->core.sop_ps = 0;
   o->noc.t_buffer = o->noc.t_route = o->noc.t_alloc = 0;
   o->noc.t_xbar = o->noc.t_link = o->noc.t_inject = o->noc.t_eject = 0;
@@ -72,16 +71,16 @@ struct tally {
   int *quant_frame; /* frames of the quantization disagreements */
 };
 
-static void run_all(const struct cli_options *o, size_t n, struct tally *t) {
-  struct cli_run *r;
+static void run_all(const struct run_options *o, size_t n, struct tally *t) {
+  struct run_sim *r;
   struct sm_err err = {0};
   memset(t, 0, sizeof *t);
   t->quant_frame = calloc(n, sizeof *t->quant_frame);
-  ck_assert_msg(cli_run_new(model, o, 0, 0, &r, &err) == 0, "%s", err.msg);
+  ck_assert_msg(run_sim_new(model, o, 0, 0, &r, &err) == 0, "%s", err.msg);
   size_t img = (size_t)data.c * (size_t)data.h * (size_t)data.w;
   for (size_t i = 0; i < n; i++) {
-    struct cli_frame f;
-    ck_assert_msg(cli_run_frame(r, data.images + i * img, &f, &err) == 0, "%s",
+    struct run_frame f;
+    ck_assert_msg(run_sim_frame(r, data.images + i * img, &f, &err) == 0, "%s",
                   err.msg);
     t->ties_index += o->core.tie_rule == CORE_TIE_INDEX ? f.tied > 1
                                                         : f.tied_exact > 1;
@@ -92,11 +91,11 @@ static void run_all(const struct cli_options *o, size_t n, struct tally *t) {
     else
       t->quant_frame[t->quant++] = (int)i;
   }
-  cli_run_free(r);
+  run_sim_free(r);
 }
 
 START_TEST(test_ideal_network_agrees_and_every_disagreement_is_quantization) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   preset_options(&o, &c);
   make_ideal(&o);
@@ -107,30 +106,30 @@ START_TEST(test_ideal_network_agrees_and_every_disagreement_is_quantization) {
   ck_assert_msg(t.agree * 100 >= nframes * 99, "agreement %zu/%zu",
                 t.agree, nframes);
   /* each quantization disagreement goes away with a fine step */
-  struct cli_options fine;
+  struct run_options fine;
   struct sm_conf fc;
   preset_options(&fine, &fc);
   make_ideal(&fine);
   fine.core.steps_per_window = 4096;
-  struct cli_run *r;
+  struct run_sim *r;
   struct sm_err err = {0};
-  ck_assert_msg(cli_run_new(model, &fine, 0, 0, &r, &err) == 0, "%s", err.msg);
+  ck_assert_msg(run_sim_new(model, &fine, 0, 0, &r, &err) == 0, "%s", err.msg);
   size_t img = (size_t)data.c * (size_t)data.h * (size_t)data.w;
   for (size_t k = 0; k < t.quant; k++) {
     int i = t.quant_frame[k];
-    struct cli_frame f;
-    ck_assert(cli_run_frame(r, data.images + (size_t)i * img, &f, &err) == 0);
+    struct run_frame f;
+    ck_assert(run_sim_frame(r, data.images + (size_t)i * img, &f, &err) == 0);
     ck_assert_msg(f.pred == ref_pred[i],
                   "frame %d: fine-step prediction %d, reference %d", i, f.pred,
                   ref_pred[i]);
   }
-  cli_run_free(r);
+  run_sim_free(r);
   free(t.quant_frame);
 }
 END_TEST
 
 START_TEST(test_default_preset_agrees_and_late_plus_quantization_is_all) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   preset_options(&o, &c);
   ck_assert_int_eq(o.core.tie_rule, CORE_TIE_EXACT); /* the default */
@@ -150,7 +149,7 @@ START_TEST(test_default_preset_agrees_and_late_plus_quantization_is_all) {
 END_TEST
 
 START_TEST(test_exact_tie_rule_beats_the_index_rule) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   preset_options(&o, &c);
   struct tally exact, index;

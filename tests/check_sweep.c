@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/sweep.h"
+#include "run/run.h"
 #include "sim/sim.h"
 #include "trainer/train.h"
 #include "tests/testmodel.h"
@@ -72,18 +72,18 @@ static void teardown(void) {
   ck_assert(system(cmd) == 0);
 }
 
-static struct cli_sweep_defaults defaults(void) {
-  struct cli_sweep_defaults d = {.model = model_path,
+static struct run_sweep_defaults defaults(void) {
+  struct run_sweep_defaults d = {.model = model_path,
                                  .data = data_dir,
                                  .arch = MODEL_DEFAULT_PRESET,
                                  .frames = 0};
   return d;
 }
 
-static struct cli_sweep *parse(const char *text, struct sm_err *err) {
-  struct cli_sweep_defaults d = defaults();
-  struct cli_sweep *s = NULL;
-  int rc = cli_sweep_parse(text, strlen(text), "g.json", &d, &s, err);
+static struct run_sweep *parse(const char *text, struct sm_err *err) {
+  struct run_sweep_defaults d = defaults();
+  struct run_sweep *s = NULL;
+  int rc = run_sweep_parse(text, strlen(text), "g.json", &d, &s, err);
   ck_assert(rc == 0 ? s != NULL : s == NULL);
   return s;
 }
@@ -114,10 +114,10 @@ static const char grid2x2[] =
     " \"grid\": {\"noc.buffer_depth\": [1, 4],"
     "            \"noc.multicast\": [\"unicast\", \"tree\"]}}";
 
-static int run_sweep(struct cli_sweep *s, const char *db, unsigned jobs,
+static int run_sweep(struct run_sweep *s, const char *db, unsigned jobs,
                      struct sm_err *err) {
-  struct cli_sweep_opts opt = {.db = db, .jobs = jobs, .detail = TRACE_LINK};
-  return cli_sweep_run(s, &opt, err);
+  struct run_sweep_opts opt = {.db = db, .jobs = jobs, .detail = TRACE_LINK};
+  return run_sweep_run(s, &opt, err);
 }
 
 /* After its first frame, a worker waits (up to 10 s) until a second one
@@ -136,7 +136,7 @@ static void meet(void *ctx, size_t point, int64_t frame) {
 
 START_TEST(test_grid_expands_last_axis_fastest_after_base_and_preset) {
   struct sm_err err = {0};
-  struct cli_sweep *s = parse(
+  struct run_sweep *s = parse(
       "{\"model\": \"x.json\", \"frames\": 30,"
       " \"base\": {\"core.steps_per_window\": 12, \"noc.t_link\": 500},"
       " \"grid\": {\"noc.buffer_depth\": [2, 4], \"mesh\": [\"3x3\", "
@@ -149,7 +149,7 @@ START_TEST(test_grid_expands_last_axis_fastest_after_base_and_preset) {
   static const uint64_t depth[] = {2, 2, 2, 4, 4, 4};
   static const uint32_t w[] = {3, 0, 4, 3, 0, 4}, h[] = {3, 0, 2, 3, 0, 2};
   for (int i = 0; i < 6; i++) {
-    const struct cli_sweep_point *p = &s->points[i];
+    const struct run_sweep_point *p = &s->points[i];
     ck_assert_uint_eq(p->o.noc.buffer_depth, depth[i]);
     ck_assert_uint_eq(p->mesh_w, w[i]);
     ck_assert_uint_eq(p->mesh_h, h[i]);
@@ -170,19 +170,19 @@ START_TEST(test_grid_expands_last_axis_fastest_after_base_and_preset) {
                 "%s", s->points[0].key);
   ck_assert_ptr_nonnull(strstr(s->points[0].key, "\"run.mesh\":\"3x3\""));
   /* the explicit point: its own preset, its value over the base */
-  const struct cli_sweep_point *p = &s->points[6];
+  const struct run_sweep_point *p = &s->points[6];
   ck_assert_double_eq(p->o.energy.e_sop_pj, 23.6);
   ck_assert_uint_eq(p->o.noc.t_link, 7);
   ck_assert_uint_eq(p->frames, 5);
   ck_assert_uint_eq(p->o.core.steps_per_window, 12);
   /* --frames replaces every point's frames, and so its key */
   char *k0 = sm_xstrdup(s->points[6].key);
-  cli_sweep_set_frames(s, 9);
+  run_sweep_set_frames(s, 9);
   ck_assert_uint_eq(s->points[6].frames, 9);
   ck_assert_ptr_nonnull(strstr(s->points[6].key, "\"run.frames\":9"));
   ck_assert_str_ne(k0, s->points[6].key);
   free(k0);
-  cli_sweep_free(s);
+  run_sweep_free(s);
 }
 END_TEST
 
@@ -231,7 +231,7 @@ START_TEST(test_bad_grid_files_name_the_file_the_key_and_what_was_expected) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct sm_err err = {0};
-    struct cli_sweep *s = parse(cases[i].text, &err);
+    struct run_sweep *s = parse(cases[i].text, &err);
     ck_assert_msg(!s, "case %zu accepted: %s", i, cases[i].text);
     ck_assert_msg(err.code == cases[i].code, "case %zu: code %d, want %d: %s",
                   i, err.code, cases[i].code, err.msg);
@@ -246,15 +246,15 @@ START_TEST(test_two_by_two_sweep_runs_in_parallel_fills_four_runs_and_rerun_skip
   struct sm_err err = {0};
   char db[400];
   snprintf(db, sizeof db, "%s/s.db", tmp);
-  struct cli_sweep *s = parse(grid2x2, &err);
+  struct run_sweep *s = parse(grid2x2, &err);
   ck_assert_msg(s, "%s", err.msg);
   ck_assert_uint_eq(s->npoints, 4);
   atomic_init(&arrived, 0);
-  struct cli_sweep_opts opt = {.db = db, .jobs = 2, .detail = TRACE_LINK,
+  struct run_sweep_opts opt = {.db = db, .jobs = 2, .detail = TRACE_LINK,
                                .frame_hook = meet};
-  ck_assert_msg(cli_sweep_run(s, &opt, &err) == 0, "%s", err.msg);
+  ck_assert_msg(run_sweep_run(s, &opt, &err) == 0, "%s", err.msg);
   for (size_t i = 0; i < 4; i++) {
-    ck_assert_int_eq(s->points[i].state, CLI_SWEEP_DONE);
+    ck_assert_int_eq(s->points[i].state, RUN_SWEEP_DONE);
     ck_assert_int_eq(s->points[i].st.frames, 40);
     ck_assert(s->points[i].st.peak_util > 0);
     ck_assert(s->points[i].secs > 0);
@@ -269,19 +269,19 @@ START_TEST(test_two_by_two_sweep_runs_in_parallel_fills_four_runs_and_rerun_skip
                    4);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM frames"), 160);
   ck_assert_int_eq(count(db, "SELECT count(DISTINCT point_key) FROM runs"), 4);
-  cli_sweep_free(s);
+  run_sweep_free(s);
   /* the same grid again: every point is complete, nothing runs */
   s = parse(grid2x2, &err);
   ck_assert_msg(run_sweep(s, db, 2, &err) == 0, "%s", err.msg);
   for (size_t i = 0; i < 4; i++) {
-    ck_assert_int_eq(s->points[i].state, CLI_SWEEP_SKIPPED);
+    ck_assert_int_eq(s->points[i].state, RUN_SWEEP_SKIPPED);
     ck_assert_int_eq(s->points[i].st.frames, 40); /* read back */
   }
   ck_assert_uint_eq(s->peak_workers, 0);
   ck_assert(s->sum_s == 0);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 4);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM frames"), 160);
-  cli_sweep_free(s);
+  run_sweep_free(s);
 }
 END_TEST
 
@@ -290,7 +290,7 @@ START_TEST(test_the_database_is_the_same_for_any_number_of_jobs) {
   char db1[400], db2[400];
   snprintf(db1, sizeof db1, "%s/j1.db", tmp);
   snprintf(db2, sizeof db2, "%s/j2.db", tmp);
-  struct cli_sweep *a = parse(grid2x2, &err), *b = parse(grid2x2, &err);
+  struct run_sweep *a = parse(grid2x2, &err), *b = parse(grid2x2, &err);
   ck_assert_msg(run_sweep(a, db1, 1, &err) == 0, "%s", err.msg);
   ck_assert_uint_eq(a->peak_workers, 1);
   ck_assert_msg(run_sweep(b, db2, 2, &err) == 0, "%s", err.msg);
@@ -308,8 +308,8 @@ START_TEST(test_the_database_is_the_same_for_any_number_of_jobs) {
   ck_assert(trace_db_digest(db1, a->points[0].run_id, &h0, &err) == 0);
   ck_assert(trace_db_digest(db1, a->points[3].run_id, &h3, &err) == 0);
   ck_assert(h0 != h3);
-  cli_sweep_free(a);
-  cli_sweep_free(b);
+  run_sweep_free(a);
+  run_sweep_free(b);
 }
 END_TEST
 
@@ -318,7 +318,7 @@ START_TEST(test_an_unfinished_point_resumes_to_the_digest_of_an_uninterrupted_on
   char ref[400], db[400], sql[600];
   snprintf(ref, sizeof ref, "%s/ref.db", tmp);
   snprintf(db, sizeof db, "%s/cut.db", tmp);
-  struct cli_sweep *a = parse(grid2x2, &err), *b = parse(grid2x2, &err);
+  struct run_sweep *a = parse(grid2x2, &err), *b = parse(grid2x2, &err);
   ck_assert_msg(run_sweep(a, ref, 2, &err) == 0, "%s", err.msg);
   ck_assert_msg(run_sweep(b, db, 2, &err) == 0, "%s", err.msg);
   /* point 3 as a killed sweep leaves it: 17 whole frames, 'running' */
@@ -333,12 +333,12 @@ START_TEST(test_an_unfinished_point_resumes_to_the_digest_of_an_uninterrupted_on
            "WHERE run_id=%1$lld;",
            (long long)run);
   exec_sql(db, sql);
-  cli_sweep_free(b);
+  run_sweep_free(b);
   b = parse(grid2x2, &err);
   ck_assert_msg(run_sweep(b, db, 2, &err) == 0, "%s", err.msg);
   for (size_t i = 0; i < 4; i++)
     ck_assert_int_eq(b->points[i].state,
-                     i == 2 ? CLI_SWEEP_DONE : CLI_SWEEP_SKIPPED);
+                     i == 2 ? RUN_SWEEP_DONE : RUN_SWEEP_SKIPPED);
   ck_assert_int_eq(b->points[2].first_frame, 17);
   ck_assert_int_eq(b->points[2].run_id, run);
   uint64_t ha, hb;
@@ -347,8 +347,8 @@ START_TEST(test_an_unfinished_point_resumes_to_the_digest_of_an_uninterrupted_on
   ck_assert_msg(ha == hb, "resumed %016llx, uninterrupted %016llx",
                 (unsigned long long)hb, (unsigned long long)ha);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 4);
-  cli_sweep_free(a);
-  cli_sweep_free(b);
+  run_sweep_free(a);
+  run_sweep_free(b);
 }
 END_TEST
 
@@ -357,16 +357,16 @@ START_TEST(test_bad_inputs_found_before_anything_runs) {
   char db[400], text[800];
   snprintf(db, sizeof db, "%s/bad.db", tmp);
   /* a mesh too small for the model (4 cores): refused with the point */
-  struct cli_sweep *s =
+  struct run_sweep *s =
       parse("{\"grid\": {\"mesh\": [\"2x2\", \"3x1\"]}, \"frames\": 5}", &err);
   ck_assert_msg(s, "%s", err.msg);
   ck_assert_int_eq(run_sweep(s, db, 2, &err), SM_ENOFIT);
   ck_assert_msg(strstr(err.msg, "g.json: point 2 (run.mesh=3x1)") &&
                     strstr(err.msg, "short by"),
                 "%s", err.msg);
-  ck_assert_int_eq(s->points[0].state, CLI_SWEEP_PENDING);
+  ck_assert_int_eq(s->points[0].state, RUN_SWEEP_PENDING);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 0);
-  cli_sweep_free(s);
+  run_sweep_free(s);
   /* a missing model file */
   snprintf(text, sizeof text, "{\"grid\": {\"model\": [\"%s/none.json\"]}}",
            tmp);
@@ -374,18 +374,18 @@ START_TEST(test_bad_inputs_found_before_anything_runs) {
   ck_assert_msg(s, "%s", err.msg);
   ck_assert(run_sweep(s, db, 2, &err) != 0);
   ck_assert_msg(strstr(err.msg, "none.json"), "%s", err.msg);
-  cli_sweep_free(s);
+  run_sweep_free(s);
   /* a point recorded with another configuration under the same key */
   s = parse("{\"grid\": {\"noc.buffer_depth\": [3]}, \"frames\": 5}", &err);
   ck_assert_msg(run_sweep(s, db, 1, &err) == 0, "%s", err.msg);
   exec_sql(db, "UPDATE runs SET config='{}'");
-  cli_sweep_free(s);
+  run_sweep_free(s);
   s = parse("{\"grid\": {\"noc.buffer_depth\": [3]}, \"frames\": 5}", &err);
   ck_assert_int_eq(run_sweep(s, db, 1, &err), SM_EINVAL);
   ck_assert_msg(strstr(err.msg, "bad.db: run 1") &&
                     strstr(err.msg, "another configuration"),
                 "%s", err.msg);
-  cli_sweep_free(s);
+  run_sweep_free(s);
 }
 END_TEST
 
@@ -393,17 +393,17 @@ START_TEST(test_a_stop_flag_set_before_the_start_runs_nothing) {
   struct sm_err err = {0};
   char db[400];
   snprintf(db, sizeof db, "%s/stop.db", tmp);
-  struct cli_sweep *s = parse(grid2x2, &err);
+  struct run_sweep *s = parse(grid2x2, &err);
   atomic_int stop;
   atomic_init(&stop, 1);
-  struct cli_sweep_opts opt = {.db = db, .jobs = 2, .detail = TRACE_SUMMARY,
+  struct run_sweep_opts opt = {.db = db, .jobs = 2, .detail = TRACE_SUMMARY,
                                .stop = &stop};
-  ck_assert_int_eq(cli_sweep_run(s, &opt, &err), SM_EINTR);
+  ck_assert_int_eq(run_sweep_run(s, &opt, &err), SM_EINTR);
   ck_assert_msg(strstr(err.msg, "again to resume"), "%s", err.msg);
   for (size_t i = 0; i < 4; i++)
-    ck_assert_int_eq(s->points[i].state, CLI_SWEEP_PENDING);
+    ck_assert_int_eq(s->points[i].state, RUN_SWEEP_PENDING);
   ck_assert_int_eq(count(db, "SELECT count(*) FROM runs"), 0);
-  cli_sweep_free(s);
+  run_sweep_free(s);
 }
 END_TEST
 

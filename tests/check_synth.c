@@ -15,23 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/options.h"
-#include "cli/run.h"
-#include "cli/synth.h"
+#include "run/run.h"
+#include "models/synth.h"
 
-static void defaults(struct cli_options *o, struct sm_conf *c) {
+static void defaults(struct run_options *o, struct sm_conf *c) {
   struct sm_err err = {0};
-  cli_options_init(o, c);
+  run_options_init(o, c);
   ck_assert(sm_conf_defaults(c, &err) == 0);
 }
 
 START_TEST(test_vgg16_shape_maps_to_280k_neurons_on_276_cores) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   defaults(&o, &c);
-  ck_assert_int_eq(o.synth.arch, CLI_SYNTH_VGG16);
+  ck_assert_int_eq(o.synth.arch, MODEL_SYNTH_VGG16);
   ck_assert(fabs(o.synth.sparsity - 0.2561) < 1e-12);
-  struct model *m = cli_synth_shape(&o.synth);
+  struct model *m = model_synth_shape(&o.synth);
   int conv = 0, dense = 0, pool = 0;
   uint64_t neurons = 3 * 32 * 32;
   for (size_t i = 0; i < m->nlayers; i++) {
@@ -64,8 +63,8 @@ START_TEST(test_vgg16_shape_maps_to_280k_neurons_on_276_cores) {
   ck_assert_uint_eq(mp->layers[1].ngroups, 64); /* a 32x32 map per core */
   model_map_free(mp);
   model_free(m);
-  o.synth.arch = CLI_SYNTH_VGG11;
-  m = cli_synth_shape(&o.synth);
+  o.synth.arch = MODEL_SYNTH_VGG11;
+  m = model_synth_shape(&o.synth);
   conv = 0;
   for (size_t i = 0; i < m->nlayers; i++)
     conv += m->layers[i].type == MODEL_CONV;
@@ -75,8 +74,8 @@ START_TEST(test_vgg16_shape_maps_to_280k_neurons_on_276_cores) {
 END_TEST
 
 /* One reduced VGG16 (widths / 8) calibrated on 2 images, shared below. */
-static struct model *small_vgg16(struct cli_synth_report *rep,
-                                 struct cli_options *o, double target) {
+static struct model *small_vgg16(struct model_synth_report *rep,
+                                 struct run_options *o, double target) {
   struct sm_conf c;
   defaults(o, &c);
   o->synth.width_div = 8;
@@ -84,7 +83,7 @@ static struct model *small_vgg16(struct cli_synth_report *rep,
   o->synth.sparsity = target;
   struct model *m;
   struct sm_err err = {0};
-  ck_assert_msg(cli_synth_model(&o->synth, 10, CORE_ROUND_CEIL, &m, rep,
+  ck_assert_msg(model_synth_model(&o->synth, 10, CORE_ROUND_CEIL, &m, rep,
                                 &err) == 0,
                 "%s", err.msg);
   return m;
@@ -93,8 +92,8 @@ static struct model *small_vgg16(struct cli_synth_report *rep,
 START_TEST(test_calibration_hits_the_sparsity_target_within_2_percent) {
   const double targets[] = {0.2561, 0.4387};
   for (size_t t = 0; t < SM_ARRAY_LEN(targets); t++) {
-    struct cli_synth_report rep;
-    struct cli_options o;
+    struct model_synth_report rep;
+    struct run_options o;
     struct model *m = small_vgg16(&rep, &o, targets[t]);
     ck_assert_uint_eq(rep.nlayers, 16);
     ck_assert_msg(fabs(rep.sparsity - targets[t]) <= 0.02 * targets[t],
@@ -106,12 +105,12 @@ START_TEST(test_calibration_hits_the_sparsity_target_within_2_percent) {
                           0.02 * targets[t],
                       "layer %u: %.4f", s, rep.layer[s].fired);
     /* the forward recomputes it from the model as stored */
-    uint64_t fired[CLI_SYNTH_MAX_LAYERS], total = 0, neurons = 0;
+    uint64_t fired[MODEL_SYNTH_MAX_LAYERS], total = 0, neurons = 0;
     struct sm_err err = {0};
     uint8_t img[3 * 32 * 32];
     for (uint64_t i = 0; i < 2; i++) {
-      cli_synth_image(o.synth.seed, i, 3, 32, 32, img);
-      ck_assert_int_eq(cli_synth_forward(m, img, 10, CORE_ROUND_CEIL, fired,
+      model_synth_image(o.synth.seed, i, 3, 32, 32, img);
+      ck_assert_int_eq(model_synth_forward(m, img, 10, CORE_ROUND_CEIL, fired,
                                          &err),
                        16);
       for (uint32_t s = 0; s < 16; s++) {
@@ -129,29 +128,29 @@ START_TEST(test_simulated_cores_fire_as_the_calibration_forward) {
   /* Ideal network (no NoC or SRAM time): the cores' fire counts per layer
    * are exactly the forward's; with the paper-22nm timing, late spikes
    * may move a few, and the sparsity stays within 2% of the target. */
-  struct cli_synth_report rep;
-  struct cli_options o;
+  struct model_synth_report rep;
+  struct run_options o;
   struct model *m = small_vgg16(&rep, &o, 0.2561);
   struct sm_err err = {0};
   uint8_t img[3 * 32 * 32];
-  cli_synth_image(o.synth.seed, 0, 3, 32, 32, img);
-  uint64_t fired[CLI_SYNTH_MAX_LAYERS];
+  model_synth_image(o.synth.seed, 0, 3, 32, 32, img);
+  uint64_t fired[MODEL_SYNTH_MAX_LAYERS];
   ck_assert_int_eq(
-      cli_synth_forward(m, img, 10, CORE_ROUND_CEIL, fired, &err), 16);
+      model_synth_forward(m, img, 10, CORE_ROUND_CEIL, fired, &err), 16);
   for (int ideal = 1; ideal >= 0; ideal--) {
-    struct cli_options oo = o;
+    struct run_options oo = o;
     if (ideal) {
       oo.core.sop_ps = 0;
       oo.noc.t_buffer = oo.noc.t_route = oo.noc.t_alloc = 0;
       oo.noc.t_xbar = oo.noc.t_link = oo.noc.t_inject = oo.noc.t_eject = 0;
     }
-    struct cli_run *r;
-    ck_assert_msg(cli_run_new(m, &oo, 0, 0, &r, &err) == 0, "%s", err.msg);
-    struct cli_frame f;
-    ck_assert_msg(cli_run_frame(r, img, &f, &err) == 0, "%s", err.msg);
+    struct run_sim *r;
+    ck_assert_msg(run_sim_new(m, &oo, 0, 0, &r, &err) == 0, "%s", err.msg);
+    struct run_frame f;
+    ck_assert_msg(run_sim_frame(r, img, &f, &err) == 0, "%s", err.msg);
     uint64_t sim = 0, neurons = 0;
     for (uint32_t s = 0; s < 16; s++) {
-      uint64_t n = core_array_stats(cli_run_cores(r), s + 1)->fired;
+      uint64_t n = core_array_stats(run_sim_cores(r), s + 1)->fired;
       if (ideal && !f.perturbed)
         ck_assert_msg(n == fired[s], "layer %u: cores %llu, forward %llu", s,
                       (unsigned long long)n, (unsigned long long)fired[s]);
@@ -163,15 +162,15 @@ START_TEST(test_simulated_cores_fire_as_the_calibration_forward) {
     ck_assert_msg(fabs(sp - 0.2561) <= 0.02 * 0.2561,
                   "%s: simulated sparsity %.4f",
                   ideal ? "ideal" : "paper timing", sp);
-    cli_run_free(r);
+    run_sim_free(r);
   }
   model_free(m);
 }
 END_TEST
 
 START_TEST(test_weights_and_images_are_deterministic) {
-  struct cli_synth_report r1, r2;
-  struct cli_options o;
+  struct model_synth_report r1, r2;
+  struct run_options o;
   struct model *a = small_vgg16(&r1, &o, 0.3);
   struct model *b = small_vgg16(&r2, &o, 0.3);
   for (size_t i = 0; i < a->nlayers; i++) {
@@ -185,9 +184,9 @@ START_TEST(test_weights_and_images_are_deterministic) {
   model_free(a);
   model_free(b);
   uint8_t x[3072], y[3072], z[3072];
-  cli_synth_image(7, 3, 3, 32, 32, x);
-  cli_synth_image(7, 3, 3, 32, 32, y);
-  cli_synth_image(7, 4, 3, 32, 32, z);
+  model_synth_image(7, 3, 3, 32, 32, x);
+  model_synth_image(7, 3, 3, 32, 32, y);
+  model_synth_image(7, 4, 3, 32, 32, z);
   ck_assert(memcmp(x, y, sizeof x) == 0);
   ck_assert(memcmp(x, z, sizeof x) != 0);
   for (size_t i = 0; i < sizeof x; i++)
@@ -196,11 +195,11 @@ START_TEST(test_weights_and_images_are_deterministic) {
 END_TEST
 
 START_TEST(test_bad_options_are_refused_naming_the_key) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err = {0};
   struct model *m = NULL;
-  struct cli_synth_report rep;
+  struct model_synth_report rep;
   defaults(&o, &c);
   /* the option table refuses out-of-range text */
   ck_assert(sm_conf_set(&c, "synth.sparsity=1.5", "test", &err) != 0);
@@ -209,28 +208,28 @@ START_TEST(test_bad_options_are_refused_naming_the_key) {
   ck_assert(strstr(err.msg, "synth.arch") != NULL);
   ck_assert(sm_conf_set(&c, "synth.width_div=0", "test", &err) != 0);
   /* and the library refuses values set directly */
-  struct cli_synth_conf bad = o.synth;
+  struct model_synth_conf bad = o.synth;
   bad.sparsity = 0;
-  ck_assert_int_eq(cli_synth_model(&bad, 10, 0, &m, &rep, &err), SM_ERANGE);
+  ck_assert_int_eq(model_synth_model(&bad, 10, 0, &m, &rep, &err), SM_ERANGE);
   ck_assert(strstr(err.msg, "synth.sparsity") != NULL && m == NULL);
   bad = o.synth;
   bad.width_div = 0;
-  ck_assert_int_eq(cli_synth_model(&bad, 10, 0, &m, &rep, &err), SM_ERANGE);
+  ck_assert_int_eq(model_synth_model(&bad, 10, 0, &m, &rep, &err), SM_ERANGE);
   ck_assert(strstr(err.msg, "synth.width_div") != NULL);
   bad = o.synth;
   bad.arch = 7;
-  ck_assert_int_eq(cli_synth_model(&bad, 10, 0, &m, &rep, &err), SM_EINVAL);
-  ck_assert_int_eq(cli_synth_model(&o.synth, 1, 0, &m, &rep, &err),
+  ck_assert_int_eq(model_synth_model(&bad, 10, 0, &m, &rep, &err), SM_EINVAL);
+  ck_assert_int_eq(model_synth_model(&o.synth, 1, 0, &m, &rep, &err),
                    SM_ERANGE);
   ck_assert(strstr(err.msg, "core.steps_per_window") != NULL);
   /* synthetic data specs */
   struct train_data d;
-  struct model *shape = cli_synth_shape(&o.synth);
-  ck_assert_int_eq(cli_synth_data("/some/dir", shape, 2, &d, &err), 1);
-  ck_assert_int_eq(cli_synth_data("synthetic:x1", shape, 2, &d, &err),
+  struct model *shape = model_synth_shape(&o.synth);
+  ck_assert_int_eq(run_synth_data("/some/dir", shape, 2, &d, &err), 1);
+  ck_assert_int_eq(run_synth_data("synthetic:x1", shape, 2, &d, &err),
                    SM_EINVAL);
   ck_assert(strstr(err.msg, "synthetic:SEED") != NULL);
-  ck_assert_int_eq(cli_synth_data("synthetic:5", shape, 2, &d, &err), 0);
+  ck_assert_int_eq(run_synth_data("synthetic:5", shape, 2, &d, &err), 0);
   ck_assert_uint_eq(d.n, 2);
   ck_assert_int_eq(d.c, 3);
   train_data_free(&d);

@@ -4,14 +4,14 @@
  */
 #include <jansson.h>
 
-#include "cli/options.h"
+#include "run/run.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  struct cli_options o;
+  struct run_options o;
   struct sm_conf c;
   struct sm_err err;
-  cli_options_init(&o, &c);
+  run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return 0;
   json_error_t je;

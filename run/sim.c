@@ -16,13 +16,13 @@
  *
  * Cost per frame: the cores' and the network's events; no allocation.
  */
-#include "cli/run.h"
+#include "run/run.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct cli_run {
+struct run_sim {
   const struct model *m;
   struct model_map *map;
   struct sim_kernel *k;
@@ -44,13 +44,13 @@ struct cli_run {
   uint64_t packets;
   int failed;               /* a noc_send was refused (a wiring bug) */
   /* recording hook (cli/record.c) */
-  cli_run_spike_fn spike_hook;
+  run_spike_fn spike_hook;
   void *spike_ctx;
 };
 
 static void on_send(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
                     uint32_t step, sim_time_t t) {
-  struct cli_run *r = ctx;
+  struct run_sim *r = ctx;
   /* recording hook */
   if (r->spike_hook)
     r->spike_hook(r->spike_ctx, core, layer, neuron, step, t);
@@ -81,7 +81,7 @@ static void on_deliver(void *ctx, uint32_t node, uint64_t payload, uint32_t src,
                        sim_time_t t_send) {
   (void)src;
   (void)t_send;
-  struct cli_run *r = ctx;
+  struct run_sim *r = ctx;
   uint32_t c = r->core_of_node[node];
   if (c == UINT32_MAX) {
     r->failed = 1;
@@ -120,8 +120,8 @@ static void core_layer_of(const struct model *m, const struct model_map *mp,
   cl->q = ml->q;
 }
 
-int cli_run_new(const struct model *m, const struct cli_options *o,
-                uint32_t mesh_w, uint32_t mesh_h, struct cli_run **out,
+int run_sim_new(const struct model *m, const struct run_options *o,
+                uint32_t mesh_w, uint32_t mesh_h, struct run_sim **out,
                 struct sm_err *err) {
   *out = NULL;
   struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
@@ -135,7 +135,7 @@ int cli_run_new(const struct model *m, const struct cli_options *o,
   int rc = model_map_build(m, &mp, &map, err);
   if (rc)
     return rc;
-  struct cli_run *r = sm_xcalloc(1, sizeof *r);
+  struct run_sim *r = sm_xcalloc(1, sizeof *r);
   r->m = m;
   r->map = map;
   r->core = o->core;
@@ -145,13 +145,13 @@ int cli_run_new(const struct model *m, const struct cli_options *o,
   struct noc_conf nc = o->noc;
   nc.width = map->width;
   nc.height = map->height;
-  rc = noc_mesh_new(r->k, &nc, CLI_RUN_KIND_NOC, on_deliver, r, &r->noc, err);
+  rc = noc_mesh_new(r->k, &nc, RUN_KIND_NOC, on_deliver, r, &r->noc, err);
   if (rc)
     goto fail;
   struct core_layer *cls = sm_xcalloc(map->nlayers, sizeof *cls);
   for (uint32_t l = 0; l < map->nlayers; l++)
     core_layer_of(m, map, l, &cls[l]);
-  rc = core_array_new(r->k, &o->core, cls, map->nlayers, CLI_RUN_KIND_CORE,
+  rc = core_array_new(r->k, &o->core, cls, map->nlayers, RUN_KIND_CORE,
                       on_send, r, &r->cores, err);
   r->ninputs = rc ? 0 : (uint32_t)(cls[0].out_c * cls[0].out_h * cls[0].out_w);
   free(cls);
@@ -172,11 +172,11 @@ int cli_run_new(const struct model *m, const struct cli_options *o,
   *out = r;
   return 0;
 fail:
-  cli_run_free(r);
+  run_sim_free(r);
   return rc;
 }
 
-void cli_run_free(struct cli_run *r) {
+void run_sim_free(struct run_sim *r) {
   if (!r)
     return;
   core_array_free(r->cores);
@@ -188,7 +188,7 @@ void cli_run_free(struct cli_run *r) {
   free(r);
 }
 
-int32_t cli_run_encode(uint8_t a, double a_max, uint32_t steps) {
+int32_t run_encode(uint8_t a, double a_max, uint32_t steps) {
   if (a == 0)
     return CORE_SILENT;
   double x = (double)a / a_max;
@@ -197,11 +197,11 @@ int32_t cli_run_encode(uint8_t a, double a_max, uint32_t steps) {
   return (int32_t)steps - (int32_t)llround(x * (double)steps);
 }
 
-int cli_run_frame(struct cli_run *r, const uint8_t *image, struct cli_frame *f,
+int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err) {
   uint32_t s = (uint32_t)r->core.steps_per_window;
   for (uint32_t i = 0; i < r->ninputs; i++)
-    r->input_steps[i] = cli_run_encode(image[i], r->m->a_max, s);
+    r->input_steps[i] = run_encode(image[i], r->m->a_max, s);
   uint64_t sops0 = 0, late0 = 0, lsyn0 = 0, sent0 = 0, drop0 = 0;
   for (uint32_t l = 0; l < r->nlayers; l++) {
     const struct core_layer_stats *st = core_array_stats(r->cores, l);
@@ -264,18 +264,18 @@ int cli_run_frame(struct cli_run *r, const uint8_t *image, struct cli_frame *f,
   return 0;
 }
 
-const struct model_map *cli_run_map(const struct cli_run *r) { return r->map; }
+const struct model_map *run_sim_map(const struct run_sim *r) { return r->map; }
 
-const struct core_array *cli_run_cores(const struct cli_run *r) {
+const struct core_array *run_sim_cores(const struct run_sim *r) {
   return r->cores;
 }
 
 /* ---- recording hooks ---------------------------------------------------- */
 
-void cli_run_set_spike_hook(struct cli_run *r, cli_run_spike_fn fn,
+void run_sim_set_spike_hook(struct run_sim *r, run_spike_fn fn,
                             void *ctx) {
   r->spike_hook = fn;
   r->spike_ctx = ctx;
 }
 
-struct noc_mesh *cli_run_noc(struct cli_run *r) { return r->noc; }
+struct noc_mesh *run_sim_noc(struct run_sim *r) { return r->noc; }

@@ -38,7 +38,7 @@
  * per-neuron threshold (the paper's neurons have none to tune: the
  * dynamic threshold is fixed by the window).
  */
-#include "cli/synth.h"
+#include "models/synth.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,34 +47,34 @@
 #include "core/core.h"
 #include "sim/sim.h"
 
-const struct sm_opt cli_synth_conf_opts[] = {
-    SM_OPT_E(struct cli_synth_conf, arch, "synth.arch", "vgg16",
-             CLI_SYNTH_ARCH_CHOICES,
+const struct sm_opt model_synth_conf_opts[] = {
+    SM_OPT_E(struct model_synth_conf, arch, "synth.arch", "vgg16",
+             MODEL_SYNTH_ARCH_CHOICES,
              "synthetic network: CIFAR-10 VGG16 or VGG11 (3x32x32 input, 3x3 "
              "same convolutions, dense 512-512-10)"),
-    SM_OPT_D(struct cli_synth_conf, sparsity, "synth.sparsity", "0.2561",
+    SM_OPT_D(struct model_synth_conf, sparsity, "synth.sparsity", "0.2561",
              "spikes/neuron", 0.001, 0.999,
              "target fraction of neurons that fire, every spiking layer (the "
              "paper's VGG16 on CIFAR-10: 0.2561)"),
-    SM_OPT_U(struct cli_synth_conf, seed, "synth.seed", "1", "", 0, 1.0e18,
+    SM_OPT_U(struct model_synth_conf, seed, "synth.seed", "1", "", 0, 1.0e18,
              "seed of the weights and of the calibration images"),
-    SM_OPT_U(struct cli_synth_conf, calib_images, "synth.calib_images", "4",
+    SM_OPT_U(struct model_synth_conf, calib_images, "synth.calib_images", "4",
              "images", 1, 1000,
              "synthetic images the calibration runs on (images 0.. of "
              "synthetic:SEED)"),
-    SM_OPT_U(struct cli_synth_conf, width_div, "synth.width_div", "1", "", 1,
+    SM_OPT_U(struct model_synth_conf, width_div, "synth.width_div", "1", "", 1,
              64,
              "divide every channel count and hidden dense width by this "
              "(1 = the real network; small models for tests)"),
-    SM_OPT_D(struct cli_synth_conf, mean_step, "synth.mean_step", "0.5",
+    SM_OPT_D(struct model_synth_conf, mean_step, "synth.mean_step", "0.5",
              "window", 0.05, 0.95,
              "target mean fire step of the firing neurons, as a fraction of "
              "the window (sets each layer's scale)"),
-    SM_OPT_D(struct cli_synth_conf, weight_sd, "synth.weight_sd", "3", "q",
+    SM_OPT_D(struct model_synth_conf, weight_sd, "synth.weight_sd", "3", "q",
              0.1, 16,
              "standard deviation of the weights before rounding to 4 bits"),
 };
-const size_t cli_synth_conf_nopts = SM_ARRAY_LEN(cli_synth_conf_opts);
+const size_t model_synth_conf_nopts = SM_ARRAY_LEN(model_synth_conf_opts);
 
 #define POOL (-1)
 static const int vgg16_plan[] = {64,  64,  POOL, 128, 128, POOL, 256,
@@ -89,14 +89,14 @@ static const int dense_plan[] = {512, 512}; /* then 10 outputs */
 
 /* ---- the model's shape ---------------------------------------------------- */
 
-struct model *cli_synth_shape(const struct cli_synth_conf *c) {
-  const int *plan = c->arch == CLI_SYNTH_VGG11 ? vgg11_plan : vgg16_plan;
-  size_t np = c->arch == CLI_SYNTH_VGG11 ? SM_ARRAY_LEN(vgg11_plan)
+struct model *model_synth_shape(const struct model_synth_conf *c) {
+  const int *plan = c->arch == MODEL_SYNTH_VGG11 ? vgg11_plan : vgg16_plan;
+  size_t np = c->arch == MODEL_SYNTH_VGG11 ? SM_ARRAY_LEN(vgg11_plan)
                                          : SM_ARRAY_LEN(vgg16_plan);
   int div = (int)c->width_div;
   struct model *m = sm_xcalloc(1, sizeof *m);
   snprintf(m->name, sizeof m->name, "%s-synthetic",
-           c->arch == CLI_SYNTH_VGG11 ? "vgg11" : "vgg16");
+           c->arch == MODEL_SYNTH_VGG11 ? "vgg11" : "vgg16");
   snprintf(m->readout, sizeof m->readout, "time");
   m->in_c = 3;
   m->in_h = m->in_w = 32;
@@ -178,7 +178,7 @@ struct slayer {
 };
 
 /* The spiking layers of m and their fused pools; n = count.  The models
- * here are built by cli_synth_shape() or loaded (any conv/dense stack the mapper
+ * here are built by model_synth_shape() or loaded (any conv/dense stack the mapper
  * accepts with stride 1). */
 static int slayers(const struct model *m, struct slayer *sl, uint32_t *n,
                    struct sm_err *err) {
@@ -186,9 +186,9 @@ static int slayers(const struct model *m, struct slayer *sl, uint32_t *n,
   for (size_t i = 0; i < m->nlayers; i++) {
     struct model_layer *L = &m->layers[i];
     if (L->type == MODEL_CONV || L->type == MODEL_DENSE) {
-      if (k == CLI_SYNTH_MAX_LAYERS)
+      if (k == MODEL_SYNTH_MAX_LAYERS)
         return sm_fail(err, SM_ELIMIT, "model: more than %d spiking layers",
-                       CLI_SYNTH_MAX_LAYERS);
+                       MODEL_SYNTH_MAX_LAYERS);
       if (!L->q || L->bits < 1)
         return sm_fail(err, SM_EINVAL, "model layer %zu: not quantized", i);
       if (L->type == MODEL_CONV && L->stride > 1)
@@ -351,10 +351,10 @@ static void slayers_free(struct slayer *sl, uint32_t n) {
     free(sl[s].wt);
 }
 
-int cli_synth_forward(const struct model *m, const uint8_t *image,
+int model_synth_forward(const struct model *m, const uint8_t *image,
                       uint32_t steps, int round, uint64_t *fired,
                       struct sm_err *err) {
-  struct slayer sl[CLI_SYNTH_MAX_LAYERS];
+  struct slayer sl[MODEL_SYNTH_MAX_LAYERS];
   uint32_t n;
   int rc = slayers(m, sl, &n, err);
   if (rc)
@@ -481,9 +481,9 @@ static inline int32_t t_of(const struct calib *c, size_t k) {
 
 /* Calibrate one layer on the inputs in[img]; leave its weights set. */
 static void calibrate_layer(struct slayer *s, uint32_t index,
-                            const struct cli_synth_conf *cf, int32_t S,
+                            const struct model_synth_conf *cf, int32_t S,
                             int round, int32_t *const *in, uint32_t nimg,
-                            struct cli_synth_layer *rep) {
+                            struct model_synth_layer *rep) {
   struct model_layer *L = s->ml;
   struct sim_rng r;
   sim_rng_init(&r, cf->seed, 1000 + index);
@@ -555,11 +555,11 @@ static void calibrate_layer(struct slayer *s, uint32_t index,
   free(t);
 }
 
-static int check_conf(const struct cli_synth_conf *c, uint32_t steps,
+static int check_conf(const struct model_synth_conf *c, uint32_t steps,
                       struct sm_err *err) {
-  if (c->arch != CLI_SYNTH_VGG16 && c->arch != CLI_SYNTH_VGG11)
+  if (c->arch != MODEL_SYNTH_VGG16 && c->arch != MODEL_SYNTH_VGG11)
     return sm_fail(err, SM_EINVAL, "synth.arch: expected %s",
-                   CLI_SYNTH_ARCH_CHOICES);
+                   MODEL_SYNTH_ARCH_CHOICES);
   if (!(c->sparsity > 0 && c->sparsity < 1))
     return sm_fail(err, SM_ERANGE,
                    "synth.sparsity = %g: expected a fraction in (0, 1)",
@@ -584,16 +584,16 @@ static int check_conf(const struct cli_synth_conf *c, uint32_t steps,
   return 0;
 }
 
-int cli_synth_model(const struct cli_synth_conf *cf, uint32_t steps,
+int model_synth_model(const struct model_synth_conf *cf, uint32_t steps,
                     int round, struct model **out,
-                    struct cli_synth_report *rep, struct sm_err *err) {
+                    struct model_synth_report *rep, struct sm_err *err) {
   *out = NULL;
   int rc = check_conf(cf, steps, err);
   if (rc)
     return rc;
   uint64_t t0 = sm_now_ns();
-  struct model *m = cli_synth_shape(cf);
-  struct slayer sl[CLI_SYNTH_MAX_LAYERS];
+  struct model *m = model_synth_shape(cf);
+  struct slayer sl[MODEL_SYNTH_MAX_LAYERS];
   uint32_t n;
   rc = slayers(m, sl, &n, err);
   if (rc) {
@@ -614,7 +614,7 @@ int cli_synth_model(const struct cli_synth_conf *cf, uint32_t steps,
   uint8_t *img = sm_xmalloc(nin);
   for (uint32_t i = 0; i < nimg; i++) {
     in[i] = sm_xmallocarray(most, sizeof *in[i]);
-    cli_synth_image(cf->seed, i, m->in_c, m->in_h, m->in_w, img);
+    model_synth_image(cf->seed, i, m->in_c, m->in_h, m->in_w, img);
     encode(img, nin, m->a_max, S, in[i]);
   }
   uint64_t fired = 0, neurons = 0;
@@ -674,7 +674,7 @@ int cli_synth_model(const struct cli_synth_conf *cf, uint32_t steps,
 
 #define WAVES 4
 
-void cli_synth_image(uint64_t seed, uint64_t index, int c, int h, int w,
+void model_synth_image(uint64_t seed, uint64_t index, int c, int h, int w,
                      uint8_t *out) {
   struct sim_rng r;
   sim_rng_init(&r, seed, 0x5157000000000000ull + index);
@@ -700,34 +700,4 @@ void cli_synth_image(uint64_t seed, uint64_t index, int c, int h, int w,
             (uint8_t)(v < 1 ? 1 : v > 255 ? 255 : lrint(v));
       }
   }
-}
-
-int cli_synth_data(const char *spec, const struct model *m, size_t n,
-                   struct train_data *d, struct sm_err *err) {
-  const char *pfx = "synthetic:";
-  if (strncmp(spec, pfx, strlen(pfx)))
-    return 1;
-  uint64_t seed;
-  if (sm_parse_u64(spec + strlen(pfx), &seed))
-    return sm_fail(err, SM_EINVAL,
-                   "--data '%s': expected synthetic:SEED with an integer seed",
-                   spec);
-  if (n < 1 || n > CLI_SYNTH_MAX_FRAMES)
-    return sm_fail(err, SM_ELIMIT,
-                   "--data %s: %zu frames; synthetic inputs are generated in "
-                   "memory, at most %d (use --frames)",
-                   spec, n, CLI_SYNTH_MAX_FRAMES);
-  memset(d, 0, sizeof *d);
-  size_t img = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
-  d->n = n;
-  d->c = m->in_c;
-  d->h = m->in_h;
-  d->w = m->in_w;
-  d->a_max = m->a_max;
-  d->nclasses = 1;
-  d->images = sm_xmallocarray(n, img);
-  d->labels = sm_xcalloc(n, 1);
-  for (size_t i = 0; i < n; i++)
-    cli_synth_image(seed, i, m->in_c, m->in_h, m->in_w, d->images + i * img);
-  return 0;
 }

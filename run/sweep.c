@@ -3,7 +3,7 @@
  * sweep.h; the format is in doc/sweep.md).
  *
  * Parsing checks every key of the file against the same option tables the
- * program uses (a scratch struct cli_options takes each value, so the type
+ * program uses (a scratch struct run_options takes each value, so the type
  * and range messages are the loader's own) plus the run keys, then expands
  * the grid (last axis fastest) and the explicit points, and builds each
  * point's options: defaults, its preset, the base, the point.  A point's
@@ -15,7 +15,7 @@
  * unfinished one is resumed (its recorded frames are simulated again
  * without recording, as `spikemesh run --resume` does) -- then keeps at
  * most `jobs` points queued on libuv's thread pool.  A worker builds its
- * own kernel, mesh and cores (cli_run_new) and writes through its own
+ * own kernel, mesh and cores (run_sim_new) and writes through its own
  * trace_stream into the shared database; the model and data set are loaded
  * once and only read by the workers.  Run rows are created and closed on
  * the loop thread, which owns the database.  A uv timer draws the progress
@@ -29,7 +29,7 @@
  * database has one writer per process, and the data set would be loaded
  * once per point).
  */
-#include "cli/sweep.h"
+#include "run/run.h"
 
 #include <math.h>
 #include <signal.h>
@@ -38,8 +38,6 @@
 #include <string.h>
 #include <uv.h>
 
-#include "cli/record.h"
-#include "cli/run.h"
 #include "trainer/train.h"
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -176,7 +174,7 @@ static const char *over_str(const json_t *over, const char *k,
 }
 
 /* The point key: its overrides with every run key filled in. */
-static void point_make_key(struct cli_sweep_point *p) {
+static void point_make_key(struct run_sweep_point *p) {
   json_t *k = json_deep_copy(p->over);
   json_object_set_new(k, "run.model", json_string(p->model));
   json_object_set_new(k, "run.data", json_string(p->data));
@@ -197,8 +195,8 @@ static void point_make_key(struct cli_sweep_point *p) {
 }
 
 /* Resolve the run keys and build the effective options of point i. */
-static int point_build(struct cli_sweep_point *p, size_t i, const char *source,
-                       const struct cli_sweep_defaults *d, struct sm_err *err) {
+static int point_build(struct run_sweep_point *p, size_t i, const char *source,
+                       const struct run_sweep_defaults *d, struct sm_err *err) {
   p->run_id = -1;
   p->st.peak_util = -1;
   p->model = sm_xstrdup(over_str(p->over, "run.model", d->model));
@@ -210,7 +208,7 @@ static int point_build(struct cli_sweep_point *p, size_t i, const char *source,
                    "\"WxH\" or \"auto\"", source, i + 1, mesh);
   json_t *fr = json_object_get(p->over, "run.frames");
   p->frames = fr ? (uint64_t)json_integer_value(fr) : d->frames;
-  cli_options_init(&p->o, &p->conf);
+  run_options_init(&p->o, &p->conf);
   char preset[1024];
   int rc = sm_conf_defaults(&p->conf, err);
   if (!rc)
@@ -237,13 +235,13 @@ static int point_build(struct cli_sweep_point *p, size_t i, const char *source,
 }
 
 static int cmp_key(const void *a, const void *b) {
-  const struct cli_sweep_point *const *x = a, *const *y = b;
+  const struct run_sweep_point *const *x = a, *const *y = b;
   int c = strcmp((*x)->key, (*y)->key);
   return c ? c : ((*x) < (*y) ? -1 : 1);
 }
 
-int cli_sweep_parse(const char *text, size_t len, const char *source,
-                    const struct cli_sweep_defaults *d, struct cli_sweep **out,
+int run_sweep_parse(const char *text, size_t len, const char *source,
+                    const struct run_sweep_defaults *d, struct run_sweep **out,
                     struct sm_err *err) {
   *out = NULL;
   json_error_t je;
@@ -251,9 +249,9 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
   if (!root)
     return sm_fail(err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", source,
                    je.line, je.column, je.text);
-  struct cli_options so;
+  struct run_options so;
   struct sm_conf scratch;
-  cli_options_init(&so, &scratch);
+  run_options_init(&so, &scratch);
   json_t *base = json_object(), *grid = NULL, *points = NULL;
   struct axis {
     const char *key; /* canonical */
@@ -261,7 +259,7 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
     json_t *vals;
   } *axes = NULL;
   size_t naxes = 0, ngrid = 0, nlist = 0;
-  struct cli_sweep *s = NULL;
+  struct run_sweep *s = NULL;
   char where[600];
   int rc = 0;
   if (!json_is_object(root)) {
@@ -360,9 +358,9 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
       axes[naxes].vals = v;
       naxes++;
       ngrid *= json_array_size(v);
-      if (ngrid > CLI_SWEEP_MAX_POINTS) {
+      if (ngrid > RUN_SWEEP_MAX_POINTS) {
         rc = sm_fail(err, SM_ELIMIT, "%s: grid: more than %d points", source,
-                     CLI_SWEEP_MAX_POINTS);
+                     RUN_SWEEP_MAX_POINTS);
         goto out;
       }
     }
@@ -381,9 +379,9 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
         goto out;
       }
   }
-  if (ngrid + nlist > CLI_SWEEP_MAX_POINTS) {
+  if (ngrid + nlist > RUN_SWEEP_MAX_POINTS) {
     rc = sm_fail(err, SM_ELIMIT, "%s: more than %d points", source,
-                 CLI_SWEEP_MAX_POINTS);
+                 RUN_SWEEP_MAX_POINTS);
     goto out;
   }
   s = sm_xcalloc(1, sizeof *s);
@@ -391,7 +389,7 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
   s->npoints = ngrid + nlist;
   s->points = sm_xcalloc(s->npoints, sizeof *s->points);
   for (size_t i = 0; i < s->npoints; i++) {
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     p->over = json_deep_copy(base);
     if (i < ngrid) { /* the grid, last axis fastest */
       size_t rest = i;
@@ -426,7 +424,7 @@ int cli_sweep_parse(const char *text, size_t len, const char *source,
       goto out;
   }
   /* the same point twice would be one run written by two workers */
-  struct cli_sweep_point **order = sm_xmallocarray(s->npoints, sizeof *order);
+  struct run_sweep_point **order = sm_xmallocarray(s->npoints, sizeof *order);
   for (size_t i = 0; i < s->npoints; i++)
     order[i] = &s->points[i];
   qsort(order, s->npoints, sizeof *order, cmp_key);
@@ -441,29 +439,29 @@ out:
   json_decref(base);
   json_decref(root);
   if (rc) {
-    cli_sweep_free(s);
+    run_sweep_free(s);
     return rc;
   }
   *out = s;
   return 0;
 }
 
-int cli_sweep_load(const char *path, const struct cli_sweep_defaults *d,
-                   struct cli_sweep **out, struct sm_err *err) {
+int run_sweep_load(const char *path, const struct run_sweep_defaults *d,
+                   struct run_sweep **out, struct sm_err *err) {
   size_t len;
   char *text = sm_read_file(path, &len, err);
   if (!text)
     return err && err->code ? err->code : SM_EIO;
-  int rc = cli_sweep_parse(text, len, path, d, out, err);
+  int rc = run_sweep_parse(text, len, path, d, out, err);
   free(text);
   return rc;
 }
 
-void cli_sweep_free(struct cli_sweep *s) {
+void run_sweep_free(struct run_sweep *s) {
   if (!s)
     return;
   for (size_t i = 0; i < s->npoints; i++) {
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     free(p->key);
     free(p->label);
     json_decref(p->over);
@@ -476,9 +474,9 @@ void cli_sweep_free(struct cli_sweep *s) {
   free(s);
 }
 
-void cli_sweep_set_frames(struct cli_sweep *s, uint64_t frames) {
+void run_sweep_set_frames(struct run_sweep *s, uint64_t frames) {
   for (size_t i = 0; i < s->npoints; i++) {
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     p->frames = frames;
     json_object_del(p->over, "run.frames");
     point_make_key(p);
@@ -502,7 +500,7 @@ struct sweep_ctx;
 struct job {
   uv_work_t req;
   struct sweep_ctx *x;
-  struct cli_sweep_point *p;
+  struct run_sweep_point *p;
   const struct model *m;
   const char *hash;
   const struct train_data *d;
@@ -516,8 +514,8 @@ struct job {
 };
 
 struct sweep_ctx {
-  struct cli_sweep *s;
-  const struct cli_sweep_opts *opt;
+  struct run_sweep *s;
+  const struct run_sweep_opts *opt;
   struct trace_db *db;
   struct job *jobs;        /* [npoints] */
   uv_loop_t loop;
@@ -540,15 +538,15 @@ struct sweep_ctx {
 static void work_cb(uv_work_t *req) {
   struct job *j = req->data;
   struct sweep_ctx *x = j->x;
-  struct cli_sweep_point *p = j->p;
+  struct run_sweep_point *p = j->p;
   j->t0 = sm_now_ns();
   int now = atomic_fetch_add(&x->active, 1) + 1, peak = atomic_load(&x->peak);
   while (now > peak && !atomic_compare_exchange_weak(&x->peak, &peak, now))
     ;
-  struct cli_run *r = NULL;
+  struct run_sim *r = NULL;
   struct trace_stream *ts = NULL;
-  struct cli_rec *rec = NULL;
-  j->rc = cli_run_new(j->m, &p->o, p->mesh_w, p->mesh_h, &r, &p->err);
+  struct run_rec *rec = NULL;
+  j->rc = run_sim_new(j->m, &p->o, p->mesh_w, p->mesh_h, &r, &p->err);
   if (!j->rc)
     ts = trace_stream_open(x->db, p->run_id);
   size_t img = (size_t)j->d->c * (size_t)j->d->h * (size_t)j->d->w;
@@ -559,15 +557,15 @@ static void work_cb(uv_work_t *req) {
     }
     /* frames before first_frame were recorded by an earlier invocation */
     if ((int64_t)i == p->first_frame)
-      rec = cli_rec_new(r, ts, x->opt->detail);
+      rec = run_rec_new(r, ts, x->opt->detail);
     if (rec)
-      cli_rec_frame_begin(rec, (int64_t)i);
-    struct cli_frame f;
-    j->rc = cli_run_frame(r, j->d->images + i * img, &f, &p->err);
+      run_rec_frame_begin(rec, (int64_t)i);
+    struct run_frame f;
+    j->rc = run_sim_frame(r, j->d->images + i * img, &f, &p->err);
     if (j->rc)
       break;
     if (rec)
-      cli_rec_frame_end(rec, &f, j->d->labels[i]);
+      run_rec_frame_end(rec, &f, j->d->labels[i]);
     j->correct += f.pred == j->d->labels[i];
     j->e_total += f.energy.total_uj;
     atomic_fetch_add(&j->done, 1);
@@ -575,9 +573,9 @@ static void work_cb(uv_work_t *req) {
       x->opt->frame_hook(x->opt->hook_ctx, (size_t)(p - x->s->points),
                          (int64_t)i);
   }
-  cli_rec_free(rec);
+  run_rec_free(rec);
   trace_stream_close(ts);
-  cli_run_free(r);
+  run_sim_free(r);
   atomic_fetch_sub(&x->active, 1);
   j->t1 = sm_now_ns();
 }
@@ -596,7 +594,7 @@ static void fmt_secs(double s, char *buf, size_t len) {
 static void draw_progress(struct sweep_ctx *x, int final) {
   long long done = x->frames_prior;
   for (size_t i = 0; i < x->s->npoints; i++)
-    if (x->s->points[i].state == CLI_SWEEP_PENDING)
+    if (x->s->points[i].state == RUN_SWEEP_PENDING)
       done += atomic_load(&x->jobs[i].done);
   size_t pts = x->ndone + x->nskipped;
   double el = (double)(sm_now_ns() - x->t_start) * 1e-9;
@@ -650,8 +648,8 @@ static void finish(struct sweep_ctx *x) {
     uv_close((uv_handle_t *)&x->sig, NULL);
 }
 
-static void fail_point(struct sweep_ctx *x, struct cli_sweep_point *p) {
-  p->state = CLI_SWEEP_FAILED;
+static void fail_point(struct sweep_ctx *x, struct run_sweep_point *p) {
+  p->state = RUN_SWEEP_FAILED;
   if (!x->rc) {
     x->rc = p->err.code ? p->err.code : SM_EIO;
     x->err = p->err;
@@ -661,13 +659,13 @@ static void fail_point(struct sweep_ctx *x, struct cli_sweep_point *p) {
 static void after_cb(uv_work_t *req, int status);
 
 static void dispatch(struct sweep_ctx *x) {
-  struct cli_sweep *s = x->s;
+  struct run_sweep *s = x->s;
   while (x->running < x->opt->jobs && x->next < s->npoints &&
          !atomic_load(x->stop)) {
     size_t i = x->next++;
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     struct job *j = &x->jobs[i];
-    if (p->state != CLI_SWEEP_PENDING)
+    if (p->state != RUN_SWEEP_PENDING)
       continue;
     if (p->run_id < 0) {
       struct trace_run_info info = {.kind = "sweep",
@@ -697,7 +695,7 @@ static void after_cb(uv_work_t *req, int status) {
   (void)status; /* work is never cancelled */
   struct job *j = req->data;
   struct sweep_ctx *x = j->x;
-  struct cli_sweep_point *p = j->p;
+  struct run_sweep_point *p = j->p;
   x->running--;
   p->secs = (double)(j->t1 - j->t0) * 1e-9;
   x->sum += p->secs;
@@ -715,9 +713,9 @@ static void after_cb(uv_work_t *req, int status) {
     p->err = e;
     fail_point(x, p);
   } else if (j->interrupted) {
-    p->state = CLI_SWEEP_INTERRUPTED;
+    p->state = RUN_SWEEP_INTERRUPTED;
   } else {
-    p->state = CLI_SWEEP_DONE;
+    p->state = RUN_SWEEP_DONE;
     x->ndone++;
     /* best so far: accuracy, then energy */
     size_t i = (size_t)(p - x->s->points);
@@ -734,7 +732,7 @@ static void after_cb(uv_work_t *req, int status) {
     if (x->have_timer)
       fprintf(stderr, "\r\033[K");
     size_t i = (size_t)(p - x->s->points);
-    if (p->state == CLI_SWEEP_DONE)
+    if (p->state == RUN_SWEEP_DONE)
       fprintf(x->opt->out,
               "point %zu/%zu done in %.2f s (run %lld%s): accuracy %.2f%%, "
               "%.4f uJ/frame  %s\n",
@@ -745,11 +743,11 @@ static void after_cb(uv_work_t *req, int status) {
     else
       fprintf(x->opt->out, "point %zu/%zu %s after %lld of %zu frames (run "
               "%lld)%s%s  %s\n",
-              i + 1, x->s->npoints, p->state == CLI_SWEEP_FAILED ? "FAILED"
+              i + 1, x->s->npoints, p->state == RUN_SWEEP_FAILED ? "FAILED"
                                                                  : "interrupted",
               (long long)atomic_load(&j->done), j->n, (long long)p->run_id,
-              p->state == CLI_SWEEP_FAILED ? ": " : "",
-              p->state == CLI_SWEEP_FAILED ? p->err.msg : "", p->label);
+              p->state == RUN_SWEEP_FAILED ? ": " : "",
+              p->state == RUN_SWEEP_FAILED ? p->err.msg : "", p->label);
     fflush(x->opt->out);
   }
   dispatch(x);
@@ -789,7 +787,7 @@ static int find_point(struct trace_db *db, const char *key, int64_t *run,
 
 /* The run row's configuration: every option plus the run's own inputs,
  * as `spikemesh run` records it. */
-static char *point_config(const struct cli_sweep_point *p, size_t n) {
+static char *point_config(const struct run_sweep_point *p, size_t n) {
   json_t *j = sm_conf_to_json(&p->conf);
   json_object_set_new(j, "run.model", json_string(p->model));
   json_object_set_new(j, "run.data", json_string(p->data));
@@ -805,13 +803,13 @@ static char *point_config(const struct cli_sweep_point *p, size_t n) {
  * input shape, and decide what each point needs (skip, resume, new). */
 static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
                 struct shared_data *ds, size_t *nd, struct sm_err *err) {
-  struct cli_sweep *s = x->s;
+  struct run_sweep *s = x->s;
   for (size_t i = 0; i < s->npoints; i++) {
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     struct job *j = &x->jobs[i];
     j->x = x;
     j->p = p;
-    p->state = CLI_SWEEP_PENDING;
+    p->state = RUN_SWEEP_PENDING;
     p->run_id = -1;
     p->first_frame = 0;
     size_t a, b;
@@ -821,7 +819,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
       ms[a].path = p->model;
       int rc = model_load(p->model, &ms[a].m, err);
       if (!rc)
-        rc = cli_file_digest(p->model, ms[a].hash, err);
+        rc = run_file_digest(p->model, ms[a].hash, err);
       if (rc)
         return rc;
       (*nm)++;
@@ -878,7 +876,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
                        trace_db_path(x->db), (long long)run, i + 1, p->label);
       p->run_id = run;
       if (!strcmp(status, "complete")) {
-        p->state = CLI_SWEEP_SKIPPED;
+        p->state = RUN_SWEEP_SKIPPED;
         x->nskipped++;
         continue;
       }
@@ -893,7 +891,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
   return 0;
 }
 
-static int point_stats(sqlite3 *c, int64_t run, struct cli_sweep_stat *st) {
+static int point_stats(sqlite3 *c, int64_t run, struct run_sweep_stat *st) {
   sqlite3_stmt *q;
   memset(st, 0, sizeof *st);
   st->peak_util = -1;
@@ -929,21 +927,21 @@ static int point_stats(sqlite3 *c, int64_t run, struct cli_sweep_stat *st) {
 /* Pareto front over complete points: lower energy, lower latency, higher
  * accuracy; a point is on it when no other is at least as good in all
  * three and better in one. */
-static void mark_pareto(struct cli_sweep *s) {
+static void mark_pareto(struct run_sweep *s) {
   for (size_t i = 0; i < s->npoints; i++) {
-    struct cli_sweep_point *p = &s->points[i];
+    struct run_sweep_point *p = &s->points[i];
     p->st.pareto = 0;
-    if ((p->state != CLI_SWEEP_DONE && p->state != CLI_SWEEP_SKIPPED) ||
+    if ((p->state != RUN_SWEEP_DONE && p->state != RUN_SWEEP_SKIPPED) ||
         !p->st.frames)
       continue;
     int dominated = 0;
     for (size_t k = 0; k < s->npoints && !dominated; k++) {
-      const struct cli_sweep_point *q = &s->points[k];
+      const struct run_sweep_point *q = &s->points[k];
       if (k == i ||
-          (q->state != CLI_SWEEP_DONE && q->state != CLI_SWEEP_SKIPPED) ||
+          (q->state != RUN_SWEEP_DONE && q->state != RUN_SWEEP_SKIPPED) ||
           !q->st.frames)
         continue;
-      const struct cli_sweep_stat *a = &p->st, *b = &q->st;
+      const struct run_sweep_stat *a = &p->st, *b = &q->st;
       if (b->e_total_uj <= a->e_total_uj && b->latency_us <= a->latency_us &&
           b->accuracy >= a->accuracy &&
           (b->e_total_uj < a->e_total_uj || b->latency_us < a->latency_us ||
@@ -954,7 +952,7 @@ static void mark_pareto(struct cli_sweep *s) {
   }
 }
 
-int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
+int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
                   struct sm_err *err) {
   s->wall_s = s->sum_s = 0;
   s->peak_workers = 0;
@@ -1041,7 +1039,7 @@ int cli_sweep_run(struct cli_sweep *s, const struct cli_sweep_opts *opt,
   return rc;
 }
 
-void cli_sweep_print_summary(const struct cli_sweep *s, FILE *out) {
+void run_sweep_print_summary(const struct run_sweep *s, FILE *out) {
   static const char *const state[] = {"pending", "skipped", "done",
                                       "interrupted", "failed"};
   fprintf(out, "\nsummary, means per frame (* = Pareto-optimal: lower "
@@ -1052,13 +1050,13 @@ void cli_sweep_print_summary(const struct cli_sweep *s, FILE *out) {
           "stat uJ", "lat us", "hops", "late", "util", "time s", "point");
   size_t npar = 0;
   for (size_t i = 0; i < s->npoints; i++) {
-    const struct cli_sweep_point *p = &s->points[i];
-    const struct cli_sweep_stat *t = &p->st;
+    const struct run_sweep_point *p = &s->points[i];
+    const struct run_sweep_stat *t = &p->st;
     char util[16] = "-", secs[16] = "-";
     if (t->peak_util >= 0)
       snprintf(util, sizeof util, "%.3f", t->peak_util);
-    if (p->state == CLI_SWEEP_DONE || p->state == CLI_SWEEP_INTERRUPTED ||
-        p->state == CLI_SWEEP_FAILED)
+    if (p->state == RUN_SWEEP_DONE || p->state == RUN_SWEEP_INTERRUPTED ||
+        p->state == RUN_SWEEP_FAILED)
       snprintf(secs, sizeof secs, "%.2f", p->secs);
     npar += t->pareto;
     if (!t->frames) {
@@ -1078,7 +1076,7 @@ void cli_sweep_print_summary(const struct cli_sweep *s, FILE *out) {
   fprintf(out, "\nPareto-optimal points (energy, latency, accuracy): %zu of "
                "%zu\n", npar, s->npoints);
   for (size_t i = 0; i < s->npoints; i++) {
-    const struct cli_sweep_point *p = &s->points[i];
+    const struct run_sweep_point *p = &s->points[i];
     if (p->st.pareto)
       fprintf(out, "  #%zu (run %lld): %.4f uJ/frame, %.3f us, %.2f%%  %s\n",
               i + 1, (long long)p->run_id, p->st.e_total_uj,

@@ -1,11 +1,11 @@
 /*
  * options.c -- the program's configuration: every module's table.
  */
-#include "cli/options.h"
+#include "run/run.h"
 
 #include <string.h>
 
-void cli_options_init(struct cli_options *o, struct sm_conf *c) {
+void run_options_init(struct run_options *o, struct sm_conf *c) {
   memset(o, 0, sizeof *o);
   sm_conf_init(c);
   sm_conf_add(c, sim_conf_opts, sim_conf_nopts, &o->sim);
@@ -16,5 +16,5 @@ void cli_options_init(struct cli_options *o, struct sm_conf *c) {
   sm_conf_add(c, noc_conf_opts, noc_conf_nopts, &o->noc);
   sm_conf_add(c, noc_traffic_conf_opts, noc_traffic_conf_nopts, &o->traffic);
   sm_conf_add(c, train_conf_opts, train_conf_nopts, &o->train);
-  sm_conf_add(c, cli_synth_conf_opts, cli_synth_conf_nopts, &o->synth);
+  sm_conf_add(c, model_synth_conf_opts, model_synth_conf_nopts, &o->synth);
 }

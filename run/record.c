@@ -15,13 +15,13 @@
  * Rejected: links and ports for every (node, dir) each frame (most are
  * idle in a small model: 10x the rows for zeros).
  */
-#include "cli/record.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct cli_rec {
-  struct cli_run *r;
+struct run_rec {
+  struct run_sim *r;
   struct trace_stream *s;
   enum trace_detail detail;
   const struct model_map *map;
@@ -35,7 +35,7 @@ struct cli_rec {
 
 static void on_spike(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
                      uint32_t step, sim_time_t t) {
-    struct cli_rec *rec = ctx;
+    struct run_rec *rec = ctx;
   rec->core_spikes[core]++;
   if (rec->detail >= TRACE_SPIKE) {
     struct trace_spike_row row = {rec->frame, layer, neuron,
@@ -45,7 +45,7 @@ static void on_spike(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
 }
 
 static void on_packet(void *ctx, const struct noc_packet_record *p) {
-  struct cli_rec *rec = ctx;
+  struct run_rec *rec = ctx;
   uint32_t l = core_payload_layer(p->payload);
   if (l < rec->nlayers)
     rec->layer_hops[l] += p->hops;
@@ -58,41 +58,41 @@ static void on_packet(void *ctx, const struct noc_packet_record *p) {
   }
 }
 
-static void snapshot(struct cli_rec *rec) {
-  const struct core_array *ca = cli_run_cores(rec->r);
+static void snapshot(struct run_rec *rec) {
+  const struct core_array *ca = run_sim_cores(rec->r);
   for (uint32_t l = 0; l < rec->nlayers; l++)
     rec->prev[l] = *core_array_stats(ca, l);
   for (uint32_t c = 0; c < rec->ncores; c++)
     rec->core_sops[c] = core_array_core_sops(ca, c);
 }
 
-struct cli_rec *cli_rec_new(struct cli_run *r, struct trace_stream *s,
+struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
                             enum trace_detail d) {
-  struct cli_rec *rec = sm_xcalloc(1, sizeof *rec);
+  struct run_rec *rec = sm_xcalloc(1, sizeof *rec);
   rec->r = r;
   rec->s = s;
   rec->detail = d;
-  rec->map = cli_run_map(r);
+  rec->map = run_sim_map(r);
   rec->nlayers = rec->map->nlayers;
-  rec->ncores = core_array_ncores(cli_run_cores(r));
-  rec->nodes = noc_nodes(cli_run_noc(r));
+  rec->ncores = core_array_ncores(run_sim_cores(r));
+  rec->nodes = noc_nodes(run_sim_noc(r));
   rec->prev = sm_xcalloc(rec->nlayers, sizeof *rec->prev);
   rec->core_sops = sm_xcalloc(rec->ncores, sizeof *rec->core_sops);
   rec->core_spikes = sm_xcalloc(rec->ncores, sizeof *rec->core_spikes);
   rec->layer_hops = sm_xcalloc(rec->nlayers, sizeof *rec->layer_hops);
   snapshot(rec);
   if (d >= TRACE_LINK)
-    cli_run_set_spike_hook(r, on_spike, rec);
+    run_sim_set_spike_hook(r, on_spike, rec);
   if (d >= TRACE_LAYER)
-    noc_set_observer(cli_run_noc(r), on_packet, rec);
+    noc_set_observer(run_sim_noc(r), on_packet, rec);
   return rec;
 }
 
-void cli_rec_free(struct cli_rec *rec) {
+void run_rec_free(struct run_rec *rec) {
   if (!rec)
     return;
-  cli_run_set_spike_hook(rec->r, NULL, NULL);
-  noc_set_observer(cli_run_noc(rec->r), NULL, NULL);
+  run_sim_set_spike_hook(rec->r, NULL, NULL);
+  noc_set_observer(run_sim_noc(rec->r), NULL, NULL);
   free(rec->prev);
   free(rec->core_sops);
   free(rec->core_spikes);
@@ -100,15 +100,15 @@ void cli_rec_free(struct cli_rec *rec) {
   free(rec);
 }
 
-void cli_rec_frame_begin(struct cli_rec *rec, int64_t frame) {
+void run_rec_frame_begin(struct run_rec *rec, int64_t frame) {
   rec->frame = frame;
   memset(rec->core_spikes, 0, rec->ncores * sizeof *rec->core_spikes);
   memset(rec->layer_hops, 0, rec->nlayers * sizeof *rec->layer_hops);
   if (rec->detail >= TRACE_LINK)
-    noc_reset_stats(cli_run_noc(rec->r));
+    noc_reset_stats(run_sim_noc(rec->r));
 }
 
-void cli_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
+void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
                          int64_t frame) {
   uint32_t nodes = noc_nodes(noc);
   for (uint32_t n = 0; n < nodes; n++)
@@ -135,9 +135,9 @@ void cli_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
     }
 }
 
-static void put_network(struct cli_rec *rec) {
-  cli_rec_put_network(rec->s, cli_run_noc(rec->r), rec->frame);
-  const struct core_array *ca = cli_run_cores(rec->r);
+static void put_network(struct run_rec *rec) {
+  run_rec_put_network(rec->s, run_sim_noc(rec->r), rec->frame);
+  const struct core_array *ca = run_sim_cores(rec->r);
   for (uint32_t c = 0; c < rec->ncores; c++) {
     const struct model_map_group *g = &rec->map->groups[c];
     struct trace_core_row row = {
@@ -153,9 +153,9 @@ static void put_network(struct cli_rec *rec) {
   }
 }
 
-void cli_rec_frame_end(struct cli_rec *rec, const struct cli_frame *f,
+void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
                        int label) {
-  const struct core_array *ca = cli_run_cores(rec->r);
+  const struct core_array *ca = run_sim_cores(rec->r);
   int64_t input_spikes =
       (int64_t)(core_array_stats(ca, 0)->sent - rec->prev[0].sent);
   if (rec->detail >= TRACE_LAYER)
@@ -199,7 +199,7 @@ void cli_rec_frame_end(struct cli_rec *rec, const struct cli_frame *f,
   snapshot(rec);
 }
 
-int cli_file_digest(const char *path, char out[17], struct sm_err *err) {
+int run_file_digest(const char *path, char out[17], struct sm_err *err) {
   FILE *fp = fopen(path, "rb");
   if (!fp)
     return sm_fail(err, SM_EIO, "%s: cannot open for its digest", path);

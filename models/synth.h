@@ -11,27 +11,26 @@
  * the trained one.  doc/energy.md describes the calibration and what it
  * cannot stand in for (accuracy).
  *
- * Private to cli/ (it needs the model, the core's neuron arithmetic and
- * the trainer's data struct together).
+ * It needs the model and the core's neuron arithmetic (core/core.h); the
+ * synthetic data set of a run (run_synth_data) is in run/.
  */
-#ifndef SPIKEMESH_CLI_SYNTH_H
-#define SPIKEMESH_CLI_SYNTH_H
+#ifndef SPIKEMESH_MODELS_SYNTH_H
+#define SPIKEMESH_MODELS_SYNTH_H
 
 #include <stdint.h>
 
 #include "models/model.h"
-#include "trainer/train.h"
 #include "util/conf.h"
 #include "util/util.h"
 
-enum cli_synth_arch { CLI_SYNTH_VGG16, CLI_SYNTH_VGG11 };
-#define CLI_SYNTH_ARCH_CHOICES "vgg16|vgg11"
-#define CLI_SYNTH_MAX_LAYERS 32 /* spiking layers */
-#define CLI_SYNTH_MAX_FRAMES 100000 /* synthetic:SEED images per run */
+enum model_synth_arch { MODEL_SYNTH_VGG16, MODEL_SYNTH_VGG11 };
+#define MODEL_SYNTH_ARCH_CHOICES "vgg16|vgg11"
+#define MODEL_SYNTH_MAX_LAYERS 32 /* spiking layers */
+#define MODEL_SYNTH_MAX_FRAMES 100000 /* synthetic:SEED images per run */
 
-/* Options (table: cli_synth_conf_opts; keys "synth.*"). */
-struct cli_synth_conf {
-  int arch;              /* enum cli_synth_arch */
+/* Options (table: model_synth_conf_opts; keys "synth.*"). */
+struct model_synth_conf {
+  int arch;              /* enum model_synth_arch */
   double sparsity;       /* target fraction of neurons that fire, per layer */
   uint64_t seed;         /* weights and calibration images */
   uint64_t calib_images; /* images the calibration runs on */
@@ -39,11 +38,11 @@ struct cli_synth_conf {
   double mean_step;      /* target mean fire step, fraction of the window */
   double weight_sd;      /* spread of the weights before rounding (q units) */
 };
-extern const struct sm_opt cli_synth_conf_opts[];
-extern const size_t cli_synth_conf_nopts;
+extern const struct sm_opt model_synth_conf_opts[];
+extern const size_t model_synth_conf_nopts;
 
 /* One spiking layer's calibration result. */
-struct cli_synth_layer {
+struct model_synth_layer {
   int model_layer;       /* index in model->layers */
   uint64_t neurons;      /* neurons (before pooling) */
   double fired;          /* fraction that fired on the calibration images */
@@ -53,9 +52,9 @@ struct cli_synth_layer {
   int iterations;        /* shift updates used */
 };
 
-struct cli_synth_report {
+struct model_synth_report {
   uint32_t nlayers;      /* spiking layers */
-  struct cli_synth_layer layer[CLI_SYNTH_MAX_LAYERS];
+  struct model_synth_layer layer[MODEL_SYNTH_MAX_LAYERS];
   double sparsity;       /* spikes per neuron over all spiking layers */
   double seconds;        /* calibration time, s */
 };
@@ -63,34 +62,27 @@ struct cli_synth_report {
 /* Build and calibrate a synthetic model for steps per window `steps` and
  * the core's rounding `round` (enum core_round).  Bad options are SM_EINVAL
  * or SM_ERANGE naming the key. */
-int cli_synth_model(const struct cli_synth_conf *c, uint32_t steps, int round,
-                    struct model **out, struct cli_synth_report *rep,
+int model_synth_model(const struct model_synth_conf *c, uint32_t steps, int round,
+                    struct model **out, struct model_synth_report *rep,
                     struct sm_err *err);
 
 /* The network's shape alone: every weight 0 and scale 1, uncalibrated
  * (for the mapper and tests).  The options are not checked. */
-struct model *cli_synth_shape(const struct cli_synth_conf *c);
+struct model *model_synth_shape(const struct model_synth_conf *c);
 
 /* Synthetic image `index` of stream `seed` (chw bytes, 1..255: smooth
  * random gradients and waves with a little noise; every pixel spikes, as
  * almost every pixel of a natural image does).  The same (seed, index)
  * always gives the same image. */
-void cli_synth_image(uint64_t seed, uint64_t index, int c, int h, int w,
+void model_synth_image(uint64_t seed, uint64_t index, int c, int h, int w,
                      uint8_t *out);
 
 /* The ideal network (every input known when a window opens: the core's
  * closed form, no late spikes) on one image: per spiking layer the number
- * of neurons that fire, into fired[CLI_SYNTH_MAX_LAYERS].  Returns the
+ * of neurons that fire, into fired[MODEL_SYNTH_MAX_LAYERS].  Returns the
  * number of spiking layers, or a negative SM_E* code. */
-int cli_synth_forward(const struct model *m, const uint8_t *image,
+int model_synth_forward(const struct model *m, const uint8_t *image,
                       uint32_t steps, int round, uint64_t *fired,
                       struct sm_err *err);
 
-/* "synthetic:SEED" data for a model: n images of its input shape, labels
- * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
- * or a negative SM_E* code for a bad seed or n outside
- * 1..CLI_SYNTH_MAX_FRAMES. */
-int cli_synth_data(const char *spec, const struct model *m, size_t n,
-                   struct train_data *d, struct sm_err *err);
-
-#endif /* SPIKEMESH_CLI_SYNTH_H */
+#endif /* SPIKEMESH_MODELS_SYNTH_H */

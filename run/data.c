@@ -1,0 +1,38 @@
+/*
+ * data.c -- a run's input frames: synthetic:SEED images of a model's
+ * input shape (models/synth.h), no labels.
+ */
+#include "run/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int run_synth_data(const char *spec, const struct model *m, size_t n,
+                   struct train_data *d, struct sm_err *err) {
+  const char *pfx = "synthetic:";
+  if (strncmp(spec, pfx, strlen(pfx)))
+    return 1;
+  uint64_t seed;
+  if (sm_parse_u64(spec + strlen(pfx), &seed))
+    return sm_fail(err, SM_EINVAL,
+                   "--data '%s': expected synthetic:SEED with an integer seed",
+                   spec);
+  if (n < 1 || n > MODEL_SYNTH_MAX_FRAMES)
+    return sm_fail(err, SM_ELIMIT,
+                   "--data %s: %zu frames; synthetic inputs are generated in "
+                   "memory, at most %d (use --frames)",
+                   spec, n, MODEL_SYNTH_MAX_FRAMES);
+  memset(d, 0, sizeof *d);
+  size_t img = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+  d->n = n;
+  d->c = m->in_c;
+  d->h = m->in_h;
+  d->w = m->in_w;
+  d->a_max = m->a_max;
+  d->nclasses = 1;
+  d->images = sm_xmallocarray(n, img);
+  d->labels = sm_xcalloc(n, 1);
+  for (size_t i = 0; i < n; i++)
+    model_synth_image(seed, i, m->in_c, m->in_h, m->in_w, d->images + i * img);
+  return 0;
+}

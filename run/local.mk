@@ -1,0 +1,5 @@
+# run/ -- the assembly of a simulation: run options, wiring, the frame
+# loop, the recording adapter, replay traces, the sweep engine.
+noinst_LIBRARIES += run/libsmrun.a
+run_libsmrun_a_SOURCES = run/run.h run/options.c run/data.c run/sim.c \
+	run/record.c run/replay.c run/sweep.c

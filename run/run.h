@@ -1,0 +1,287 @@
+/*
+ * run.h -- the assembly of a simulation: the options of a run, cores and
+ * mesh and recorder wired on one kernel, the one frame loop that `run`,
+ * `sweep` and `replay` use, the rows a run records, and the sweep engine.
+ *
+ * run/ sits between the program (cli/, which parses arguments and prints)
+ * and the modules it wires together (models, core, noc, traces, trainer).
+ * Sections below, one per file of run/:
+ *   options.c   every module's option table, gathered
+ *   data.c      synthetic input frames
+ *   sim.c       a model mapped onto cores and a mesh, frame by frame
+ *   record.c    what a run writes into the recorder at each detail level
+ *   replay.c    a run's spikes as a trace; spikes to packets
+ *   sweep.c     grids of configurations run in parallel into one database
+ */
+#ifndef SPIKEMESH_RUN_H
+#define SPIKEMESH_RUN_H
+
+#include <stdatomic.h>
+
+#include "core/core.h"
+#include "models/map.h"
+#include "models/model.h"
+#include "models/synth.h"
+#include "noc/noc.h"
+#include "sim/sim.h"
+#include "traces/trace.h"
+#include "trainer/train.h"
+#include "util/conf.h"
+
+/* ==== options.c ========================================================= */
+/*
+ * Every module's option table, gathered for the program.
+ *
+ * struct run_options holds the value structs of all modules; one
+ * struct sm_conf over them is what `spikemesh config`, configuration files
+ * and key=value overrides of every command work on, so an option has one
+ * name everywhere.
+ */
+struct run_options {
+  struct sim_conf sim;
+  struct core_conf core;
+  struct core_energy_conf energy;
+  struct model_map_conf map;
+  struct model_preset_conf preset;
+  struct noc_conf noc;
+  struct noc_traffic_conf traffic;
+  struct train_conf train;
+  struct model_synth_conf synth;
+};
+
+/* Register every table of o into c (c is initialised here). */
+void run_options_init(struct run_options *o, struct sm_conf *c);
+
+/* ==== data.c ============================================================= */
+/* "synthetic:SEED" data for a model: n images of its input shape, labels
+ * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
+ * or a negative SM_E* code for a bad seed or n outside
+ * 1..MODEL_SYNTH_MAX_FRAMES. */
+int run_synth_data(const char *spec, const struct model *m, size_t n,
+                   struct train_data *d, struct sm_err *err);
+
+
+/* ==== sim.c ============================================================= */
+/*
+ * The assembly of an inference run: a model mapped onto cores,
+ * the cores' network interfaces wired to the mesh, frames run one after
+ * another on one event kernel, and per-frame counts and energy.
+ *
+ * It is the one place that knows the model, the mapper, the cores and the network together.
+ */
+#define RUN_KIND_NOC 0                   /* noc kinds [0, NOC_NKINDS) */
+#define RUN_KIND_CORE NOC_NKINDS         /* core kinds after them */
+
+/* One frame's results. */
+struct run_frame {
+  int pred;                /* first output spike's class, -1: no decision */
+  int32_t out_step;        /* its step in the output window */
+  sim_time_t t_first_in;   /* ps, first input spike (0 if none) */
+  sim_time_t t_decision;   /* ps, output decision */
+  sim_time_t latency_ps;   /* ps, first input spike to decision (or to the
+                              output window's end without a decision) */
+  uint64_t sops;           /* synaptic operations */
+  uint64_t hops;           /* link traversals */
+  uint64_t packets;        /* packets handed to the network */
+  uint64_t spikes;         /* spikes sent (all layers, after pooling) */
+  uint64_t late_spikes;    /* deliveries that were late */
+  uint64_t late_synapses;  /* synapses those could not update */
+  uint64_t dropped;        /* deliveries after their window closed */
+  uint64_t perturbed;      /* neurons whose spike time arrival timing changed
+                              (core_array_settle) */
+  uint32_t tied;           /* output neurons firing at the decision's step
+                              (> 1: the tie rule decided) */
+  uint32_t tied_exact;     /* of those, crossing exactly when the winner did
+                              (> 1: the lowest index decided) */
+  struct core_energy energy; /* uJ by term */
+};
+
+struct run_sim;
+
+/* Map m with the options in o (core.*, energy.*, map.*, noc.*); the mesh is
+ * mesh_w x mesh_h, or chosen by the mapper when both are 0 (noc.width and
+ * noc.height are overwritten with the mesh used). */
+int run_sim_new(const struct model *m, const struct run_options *o,
+                uint32_t mesh_w, uint32_t mesh_h, struct run_sim **out,
+                struct sm_err *err);
+void run_sim_free(struct run_sim *r); /* NULL-safe */
+
+/* Run one frame (image: in_c*in_h*in_w bytes, full scale m->a_max) to the
+ * end: every spike delivered, the network drained. */
+int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
+                  struct sm_err *err);
+
+const struct model_map *run_sim_map(const struct run_sim *r);
+const struct core_array *run_sim_cores(const struct run_sim *r);
+/* Input spike step of a pixel: nearest step to x = a/a_max windows, a = 0
+ * silent. */
+int32_t run_encode(uint8_t a, double a_max, uint32_t steps);
+
+/* ---- recording hooks (cli/record.c) ------------------------------------ */
+/* Called for every spike a core sends (output layer included), before it
+ * becomes a packet; NULL (the default) costs one branch per spike. */
+typedef void (*run_spike_fn)(void *ctx, uint32_t core, uint32_t layer,
+                                 uint32_t neuron, uint32_t step, sim_time_t t);
+void run_sim_set_spike_hook(struct run_sim *r, run_spike_fn fn, void *ctx);
+struct noc_mesh *run_sim_noc(struct run_sim *r);
+
+/* ==== record.c ========================================================== */
+/*
+ * What a run (run/sim.c) writes into the recorder
+ * (traces/trace.h) at each detail level, and the run row's identity.
+ *
+ * A struct run_rec watches one struct run_sim: it
+ * installs the run's spike hook (spike detail, and link detail for per-core
+ * spike counts) and the mesh's packet observer (layer detail and above, for
+ * per-layer hops; packet rows at packet detail).  At summary detail it
+ * installs nothing, so an unrecorded or summary run pays no per-event cost.
+ */
+struct run_rec;
+
+/* Start recording r into stream s at detail d (takes a snapshot of the
+ * cumulative counters, so frames already run are not counted again). */
+struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
+                            enum trace_detail d);
+/* Detach the hooks and free (NULL-safe); the stream stays the caller's. */
+void run_rec_free(struct run_rec *rec);
+/* Before run_sim_frame(): the frame's index; per-frame network counters
+ * restart (link detail and above). */
+void run_rec_frame_begin(struct run_rec *rec, int64_t frame);
+/* After run_sim_frame(): the frame's rows, then the frame is handed to the
+ * writer as one unit. */
+void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
+                       int label);
+
+/* The mesh's link rows (outputs that carried flits) and port rows (inputs
+ * that passed or blocked flits) since its last noc_reset_stats(). */
+void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
+                         int64_t frame);
+
+/* 64-bit FNV-1a digest of a file's bytes (16 hex digits),
+ * for the run row's model_hash.  Returns 0 or SM_EIO. */
+int run_file_digest(const char *path, char out[17], struct sm_err *err);
+
+/* Traces (run/replay.c).  The spikes of a run recorded at spike or
+ * packet detail, in send order, as a spike trace whose meta names the
+ * model, its digest and the mapping options. */
+int run_trace_from_db(const char *path, int64_t run, struct trace_file *t,
+                      struct sm_err *err);
+/* Spikes to packets through a mapping of model m: each spike of a layer
+ * that sends becomes a packet from its core's node to the core's
+ * destinations, deadline the end of the receiving layer's window. */
+int run_trace_to_packets(const struct trace_file *in, const struct model *m,
+                         const struct model_map *map,
+                         const struct core_conf *cc, struct trace_file *out,
+                         struct sm_err *err);
+
+/* ==== sweep.c =========================================================== */
+/*
+ * `spikemesh sweep`: a grid (or list) of configuration
+ * overrides, every point an independent run of a model on its own
+ * hardware, run in parallel on libuv's thread pool into one recorder
+ * database with one run row (kind 'sweep') per point.
+ *
+ * The grid file format and
+ * the run keys (run.model, run.data, run.arch, run.mesh, run.frames) are
+ * described in doc/sweep.md.
+ */
+#define RUN_SWEEP_MAX_POINTS 10000
+
+/* What happened to a point in this invocation. */
+enum run_sweep_state {
+  RUN_SWEEP_PENDING,     /* not started (the sweep was interrupted first) */
+  RUN_SWEEP_SKIPPED,     /* complete in the database already */
+  RUN_SWEEP_DONE,        /* run (or resumed) to completion now */
+  RUN_SWEEP_INTERRUPTED, /* stopped after a frame (Ctrl-C) */
+  RUN_SWEEP_FAILED       /* the run failed (err says why) */
+};
+
+/* A point's figures, from the database (all its frames). */
+struct run_sweep_stat {
+  int64_t frames;        /* frames recorded */
+  double accuracy;       /* fraction correct */
+  double e_total_uj, e_sop_uj, e_hop_uj, e_static_uj; /* uJ per frame */
+  double latency_us;     /* us, mean first input spike to decision */
+  double hops;           /* link traversals per frame */
+  double late;           /* late spikes per frame */
+  double peak_util;      /* busiest link's busy/frame time; < 0: not recorded */
+  int pareto;            /* on the energy-latency-accuracy Pareto front */
+};
+
+struct run_sweep_point {
+  char *key;             /* point_key: canonical JSON of its overrides */
+  char *label;           /* the values that make it this point, for tables */
+  json_t *over;          /* its overrides (flat keys, run.* canonical) */
+  char *model, *data, *arch; /* run keys (arch: preset name or file) */
+  uint32_t mesh_w, mesh_h;   /* 0 x 0: the mapper's smallest square */
+  uint64_t frames;       /* frames to run, 0: the whole test set */
+  struct run_options o;  /* effective options */
+  struct sm_conf conf;   /* over o */
+  /* filled by run_sweep_run */
+  enum run_sweep_state state;
+  int64_t run_id;        /* -1: none */
+  int64_t first_frame;   /* resumed from this frame (0: from the start) */
+  double secs;           /* s: wall time of its run in this invocation */
+  struct run_sweep_stat st;
+  struct sm_err err;     /* why it failed */
+};
+
+struct run_sweep {
+  char *source;          /* the grid file, for messages */
+  size_t npoints;
+  struct run_sweep_point *points;
+  /* filled by run_sweep_run */
+  double wall_s;         /* s, first point started to last one ended */
+  double sum_s;          /* s, sum of the points' times */
+  unsigned peak_workers; /* most points simulating at the same moment */
+};
+
+/* Defaults of the run keys when the file does not set them. */
+struct run_sweep_defaults {
+  const char *model;     /* model file */
+  const char *data;      /* data set directory */
+  const char *arch;      /* preset name or file */
+  uint64_t frames;       /* 0: all */
+};
+
+/* Parse a grid (text of `source`), check every key, type and value against
+ * the program's option tables and the run keys, and expand it into points
+ * (each with its effective options: defaults, preset, base, point).  Errors
+ * name the source, the key and what was expected. */
+int run_sweep_parse(const char *text, size_t len, const char *source,
+                    const struct run_sweep_defaults *d, struct run_sweep **out,
+                    struct sm_err *err);
+int run_sweep_load(const char *path, const struct run_sweep_defaults *d,
+                   struct run_sweep **out, struct sm_err *err);
+void run_sweep_free(struct run_sweep *s); /* NULL-safe */
+/* Override run.frames of every point (the command's --frames). */
+void run_sweep_set_frames(struct run_sweep *s, uint64_t frames);
+
+struct run_sweep_opts {
+  const char *db;        /* database file (created if needed) */
+  unsigned jobs;         /* points at a time (>= 1) */
+  enum trace_detail detail;
+  int progress;          /* progress bar on stderr (a terminal) */
+  int catch_sigint;      /* Ctrl-C stops after the current frames */
+  FILE *out;             /* a line per point, summary and times; NULL: none */
+  atomic_int *stop;      /* set to stop after the current frames (or NULL) */
+  /* Called on the worker thread after each frame of point `point` (or
+   * NULL): for embedders' progress and for tests. */
+  void (*frame_hook)(void *ctx, size_t point, int64_t frame);
+  void *hook_ctx;
+};
+
+/* Run every point not complete in the database; then read every point's
+ * figures back and mark the Pareto front.  Models and data sets are loaded
+ * once and shared read-only by the workers.  Returns 0 when every point is
+ * complete, SM_EINTR when stopped, the first point's error when a point
+ * failed, or an error (bad model, data, mesh or database) found before
+ * anything ran. */
+int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
+                  struct sm_err *err);
+
+/* Print the summary table (every point's figures, Pareto points marked)
+ * and the Pareto-optimal points. */
+void run_sweep_print_summary(const struct run_sweep *s, FILE *out);
+
+#endif /* SPIKEMESH_RUN_H */
