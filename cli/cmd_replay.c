@@ -234,7 +234,7 @@ int cli_cmd_replay(int argc, char **argv) {
   if (from_db) {
     if (run < 0 && trace_db_last_run(from_db, &run, &err))
       return cli_report("replay", &err);
-    if (run_trace_from_db(from_db, run, &tin, &err))
+    if (trace_db_spikes(from_db, run, &tin, &err))
       return cli_report("replay", &err);
   } else if (trace_file_read(trace, &tin, &err)) {
     return cli_report("replay", &err);

@@ -60,7 +60,7 @@ static int export(int argc, char **argv) {
   if (run < 0 && trace_db_last_run(db, &run, &err))
     return cli_report("trace", &err);
   struct trace_file t, tp;
-  if (run_trace_from_db(db, run, &t, &err))
+  if (trace_db_spikes(db, run, &t, &err))
     return cli_report("trace", &err);
   int rc = CLI_EXIT_OK;
   if (!packet) {

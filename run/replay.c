@@ -4,89 +4,8 @@
  */
 #include "run/run.h"
 
-#include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- a run's spikes as a spike trace ------------------------------------ */
-
-int run_trace_from_db(const char *path, int64_t run, struct trace_file *t,
-                      struct sm_err *err) {
-  sqlite3 *c;
-  if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    sqlite3_close(c);
-    return sm_fail(err, SM_EIO, "%s: cannot open database", path);
-  }
-  sqlite3_busy_timeout(c, 2000);
-  sqlite3_stmt *st;
-  int e = 0;
-  json_t *meta = json_object();
-  if (sqlite3_prepare_v2(c,
-                         "SELECT coalesce(model_path,''), "
-                         "coalesce(model_hash,''), config, detail FROM runs "
-                         "WHERE run_id=?",
-                         -1, &st, NULL) != SQLITE_OK) {
-    e = sm_fail(err, SM_EFORMAT, "%s: %s", path, sqlite3_errmsg(c));
-  } else {
-    sqlite3_bind_int64(st, 1, run);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-      e = sm_fail(err, SM_ENOENT, "%s: no run %lld", path, (long long)run);
-    } else {
-      const char *detail = (const char *)sqlite3_column_text(st, 3);
-      enum trace_detail d;
-      if (!detail || trace_detail_parse(detail, &d) || d < TRACE_SPIKE)
-        e = sm_fail(err, SM_EINVAL,
-                    "%s: run %lld was recorded at detail '%s'; a trace needs "
-                    "spike or packet detail",
-                    path, (long long)run, detail ? detail : "?");
-      json_object_set_new(meta, "model",
-                          json_string((const char *)sqlite3_column_text(st, 0)));
-      json_object_set_new(meta, "model_hash",
-                          json_string((const char *)sqlite3_column_text(st, 1)));
-      json_error_t je;
-      json_t *cfg = json_loads((const char *)sqlite3_column_text(st, 2), 0, &je);
-      const char *keys[] = {"run.mesh_width", "run.mesh_height"};
-      for (size_t i = 0; cfg && i < SM_ARRAY_LEN(keys); i++) {
-        json_t *v = json_object_get(cfg, keys[i]);
-        if (v)
-          json_object_set(meta, keys[i], v);
-      }
-      /* the run's whole configuration: the mapping can be rebuilt */
-      if (cfg)
-        json_object_set(meta, "config", cfg);
-      json_decref(cfg);
-      json_object_set_new(meta, "run", json_integer(run));
-      json_object_set_new(meta, "database", json_string(path));
-    }
-    sqlite3_finalize(st);
-  }
-  char *m = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
-  json_decref(meta);
-  trace_file_init(t, TRACE_KIND_SPIKE, m);
-  free(m);
-  if (!e && sqlite3_prepare_v2(c,
-                               "SELECT frame, layer, neuron, core, time_ps, "
-                               "coalesce(step,0) FROM spikes WHERE run_id=? "
-                               "ORDER BY rowid",
-                               -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, run);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      struct trace_spike s = {sqlite3_column_int64(st, 4),
-                              (uint32_t)sqlite3_column_int64(st, 0),
-                              (uint32_t)sqlite3_column_int64(st, 1),
-                              (uint32_t)sqlite3_column_int64(st, 5),
-                              (uint32_t)sqlite3_column_int64(st, 2),
-                              (uint32_t)sqlite3_column_int64(st, 3)};
-      trace_file_add_spike(t, &s);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(c);
-  if (e)
-    trace_file_free(t);
-  return e;
-}
 
 /* Spikes to packets through a mapping (records of the output layer, which
  * sends nothing, are left out). */

@@ -161,11 +161,7 @@ void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
  * for the run row's model_hash.  Returns 0 or SM_EIO. */
 int run_file_digest(const char *path, char out[17], struct sm_err *err);
 
-/* Traces (run/replay.c).  The spikes of a run recorded at spike or
- * packet detail, in send order, as a spike trace whose meta names the
- * model, its digest and the mapping options. */
-int run_trace_from_db(const char *path, int64_t run, struct trace_file *t,
-                      struct sm_err *err);
+/* Traces (run/replay.c); a run's own spikes: trace_db_spikes(). */
 /* Spikes to packets through a mapping of model m: each spike of a layer
  * that sends becomes a packet from its core's node to the core's
  * destinations, deadline the end of the receiving layer's window. */
@@ -196,18 +192,6 @@ enum run_sweep_state {
   RUN_SWEEP_FAILED       /* the run failed (err says why) */
 };
 
-/* A point's figures, from the database (all its frames). */
-struct run_sweep_stat {
-  int64_t frames;        /* frames recorded */
-  double accuracy;       /* fraction correct */
-  double e_total_uj, e_sop_uj, e_hop_uj, e_static_uj; /* uJ per frame */
-  double latency_us;     /* us, mean first input spike to decision */
-  double hops;           /* link traversals per frame */
-  double late;           /* late spikes per frame */
-  double peak_util;      /* busiest link's busy/frame time; < 0: not recorded */
-  int pareto;            /* on the energy-latency-accuracy Pareto front */
-};
-
 struct run_sweep_point {
   char *key;             /* point_key: canonical JSON of its overrides */
   char *label;           /* the values that make it this point, for tables */
@@ -222,7 +206,8 @@ struct run_sweep_point {
   int64_t run_id;        /* -1: none */
   int64_t first_frame;   /* resumed from this frame (0: from the start) */
   double secs;           /* s: wall time of its run in this invocation */
-  struct run_sweep_stat st;
+  struct trace_run_stats st; /* its figures, from the database */
+  int pareto;            /* on the energy-latency-accuracy Pareto front */
   struct sm_err err;     /* why it failed */
 };
 

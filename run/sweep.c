@@ -33,7 +33,6 @@
 
 #include <math.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -753,38 +752,6 @@ static void after_cb(uv_work_t *req, int status) {
   dispatch(x);
 }
 
-/* The newest sweep run of this point: 1 found, 0 none, < 0 error. */
-static int find_point(struct trace_db *db, const char *key, int64_t *run,
-                      char *status, size_t slen, int64_t *done, char **config,
-                      char **hash, struct sm_err *err) {
-  int e = trace_db_flush(db, err);
-  if (e)
-    return e;
-  sqlite3 *c = trace_db_handle(db);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(c, "SELECT run_id, status, frames_done, config, "
-                         "model_hash FROM runs WHERE kind='sweep' AND "
-                         "point_key=? ORDER BY run_id DESC LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK)
-    return sm_fail(err, SM_EIO, "%s: looking up a point: %s",
-                   trace_db_path(db), sqlite3_errmsg(c));
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-  int found = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    found = 1;
-    *run = sqlite3_column_int64(st, 0);
-    const char *t = (const char *)sqlite3_column_text(st, 1);
-    snprintf(status, slen, "%s", t ? t : "");
-    *done = sqlite3_column_int64(st, 2);
-    t = (const char *)sqlite3_column_text(st, 3);
-    *config = sm_xstrdup(t ? t : "");
-    t = (const char *)sqlite3_column_text(st, 4);
-    *hash = sm_xstrdup(t ? t : "");
-  }
-  sqlite3_finalize(st);
-  return found;
-}
-
 /* The run row's configuration: every option plus the run's own inputs,
  * as `spikemesh run` records it. */
 static char *point_config(const struct run_sweep_point *p, size_t n) {
@@ -859,68 +826,32 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
     model_map_free(map);
     j->n = p->frames && p->frames < d->n ? (size_t)p->frames : d->n;
     j->config = point_config(p, j->n);
-    int64_t run = -1, done = 0;
-    char status[32] = "", *cfg = NULL, *hash = NULL;
-    int found = find_point(x->db, p->key, &run, status, sizeof status, &done,
-                           &cfg, &hash, err);
+    struct trace_run_found f;
+    int found = trace_run_find(x->db, "sweep", p->key, &f, err);
     if (found < 0)
       return found;
-    if (found && strcmp(status, "failed")) {
-      int same = !strcmp(cfg, j->config) && !strcmp(hash, j->hash);
-      free(cfg);
-      free(hash);
+    if (found && strcmp(f.status, "failed")) {
+      int same = !strcmp(f.config, j->config) && !strcmp(f.model_hash, j->hash);
+      trace_run_found_free(&f);
       if (!same)
         return sm_fail(err, SM_EINVAL, "%s: run %lld holds point %zu (%s) "
                        "with another configuration or model file (defaults, "
                        "preset or model changed?); use another database",
-                       trace_db_path(x->db), (long long)run, i + 1, p->label);
-      p->run_id = run;
-      if (!strcmp(status, "complete")) {
+                       trace_db_path(x->db), (long long)f.run_id, i + 1,
+                       p->label);
+      p->run_id = f.run_id;
+      if (!strcmp(f.status, "complete")) {
         p->state = RUN_SWEEP_SKIPPED;
         x->nskipped++;
         continue;
       }
-      p->first_frame = done;
-    } else {
-      free(cfg);
-      free(hash);
+      p->first_frame = f.frames_done;
+    } else if (found) {
+      trace_run_found_free(&f);
     }
     x->nwork++;
     x->frames_total += (long long)j->n;
   }
-  return 0;
-}
-
-static int point_stats(sqlite3 *c, int64_t run, struct run_sweep_stat *st) {
-  sqlite3_stmt *q;
-  memset(st, 0, sizeof *st);
-  st->peak_util = -1;
-  if (sqlite3_prepare_v2(c, "SELECT count(*), avg(label = prediction), "
-                         "avg(e_total_pj), avg(e_sop_pj), avg(e_hop_pj), "
-                         "avg(e_static_pj), avg(latency_ps), avg(hops), "
-                         "avg(late_spikes) FROM frames WHERE run_id=?",
-                         -1, &q, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_int64(q, 1, run);
-  if (sqlite3_step(q) == SQLITE_ROW) {
-    st->frames = sqlite3_column_int64(q, 0);
-    st->accuracy = sqlite3_column_double(q, 1);
-    st->e_total_uj = sqlite3_column_double(q, 2) * 1e-6;
-    st->e_sop_uj = sqlite3_column_double(q, 3) * 1e-6;
-    st->e_hop_uj = sqlite3_column_double(q, 4) * 1e-6;
-    st->e_static_uj = sqlite3_column_double(q, 5) * 1e-6;
-    st->latency_us = sqlite3_column_double(q, 6) * 1e-6;
-    st->hops = sqlite3_column_double(q, 7);
-    st->late = sqlite3_column_double(q, 8);
-  }
-  sqlite3_finalize(q);
-  if (sqlite3_prepare_v2(c, "SELECT max(utilization) FROM links WHERE "
-                         "run_id=?", -1, &q, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_int64(q, 1, run);
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-    st->peak_util = sqlite3_column_double(q, 0);
-  sqlite3_finalize(q);
   return 0;
 }
 
@@ -930,7 +861,7 @@ static int point_stats(sqlite3 *c, int64_t run, struct run_sweep_stat *st) {
 static void mark_pareto(struct run_sweep *s) {
   for (size_t i = 0; i < s->npoints; i++) {
     struct run_sweep_point *p = &s->points[i];
-    p->st.pareto = 0;
+    p->pareto = 0;
     if ((p->state != RUN_SWEEP_DONE && p->state != RUN_SWEEP_SKIPPED) ||
         !p->st.frames)
       continue;
@@ -941,14 +872,14 @@ static void mark_pareto(struct run_sweep *s) {
           (q->state != RUN_SWEEP_DONE && q->state != RUN_SWEEP_SKIPPED) ||
           !q->st.frames)
         continue;
-      const struct run_sweep_stat *a = &p->st, *b = &q->st;
+      const struct trace_run_stats *a = &p->st, *b = &q->st;
       if (b->e_total_uj <= a->e_total_uj && b->latency_us <= a->latency_us &&
           b->accuracy >= a->accuracy &&
           (b->e_total_uj < a->e_total_uj || b->latency_us < a->latency_us ||
            b->accuracy > a->accuracy))
         dominated = 1;
     }
-    p->st.pareto = !dominated;
+    p->pareto = !dominated;
   }
 }
 
@@ -1004,12 +935,10 @@ int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
     s->peak_workers = (unsigned)atomic_load(&x->peak);
     /* every point's figures, from the database */
     struct sm_err e = {0};
-    if (!trace_db_flush(x->db, &e)) {
-      sqlite3 *c = trace_db_handle(x->db);
-      for (size_t i = 0; i < s->npoints; i++)
-        if (s->points[i].run_id >= 0)
-          point_stats(c, s->points[i].run_id, &s->points[i].st);
-    }
+    for (size_t i = 0; i < s->npoints; i++)
+      if (s->points[i].run_id >= 0 &&
+          trace_run_stats(x->db, s->points[i].run_id, &s->points[i].st, &e))
+        break;
     mark_pareto(s);
     if (x->rc) {
       rc = x->rc;
@@ -1051,14 +980,14 @@ void run_sweep_print_summary(const struct run_sweep *s, FILE *out) {
   size_t npar = 0;
   for (size_t i = 0; i < s->npoints; i++) {
     const struct run_sweep_point *p = &s->points[i];
-    const struct run_sweep_stat *t = &p->st;
+    const struct trace_run_stats *t = &p->st;
     char util[16] = "-", secs[16] = "-";
     if (t->peak_util >= 0)
       snprintf(util, sizeof util, "%.3f", t->peak_util);
     if (p->state == RUN_SWEEP_DONE || p->state == RUN_SWEEP_INTERRUPTED ||
         p->state == RUN_SWEEP_FAILED)
       snprintf(secs, sizeof secs, "%.2f", p->secs);
-    npar += t->pareto;
+    npar += p->pareto;
     if (!t->frames) {
       fprintf(out, "%3zu%c %5lld %-11s %6d %7s %9s %9s %9s %9s %9s %9s %7s "
                    "%6s %7s  %s\n",
@@ -1068,7 +997,7 @@ void run_sweep_print_summary(const struct run_sweep *s, FILE *out) {
     }
     fprintf(out, "%3zu%c %5lld %-11s %6lld %7.2f %9.4f %9.4f %9.4f %9.4f "
                  "%9.3f %9.1f %7.2f %6s %7s  %s\n",
-            i + 1, t->pareto ? '*' : ' ', (long long)p->run_id, state[p->state],
+            i + 1, p->pareto ? '*' : ' ', (long long)p->run_id, state[p->state],
             (long long)t->frames, 100.0 * t->accuracy, t->e_total_uj,
             t->e_sop_uj, t->e_hop_uj, t->e_static_uj, t->latency_us, t->hops,
             t->late, util, secs, p->label);
@@ -1077,7 +1006,7 @@ void run_sweep_print_summary(const struct run_sweep *s, FILE *out) {
                "%zu\n", npar, s->npoints);
   for (size_t i = 0; i < s->npoints; i++) {
     const struct run_sweep_point *p = &s->points[i];
-    if (p->st.pareto)
+    if (p->pareto)
       fprintf(out, "  #%zu (run %lld): %.4f uJ/frame, %.3f us, %.2f%%  %s\n",
               i + 1, (long long)p->run_id, p->st.e_total_uj,
               p->st.latency_us, 100.0 * p->st.accuracy, p->label);

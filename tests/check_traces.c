@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "traces/trace.h"
+#include "traces/trace-int.h"
 
 static char dir[256];
 static char dbpath[300];
@@ -38,6 +38,16 @@ static int64_t q1(sqlite3 *c, const char *sql) {
   int64_t v = -1;
   if (sqlite3_step(st) == SQLITE_ROW)
     v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+static double qd(sqlite3 *c, const char *sql) {
+  sqlite3_stmt *st;
+  ck_assert_int_eq(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+  double v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_double(st, 0);
   sqlite3_finalize(st);
   return v;
 }
@@ -65,11 +75,13 @@ static void write_frame(struct trace_stream *s, int64_t f, int nspikes) {
   }
   struct trace_frame_row fr = {.frame = f,
                                .label = f % 10,
-                               .prediction = (f + 1) % 10,
+                               /* two frames in three correct */
+                               .prediction = f % 3 ? f % 10 : (f + 1) % 10,
                                .spikes = nspikes,
                                .sops = 10 * nspikes,
-                               .hops = 5,
-                               .e_total = 1.5};
+                               .hops = 5 + f % 4,
+                               .latency = 1000 * f,
+                               .e_total = 1.5 + (double)f};
   trace_put_frame(s, &fr);
   trace_frame_end(s, f);
 }
@@ -78,7 +90,7 @@ START_TEST(test_new_database_has_schema_and_version) {
   struct trace_db *db;
   struct sm_err err = {0};
   ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
-  sqlite3 *c = trace_db_handle(db);
+  sqlite3 *c = trace__db_conn(db);
   ck_assert_int_eq(q1(c, "SELECT value FROM meta WHERE key='schema_version'"),
                    TRACE_SCHEMA_VERSION);
   ck_assert_int_eq(q1(c, "SELECT count(*) FROM sqlite_master WHERE "
@@ -96,7 +108,7 @@ START_TEST(test_wrong_version_and_non_database_are_refused) {
   struct trace_db *db;
   struct sm_err err = {0};
   ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
-  sqlite3_exec(trace_db_handle(db),
+  sqlite3_exec(trace__db_conn(db),
                "UPDATE meta SET value='99' WHERE key='schema_version'", NULL,
                NULL, NULL);
   trace_db_close(db, &err);
@@ -135,7 +147,7 @@ START_TEST(test_frames_commit_whole_and_count_done) {
     write_frame(s, f, 5000 + (int)f); /* frames span several batches */
   trace_stream_close(s);
   ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
-  sqlite3 *c = trace_db_handle(db);
+  sqlite3 *c = trace__db_conn(db);
   ck_assert_int_eq(q1(c, "SELECT frames_done FROM runs"), 50);
   ck_assert_int_eq(q1(c, "SELECT count(*) FROM frames"), 50);
   ck_assert_int_eq(q1(c, "SELECT count(*) FROM layer_frames"), 150);
@@ -144,16 +156,34 @@ START_TEST(test_frames_commit_whole_and_count_done) {
                          "AND ended_at IS NOT NULL AND seed=3"),
                    1);
   ck_assert_uint_eq(trace_db_rows(db), 50 * 5000 + 49 * 25 + 50 * 5);
-  int64_t id, done;
-  char status[32];
-  ck_assert_int_eq(trace_run_find(db, "run", NULL, &id, status, sizeof status,
-                                  &done, &err),
-                   1);
-  ck_assert_int_eq(id, run);
-  ck_assert_str_eq(status, "complete");
-  ck_assert_int_eq(trace_run_find(db, "sweep", "{}", &id, status,
-                                  sizeof status, &done, &err),
-                   0);
+  struct trace_run_found fr;
+  ck_assert_int_eq(trace_run_find(db, "run", NULL, &fr, &err), 1);
+  ck_assert_int_eq(fr.run_id, run);
+  ck_assert_str_eq(fr.status, "complete");
+  ck_assert_int_eq(fr.frames_done, 50);
+  ck_assert_str_eq(fr.config, "{\"a\":1}");
+  ck_assert_str_eq(fr.model_hash, "");
+  trace_run_found_free(&fr);
+  ck_assert_int_eq(trace_run_find(db, "sweep", "{}", &fr, &err), 0);
+  /* the run's figures are the frames' means, recomputed here by SQL */
+  struct trace_run_stats rs;
+  ck_assert_int_eq(trace_run_stats(db, run, &rs, &err), 0);
+  ck_assert_int_eq(rs.frames, q1(c, "SELECT count(*) FROM frames"));
+  ck_assert_double_eq_tol(rs.hops, qd(c, "SELECT avg(hops) FROM frames"), 1e-9);
+  ck_assert_double_eq_tol(rs.accuracy,
+                          qd(c, "SELECT avg(label = prediction) FROM frames"),
+                          1e-12);
+  ck_assert_double_eq_tol(rs.e_total_uj,
+                          qd(c, "SELECT avg(e_total_pj) FROM frames") * 1e-6,
+                          1e-12);
+  ck_assert_double_eq_tol(rs.latency_us,
+                          qd(c, "SELECT avg(latency_ps) FROM frames") * 1e-6,
+                          1e-12);
+  ck_assert_double_lt(rs.peak_util, 0); /* no link rows */
+  /* and by hand: frames 0..49, 33 of them with f % 3 != 0 */
+  ck_assert_double_eq_tol(rs.accuracy, 33.0 / 50, 1e-12);
+  ck_assert_double_eq_tol(rs.hops, 5 + 73.0 / 50, 1e-12);
+  ck_assert_double_eq_tol(rs.latency_us, 24.5 * 1000 * 1e-6, 1e-12);
   ck_assert_int_eq(trace_db_close(db, &err), 0);
 }
 END_TEST
@@ -187,7 +217,7 @@ START_TEST(test_concurrent_streams_keep_their_runs_apart) {
   for (int i = 0; i < 3; i++)
     uv_thread_join(&t[i]);
   ck_assert_int_eq(trace_db_flush(db, &err), 0);
-  sqlite3 *c = trace_db_handle(db);
+  sqlite3 *c = trace__db_conn(db);
   ck_assert_int_eq(q1(c, "SELECT count(*) FROM runs WHERE frames_done=200"), 3);
   ck_assert_int_eq(q1(c, "SELECT count(DISTINCT run_id) FROM frames"), 3);
   ck_assert_int_eq(q1(c, "SELECT count(*) FROM spikes"), 3 * 200 * 300);
@@ -209,7 +239,7 @@ START_TEST(test_disk_full_keeps_committed_frames_and_reports) {
   ck_assert_int_eq(trace_db_flush(db, &err), 0);
   /* The file may not grow past its current size: the next big frame
    * fails the way a full disk does. */
-  sqlite3_exec(trace_db_handle(db), "PRAGMA max_page_count=1", NULL, NULL,
+  sqlite3_exec(trace__db_conn(db), "PRAGMA max_page_count=1", NULL, NULL,
                NULL);
   for (int64_t f = 3; f < 8; f++)
     write_frame(s, f, 100000);

@@ -24,7 +24,7 @@
  * about 40x slower for small frames); a writer per stream (SQLite allows one
  * writer per database at a time, so they would queue on the file lock).
  */
-#include "traces/trace.h"
+#include "traces/trace-int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -542,7 +542,7 @@ int trace_db_close(struct trace_db *db, struct sm_err *err) {
   return e;
 }
 
-struct sqlite3 *trace_db_handle(struct trace_db *db) { return db->conn; }
+struct sqlite3 *trace__db_conn(struct trace_db *db) { return db->conn; }
 const char *trace_db_path(const struct trace_db *db) { return db->path; }
 
 uint64_t trace_db_rows(struct trace_db *db) {
@@ -635,13 +635,19 @@ int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
   return e ? e : e2;
 }
 
+static char *column_dup(sqlite3_stmt *st, int i) {
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  return sm_xstrdup(t ? t : "");
+}
+
 int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
-                   int64_t *run_id, char *status, size_t status_len,
-                   int64_t *frames_done, struct sm_err *err) {
+                   struct trace_run_found *out, struct sm_err *err) {
+  memset(out, 0, sizeof *out);
   sqlite3_stmt *st;
   int found = run_stmt(db,
-                       "SELECT run_id, status, frames_done FROM runs WHERE "
-                       "kind=? AND point_key IS ? ORDER BY run_id DESC LIMIT 1",
+                       "SELECT run_id, status, frames_done, config, "
+                       "model_hash FROM runs WHERE kind=? AND point_key IS ? "
+                       "ORDER BY run_id DESC LIMIT 1",
                        &st, "looking up a run", err);
   if (found)
     return found;
@@ -649,14 +655,63 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
   bind_text_or_null(st, 2, point_key);
   if (sqlite3_step(st) == SQLITE_ROW) {
     found = 1;
-    *run_id = sqlite3_column_int64(st, 0);
-    snprintf(status, status_len, "%s",
-             (const char *)sqlite3_column_text(st, 1));
-    *frames_done = sqlite3_column_int64(st, 2);
+    out->run_id = sqlite3_column_int64(st, 0);
+    const char *t = (const char *)sqlite3_column_text(st, 1);
+    snprintf(out->status, sizeof out->status, "%s", t ? t : "");
+    out->frames_done = sqlite3_column_int64(st, 2);
+    out->config = column_dup(st, 3);
+    out->model_hash = column_dup(st, 4);
   }
   sqlite3_finalize(st);
   uv_mutex_unlock(&db->conn_lock);
   return found;
+}
+
+void trace_run_found_free(struct trace_run_found *f) {
+  free(f->config);
+  free(f->model_hash);
+  f->config = f->model_hash = NULL;
+}
+
+int trace_run_stats(struct trace_db *db, int64_t run_id,
+                    struct trace_run_stats *out, struct sm_err *err) {
+  memset(out, 0, sizeof *out);
+  out->peak_util = -1;
+  sqlite3_stmt *st;
+  int e = run_stmt(db,
+                   "SELECT count(*), avg(label = prediction), avg(e_total_pj), "
+                   "avg(e_sop_pj), avg(e_hop_pj), avg(e_static_pj), "
+                   "avg(latency_ps), avg(hops), avg(late_spikes) FROM frames "
+                   "WHERE run_id=?",
+                   &st, "reading a run's frames", err);
+  if (e)
+    return e;
+  sqlite3_bind_int64(st, 1, run_id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    out->frames = sqlite3_column_int64(st, 0);
+    out->accuracy = sqlite3_column_double(st, 1);
+    out->e_total_uj = sqlite3_column_double(st, 2) * 1e-6;
+    out->e_sop_uj = sqlite3_column_double(st, 3) * 1e-6;
+    out->e_hop_uj = sqlite3_column_double(st, 4) * 1e-6;
+    out->e_static_uj = sqlite3_column_double(st, 5) * 1e-6;
+    out->latency_us = sqlite3_column_double(st, 6) * 1e-6;
+    out->hops = sqlite3_column_double(st, 7);
+    out->late = sqlite3_column_double(st, 8);
+  }
+  sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(db->conn,
+                         "SELECT max(utilization) FROM links WHERE run_id=?",
+                         -1, &st, NULL) != SQLITE_OK) {
+    e = db_fail(db, err, "reading a run's links");
+  } else {
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+      out->peak_util = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+  }
+  uv_mutex_unlock(&db->conn_lock);
+  return e;
 }
 
 int trace_run_resume(struct trace_db *db, const char *kind,

@@ -13,4 +13,9 @@ struct sqlite3;
  * file (not a spikemesh database, another schema version). */
 int trace__open_ro(const char *path, struct sqlite3 **c, struct sm_err *err);
 
+/* The writer's connection of an open database, for the module's own tests
+ * (schema checks, simulated disk full); everything else goes through the
+ * functions of trace.h. */
+struct sqlite3 *trace__db_conn(struct trace_db *db);
+
 #endif /* SPIKEMESH_TRACE_INT_H */

@@ -50,6 +50,7 @@ const char *trace_detail_name(enum trace_detail d);
 
 struct trace_db;
 struct trace_stream;
+struct trace_file; /* a spike or packet trace (below) */
 
 /* Open (creating if needed) a database.  An existing file must carry this
  * schema version; errors name the file and what is wrong (not a database,
@@ -62,9 +63,6 @@ int trace_db_close(struct trace_db *db, struct sm_err *err);
 int trace_db_flush(struct trace_db *db, struct sm_err *err);
 /* The first error the writer met (disk full, I/O), or 0. */
 int trace_db_failed(struct trace_db *db, struct sm_err *err);
-/* The raw connection, for queries by the thread that opened the database
- * (db info, plots, resume).  Call trace_db_flush() first. */
-struct sqlite3 *trace_db_handle(struct trace_db *db);
 const char *trace_db_path(const struct trace_db *db);
 
 /* ---- runs ----------------------------------------------------------------- */
@@ -87,11 +85,33 @@ int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
  * Flushes first so frames_done is final. */
 int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
                   struct sm_err *err);
-/* A run with this point key, if any: its id, status and frames done.
- * Returns 1 if found, 0 if not, < 0 on error. */
+/* The newest run of this kind and point key (NULL: none), if any. */
+struct trace_run_found {
+  int64_t run_id;
+  char status[16];       /* running, interrupted, complete, failed */
+  int64_t frames_done;
+  char *config;          /* the run's configuration JSON (owned) */
+  char *model_hash;      /* "" if none (owned) */
+};
+/* Returns 1 if found (free *out with trace_run_found_free), 0 if not, < 0
+ * on error.  Flushes first. */
 int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
-                   int64_t *run_id, char *status, size_t status_len,
-                   int64_t *frames_done, struct sm_err *err);
+                   struct trace_run_found *out, struct sm_err *err);
+void trace_run_found_free(struct trace_run_found *f);
+
+/* A run's figures over its recorded frames (means per frame). */
+struct trace_run_stats {
+  int64_t frames;        /* frames recorded */
+  double accuracy;       /* fraction with prediction = label */
+  double e_total_uj, e_sop_uj, e_hop_uj, e_static_uj; /* uJ per frame */
+  double latency_us;     /* us, mean first input spike to decision */
+  double hops;           /* link traversals per frame */
+  double late;           /* late spikes per frame */
+  double peak_util;      /* busiest link's busy/frame time; < 0: no links */
+};
+/* Flushes first, so every frame handed over so far counts. */
+int trace_run_stats(struct trace_db *db, int64_t run_id,
+                    struct trace_run_stats *out, struct sm_err *err);
 
 /* The newest run of this kind that did not complete ('running' after a
  * kill, 'interrupted' after Ctrl-C): its id and frames done; its status
@@ -196,6 +216,11 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
                      struct sm_err *err);
 /* The newest run id of a database (any kind), or SM_ENOENT. */
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
+/* The spikes of a run recorded at spike or packet detail, in send order,
+ * as a spike trace whose meta names the model, its digest, the run's mesh
+ * and configuration, the run and the database. */
+int trace_db_spikes(const char *path, int64_t run_id, struct trace_file *t,
+                    struct sm_err *err);
 /* The frames of a run, in frame order ([*n], caller frees), and the run's
  * configuration JSON (caller frees; may be NULL).  A run with no frames is
  * SM_ENOENT. */
