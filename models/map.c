@@ -332,13 +332,22 @@ int model_preset_path(const char *name, char *path, size_t len,
     snprintf(path, len, "%s", name);
     return 0;
   }
-  const char *dirs[] = {SM_SRCDIR "/models/arch", SM_DATADIR "/arch"};
+  char file[512];
+  snprintf(file, sizeof file, "%s.json", name);
+  return model_data_file("arch", file, "architecture preset", path, len, err);
+}
+
+int model_data_file(const char *sub, const char *name, const char *what,
+                    char *path, size_t len, struct sm_err *err) {
+  char dirs[2][1024];
+  snprintf(dirs[0], sizeof dirs[0], "%s/models%s%s", SM_SRCDIR, *sub ? "/" : "",
+           sub);
+  snprintf(dirs[1], sizeof dirs[1], "%s%s%s", SM_DATADIR, *sub ? "/" : "", sub);
   for (size_t i = 0; i < SM_ARRAY_LEN(dirs); i++) {
-    int w = snprintf(path, len, "%s/%s.json", dirs[i], name);
+    int w = snprintf(path, len, "%s/%s", dirs[i], name);
     if (w > 0 && (size_t)w < len && is_file(path))
       return 0;
   }
-  return sm_fail(err, SM_ENOENT,
-                 "architecture preset '%s' not found in %s or %s", name,
+  return sm_fail(err, SM_ENOENT, "%s '%s' not found in %s or %s", what, name,
                  dirs[0], dirs[1]);
 }

@@ -133,6 +133,13 @@ extern const struct sm_opt model_preset_conf_opts[];
 extern const size_t model_preset_conf_nopts;
 
 #define MODEL_DEFAULT_PRESET "paper-22nm"
+#define MODEL_DEFAULT_MODEL "fmnist-mlp.json" /* what `run` maps by default */
+
+/* The search path of shipped files: NAME in the source tree's models/SUB,
+ * then in the installed data directory's SUB (SUB "" or e.g. "arch").
+ * Errors (SM_ENOENT) name what was looked for (`what`) and both places. */
+int model_data_file(const char *sub, const char *name, const char *what,
+                    char *path, size_t len, struct sm_err *err);
 
 /* Resolve a preset name ("paper-22nm") or a file path to a file: a value
  * containing '/' or ending in ".json" is a path; a name is looked up in the

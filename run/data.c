@@ -1,6 +1,7 @@
 /*
- * data.c -- a run's input frames: synthetic:SEED images of a model's
- * input shape (models/synth.h), no labels.
+ * data.c -- a run's input frames: a data set directory of IDX files, or
+ * synthetic:SEED images of a model's input shape (models/synth.h), no
+ * labels.
  */
 #include "run/run.h"
 
@@ -35,4 +36,28 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
   for (size_t i = 0; i < n; i++)
     model_synth_image(seed, i, m->in_c, m->in_h, m->in_w, d->images + i * img);
   return 0;
+}
+
+int run_data_load(const char *spec, const struct model *m,
+                  const char *model_path, uint64_t frames,
+                  struct train_data *d, struct sm_err *err) {
+  memset(d, 0, sizeof *d);
+  int labelled = run_synth_data(spec, m, frames ? (size_t)frames : 10, d, err);
+  if (labelled < 0)
+    return labelled;
+  if (labelled) {
+    int e = train_data_load_dir(spec, 1, d, err);
+    if (e)
+      return e;
+  }
+  size_t img = (size_t)d->c * (size_t)d->h * (size_t)d->w;
+  if (img != (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w) {
+    int e = sm_fail(err, SM_EINVAL,
+                    "%s: input %dx%dx%d, but %s has %dx%dx%d images",
+                    model_path, m->in_c, m->in_h, m->in_w, spec, d->c, d->h,
+                    d->w);
+    train_data_free(d);
+    return e;
+  }
+  return labelled;
 }

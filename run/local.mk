@@ -2,4 +2,5 @@
 # loop, the recording adapter, replay traces, the sweep engine.
 noinst_LIBRARIES += run/libsmrun.a
 run_libsmrun_a_SOURCES = run/run.h run/options.c run/data.c run/sim.c \
+	run/loop.c run/compare.c \
 	run/record.c run/replay.c run/sweep.c

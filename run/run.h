@@ -8,6 +8,8 @@
  * Sections below, one per file of run/:
  *   options.c   every module's option table, gathered
  *   data.c      synthetic input frames
+ *   loop.c      the one frame loop, the run row's configuration, totals
+ *   compare.c   predictions against the trainer's reference forward
  *   sim.c       a model mapped onto cores and a mesh, frame by frame
  *   record.c    what a run writes into the recorder at each detail level
  *   replay.c    a run's spikes as a trace; spikes to packets
@@ -52,6 +54,11 @@ struct run_options {
 /* Register every table of o into c (c is initialised here). */
 void run_options_init(struct run_options *o, struct sm_conf *c);
 
+/* A mesh size: "WxH" (or "WXH"), digits only, each side 1..
+ * MODEL_MAP_MAX_SIDE, or "auto" (0 x 0: the mapper's smallest square).
+ * Returns 0, or -1 for anything else. */
+int run_mesh_parse(const char *s, uint32_t *w, uint32_t *h);
+
 /* ==== data.c ============================================================= */
 /* "synthetic:SEED" data for a model: n images of its input shape, labels
  * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
@@ -60,6 +67,13 @@ void run_options_init(struct run_options *o, struct sm_conf *c);
 int run_synth_data(const char *spec, const struct model *m, size_t n,
                    struct train_data *d, struct sm_err *err);
 
+
+/* A run's frames: synthetic:SEED (frames of them, 10 when 0) or the IDX
+ * test set in directory spec, checked against m's input shape.  Returns 1
+ * (labelled), 0 (synthetic: no labels) or a negative SM_E* code. */
+int run_data_load(const char *spec, const struct model *m,
+                  const char *model_path, uint64_t frames,
+                  struct train_data *d, struct sm_err *err);
 
 /* ==== sim.c ============================================================= */
 /*
@@ -74,6 +88,8 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
 
 /* One frame's results. */
 struct run_frame {
+  int64_t index;           /* the frame's number (recorded as frames.frame) */
+  int label;               /* its class in the data set; -1: none */
   int pred;                /* first output spike's class, -1: no decision */
   int32_t out_step;        /* its step in the output window */
   sim_time_t t_first_in;   /* ps, first input spike (0 if none) */
@@ -93,6 +109,8 @@ struct run_frame {
                               (> 1: the tie rule decided) */
   uint32_t tied_exact;     /* of those, crossing exactly when the winner did
                               (> 1: the lowest index decided) */
+  uint64_t deliveries;     /* packet copies delivered (replay) */
+  uint64_t blocked_ps;     /* ps flits waited at router inputs (replay) */
   struct core_energy energy; /* uJ by term */
 };
 
@@ -112,6 +130,9 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err);
 
 const struct model_map *run_sim_map(const struct run_sim *r);
+/* The data set run_sim_engine() runs frames of (or NULL). */
+void run_sim_set_data(struct run_sim *r, const struct train_data *d);
+const struct train_data *run_sim_data(const struct run_sim *r);
 const struct core_array *run_sim_cores(const struct run_sim *r);
 /* Input spike step of a pixel: nearest step to x = a/a_max windows, a = 0
  * silent. */
@@ -124,6 +145,108 @@ typedef void (*run_spike_fn)(void *ctx, uint32_t core, uint32_t layer,
                                  uint32_t neuron, uint32_t step, sim_time_t t);
 void run_sim_set_spike_hook(struct run_sim *r, run_spike_fn fn, void *ctx);
 struct noc_mesh *run_sim_noc(struct run_sim *r);
+
+/* ==== loop.c ============================================================ */
+/*
+ * The one frame loop: run, sweep points and replay all run their frames
+ * through run_loop_frames(), over an engine that simulates a frame and
+ * records it.
+ */
+struct run_engine {
+  void *hw;              /* the hardware: a struct run_sim, a run_replay */
+  /* Simulate frame i (0-based in the loop) into *f. */
+  int (*frame)(void *hw, size_t i, struct run_frame *f, struct sm_err *err);
+  /* A recorder writing the engine's rows into s at detail d, told before
+   * and after each frame; freed when the loop ends. */
+  void *(*rec_new)(void *hw, struct trace_stream *s, enum trace_detail d);
+  void (*rec_begin)(void *rec, size_t i);
+  void (*rec_end)(void *rec, size_t i, const struct run_frame *f);
+  void (*rec_free)(void *rec);
+};
+
+struct run_loop {
+  const struct run_engine *e;
+  size_t n;              /* frames [0, n) */
+  size_t first_rec;      /* frames before it run again unrecorded (resume) */
+  struct trace_stream *ts; /* NULL: nothing recorded */
+  enum trace_detail detail;
+  atomic_int *stop;      /* read before each frame; NULL: never stops */
+  /* After each frame (or NULL). */
+  void (*on_frame)(void *ctx, size_t i, const struct run_frame *f);
+  void *ctx;
+};
+
+/* Run the loop's frames in order.  Returns 0 when all ran, SM_EINTR when
+ * *stop was set, or the failing frame's error; *done counts the frames
+ * simulated. */
+int run_loop_frames(const struct run_loop *l, size_t *done,
+                    struct sm_err *err);
+/* The engine of a mapped model over data set d (frame i: image i). */
+void run_sim_engine(struct run_sim *r, const struct train_data *d,
+                    struct run_engine *e);
+
+/* The run row's configuration: every option plus the run's own inputs, so
+ * that --resume and a sweep's skip can tell the same run from another
+ * one.  The caller frees it. */
+char *run_config_json(const struct sm_conf *c, const char *model,
+                      const char *data, uint32_t mesh_w, uint32_t mesh_h,
+                      uint64_t frames);
+
+/* Totals over frames, as the commands print them. */
+struct run_totals {
+  size_t frames, correct, nodecision;
+  size_t frames_late;      /* frames with late spikes */
+  size_t frames_perturbed; /* frames where arrival timing changed a spike */
+  size_t frames_tied;      /* several outputs at the decision step */
+  size_t frames_index;     /* of those, decided by the lowest index */
+  double e_sop, e_hop, e_static, e_total; /* uJ, sums */
+  double lat_sum;          /* ps, sum */
+  double sim_secs;         /* s, simulating them (the caller measures) */
+  uint64_t sops, hops, packets, late, deliveries, blocked_ps;
+};
+void run_totals_add(struct run_totals *t, const struct run_frame *f,
+                    int tie_rule);
+/* 1 when the lowest index decided the frame's output tie under tie_rule
+ * (enum core_tie_rule). */
+int run_frame_by_index(const struct run_frame *f, int tie_rule);
+
+/* A run recorded into a database: a new run row, or (resume) the newest
+ * unfinished one of info->kind with the same configuration. */
+struct run_record {
+  struct trace_db *db;
+  struct trace_stream *ts;
+  int64_t run_id;        /* -1: none */
+  size_t first_frame;    /* resumed at this frame (0: a new run) */
+};
+int run_record_open(struct run_record *rr, const char *path, int resume,
+                    const struct trace_run_info *info, struct sm_err *err);
+/* End the run with status (complete, interrupted, failed) and close the
+ * database; NULL-safe on a record never opened. */
+int run_record_close(struct run_record *rr, const char *status,
+                     struct sm_err *err);
+
+/* ==== compare.c ========================================================= */
+/*
+ * Each frame's prediction against the trainer's reference forward of the
+ * same model, on a second thread, and the cause of each disagreement.
+ */
+struct run_compare;
+struct run_compare_result {
+  size_t frames, ref_correct, agree;
+  size_t dis_late;       /* disagreements from arrival timing */
+  size_t dis_quant;      /* from step quantization only */
+  size_t dis_ties;       /* of those, output ties decided by lowest index */
+};
+/* Start the reference over the first n frames of d. */
+struct run_compare *run_compare_start(const struct model *m,
+                                      const struct train_data *d, size_t n);
+/* The simulation's frame i. */
+void run_compare_note(struct run_compare *c, size_t i,
+                      const struct run_frame *f, int tie_rule);
+/* Wait for the reference; the result over frames [0, n). */
+int run_compare_finish(struct run_compare *c, size_t n,
+                       struct run_compare_result *out, struct sm_err *err);
+void run_compare_free(struct run_compare *c); /* NULL-safe */
 
 /* ==== record.c ========================================================== */
 /*

@@ -43,7 +43,8 @@ struct run_sim {
   int have_input;
   uint64_t packets;
   int failed;               /* a noc_send was refused (a wiring bug) */
-  /* recording hook (cli/record.c) */
+  const struct train_data *data; /* run_sim_engine's frames */
+  /* recording hook (run/record.c) */
   run_spike_fn spike_hook;
   void *spike_ctx;
 };
@@ -265,6 +266,14 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
 }
 
 const struct model_map *run_sim_map(const struct run_sim *r) { return r->map; }
+
+void run_sim_set_data(struct run_sim *r, const struct train_data *d) {
+  r->data = d;
+}
+
+const struct train_data *run_sim_data(const struct run_sim *r) {
+  return r->data;
+}
 
 const struct core_array *run_sim_cores(const struct run_sim *r) {
   return r->cores;

@@ -53,27 +53,6 @@ static const char *run_key(const char *k) {
   return NULL;
 }
 
-static int parse_mesh(const char *s, uint32_t *w, uint32_t *h) {
-  if (!strcmp(s, "auto")) {
-    *w = *h = 0;
-    return 0;
-  }
-  char *end;
-  unsigned long a = strtoul(s, &end, 10);
-  if (end == s || (*end != 'x' && *end != 'X') || s[0] == '-' || s[0] == '+')
-    return -1;
-  const char *p = end + 1;
-  if (*p == '-' || *p == '+')
-    return -1;
-  unsigned long b = strtoul(p, &end, 10);
-  if (end == p || *end || a < 1 || b < 1 || a > MODEL_MAP_MAX_SIDE ||
-      b > MODEL_MAP_MAX_SIDE)
-    return -1;
-  *w = (uint32_t)a;
-  *h = (uint32_t)b;
-  return 0;
-}
-
 /* Check one override: key k (as written) with value v, found at `where`.
  * *canon gets the key's canonical name (the run key, or k itself). */
 static int check_override(struct sm_conf *scratch, const char *k,
@@ -97,7 +76,7 @@ static int check_override(struct sm_conf *scratch, const char *k,
                      : !strcmp(rk, "run.arch") ? "a preset name or file"
                                                : "\"WxH\" or \"auto\"");
     uint32_t w, h;
-    if (!strcmp(rk, "run.mesh") && parse_mesh(json_string_value(v), &w, &h))
+    if (!strcmp(rk, "run.mesh") && run_mesh_parse(json_string_value(v), &w, &h))
       return sm_fail(err, SM_EINVAL,
                      "%s: key '%s': '%s': expected \"WxH\" (1..%d) or \"auto\"",
                      where, k, json_string_value(v), MODEL_MAP_MAX_SIDE);
@@ -202,7 +181,7 @@ static int point_build(struct run_sweep_point *p, size_t i, const char *source,
   p->data = sm_xstrdup(over_str(p->over, "run.data", d->data));
   p->arch = sm_xstrdup(over_str(p->over, "run.arch", d->arch));
   const char *mesh = over_str(p->over, "run.mesh", "auto");
-  if (parse_mesh(mesh, &p->mesh_w, &p->mesh_h))
+  if (run_mesh_parse(mesh, &p->mesh_w, &p->mesh_h))
     return sm_fail(err, SM_EINVAL, "%s: point %zu: run.mesh '%s': expected "
                    "\"WxH\" or \"auto\"", source, i + 1, mesh);
   json_t *fr = json_object_get(p->over, "run.frames");

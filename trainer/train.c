@@ -43,8 +43,7 @@
 const struct sm_opt train_conf_opts[] = {
     SM_OPT_S(struct train_conf, arch, "train.arch", "784-800-10",
              "architecture, e.g. 784-800-10 or 28x28-16C5-P2-32C5-P2-800-128-10"),
-    SM_OPT_S(struct train_conf, data, "train.data",
-             "/usr/share/datasets/fashion-mnist",
+    SM_OPT_S(struct train_conf, data, "train.data", TRAIN_DEFAULT_DATA,
              "directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]"),
     SM_OPT_S(struct train_conf, out, "train.out", "model.json",
              "exported model file"),

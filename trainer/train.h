@@ -114,6 +114,10 @@ struct train_data {
  * file (1-D: n), checking that the counts agree. */
 int train_data_load(const char *images, const char *labels,
                     struct train_data *out, struct sm_err *err);
+/* Where the data set is unless told otherwise (Debian's
+ * dataset-fashion-mnist): train.data's default, and run's and sweep's. */
+#define TRAIN_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
 /* Load "<dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]". */
 int train_data_load_dir(const char *dir, int test, struct train_data *out,
                         struct sm_err *err);

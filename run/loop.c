@@ -1,0 +1,184 @@
+/*
+ * loop.c -- the one frame loop (see run.h): every command that runs
+ * frames -- run, sweep points, replay -- goes through run_loop_frames().
+ *
+ * A loop runs frames [0, n) of an engine, in order, on the calling thread.
+ * Frames before first_rec are simulated again but not recorded (a resumed
+ * run: the hardware must pass through the same states to reach frame
+ * first_rec as it did the first time); from first_rec on, the engine's
+ * recorder writes each frame's rows between the engine's frame calls.
+ * The stop flag is read before each frame, so a stop always falls between
+ * two frames and the database holds whole frames only.
+ *
+ * Also here: the run row's configuration text (the one that --resume and a
+ * sweep's skip compare), the totals `run` prints, and the recording of a
+ * run into a database (a new run row, or the one to resume).
+ *
+ * Cost: one indirect call per frame and recorder hook; nothing per event.
+ */
+#include "run/run.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_loop_frames(const struct run_loop *l, size_t *done,
+                    struct sm_err *err) {
+  const struct run_engine *e = l->e;
+  void *rec = NULL;
+  int rc = 0;
+  *done = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    if (l->stop && atomic_load(l->stop)) {
+      rc = SM_EINTR;
+      break;
+    }
+    if (l->ts && i == l->first_rec)
+      rec = e->rec_new(e->hw, l->ts, l->detail);
+    if (rec)
+      e->rec_begin(rec, i);
+    struct run_frame f;
+    rc = e->frame(e->hw, i, &f, err);
+    if (rc)
+      break;
+    if (rec)
+      e->rec_end(rec, i, &f);
+    *done = i + 1;
+    if (l->on_frame)
+      l->on_frame(l->ctx, i, &f);
+  }
+  if (rec)
+    e->rec_free(rec);
+  return rc;
+}
+
+/* ---- the engine of a mapped model over a data set ----------------------- */
+
+static int sim_frame(void *hw, size_t i, struct run_frame *f,
+                     struct sm_err *err) {
+  struct run_sim *r = hw;
+  const struct train_data *d = run_sim_data(r);
+  size_t img = (size_t)d->c * (size_t)d->h * (size_t)d->w;
+  int rc = run_sim_frame(r, d->images + i * img, f, err);
+  f->index = (int64_t)i;
+  f->label = d->labels[i];
+  return rc;
+}
+
+static void *sim_rec_new(void *hw, struct trace_stream *s,
+                         enum trace_detail d) {
+  return run_rec_new(hw, s, d);
+}
+
+static void sim_rec_begin(void *rec, size_t i) {
+  run_rec_frame_begin(rec, (int64_t)i);
+}
+
+static void sim_rec_end(void *rec, size_t i, const struct run_frame *f) {
+  (void)i;
+  run_rec_frame_end(rec, f, f->label);
+}
+
+static void sim_rec_free(void *rec) { run_rec_free(rec); }
+
+void run_sim_engine(struct run_sim *r, const struct train_data *d,
+                    struct run_engine *e) {
+  run_sim_set_data(r, d);
+  *e = (struct run_engine){.hw = r,
+                           .frame = sim_frame,
+                           .rec_new = sim_rec_new,
+                           .rec_begin = sim_rec_begin,
+                           .rec_end = sim_rec_end,
+                           .rec_free = sim_rec_free};
+}
+
+/* ---- the run row's configuration ---------------------------------------- */
+
+char *run_config_json(const struct sm_conf *c, const char *model,
+                      const char *data, uint32_t mesh_w, uint32_t mesh_h,
+                      uint64_t frames) {
+  json_t *j = sm_conf_to_json(c);
+  json_object_set_new(j, "run.model", json_string(model));
+  json_object_set_new(j, "run.data", json_string(data));
+  json_object_set_new(j, "run.mesh_width", json_integer((json_int_t)mesh_w));
+  json_object_set_new(j, "run.mesh_height", json_integer((json_int_t)mesh_h));
+  json_object_set_new(j, "run.frames", json_integer((json_int_t)frames));
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(j);
+  return s;
+}
+
+/* ---- totals ------------------------------------------------------------- */
+
+int run_frame_by_index(const struct run_frame *f, int tie_rule) {
+  /* ties the lowest index decided: all of them under the index rule,
+   * exact ties of the crossing time under the exact rule */
+  return tie_rule == CORE_TIE_INDEX ? f->tied > 1 : f->tied_exact > 1;
+}
+
+void run_totals_add(struct run_totals *t, const struct run_frame *f,
+                    int tie_rule) {
+  t->frames++;
+  t->correct += f->pred == f->label;
+  t->nodecision += f->pred < 0;
+  t->frames_late += f->late_spikes > 0;
+  t->frames_perturbed += f->perturbed > 0 || f->dropped > 0;
+  t->frames_tied += f->tied > 1;
+  t->frames_index += run_frame_by_index(f, tie_rule);
+  t->e_sop += f->energy.sop_uj;
+  t->e_hop += f->energy.hop_uj;
+  t->e_static += f->energy.static_uj;
+  t->e_total += f->energy.total_uj;
+  t->lat_sum += (double)f->latency_ps;
+  t->sops += f->sops;
+  t->hops += f->hops;
+  t->packets += f->packets;
+  t->late += f->late_spikes;
+  t->deliveries += f->deliveries;
+  t->blocked_ps += f->blocked_ps;
+}
+
+/* ---- recording into a database ------------------------------------------ */
+
+int run_record_open(struct run_record *rr, const char *path, int resume,
+                    const struct trace_run_info *info, struct sm_err *err) {
+  memset(rr, 0, sizeof *rr);
+  rr->run_id = -1;
+  int e = trace_db_open(path, &rr->db, err);
+  if (!e && resume) {
+    int64_t first = 0;
+    int found = trace_run_resume(rr->db, info->kind, info->config_json,
+                                 &rr->run_id, &first, err);
+    e = found < 0 ? found : 0;
+    if (!found)
+      e = sm_fail(err, SM_EINVAL, "%s: no unfinished run to resume", path);
+    rr->first_frame = (size_t)first;
+  } else if (!e) {
+    e = trace_run_begin(rr->db, info, &rr->run_id, err);
+  }
+  if (e) {
+    run_record_close(rr, "failed", NULL);
+    return e;
+  }
+  rr->ts = trace_stream_open(rr->db, rr->run_id);
+  return 0;
+}
+
+int run_record_close(struct run_record *rr, const char *status,
+                     struct sm_err *err) {
+  trace_stream_close(rr->ts);
+  rr->ts = NULL;
+  int e = 0;
+  if (rr->db && rr->run_id >= 0)
+    e = trace_run_end(rr->db, rr->run_id, status, err);
+  struct sm_err cerr = {0};
+  int e2 = trace_db_close(rr->db, &cerr);
+  if (e2 && !e) {
+    e = e2;
+    if (err)
+      *err = cerr;
+  }
+  rr->db = NULL;
+  rr->run_id = -1;
+  return e;
+}
