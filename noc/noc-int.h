@@ -137,6 +137,7 @@ struct noc_mesh {
   uint32_t w, h, n, depth;
   noc_route_fn route;
   int x_first;
+  noc_alloc_fn alloc;      /* output arbiter of the switch allocator */
   uint16_t kind_tick, kind_deliver, kind_cycle;
   noc_deliver_fn deliver;
   void *ctx;

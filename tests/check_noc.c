@@ -843,6 +843,60 @@ START_TEST(test_bad_configuration_names_the_key) {
 }
 END_TEST
 
+/* Every registered switch allocator is found by its name, which the option
+ * accepts and stores as the entry's index; the option's choices and help
+ * list exactly the registered ones; unknown names are refused by the
+ * registry and by the option, an index past the table by the mesh. */
+START_TEST(test_allocator_registry_matches_choices) {
+  char choices[] = NOC_ALLOC_CHOICES;
+  const struct sm_opt *opt = NULL;
+  for (size_t j = 0; j < noc_conf_nopts; j++)
+    if (!strcmp(noc_conf_opts[j].name, "noc.allocator"))
+      opt = &noc_conf_opts[j];
+  ck_assert_ptr_nonnull(opt);
+  ck_assert_str_eq(opt->choices, NOC_ALLOC_CHOICES);
+  ck_assert_str_eq(opt->help, NOC_ALLOC_HELP);
+  size_t i = 0;
+  for (char *save, *t = strtok_r(choices, "|", &save); t;
+       t = strtok_r(NULL, "|", &save), i++) {
+    const struct noc_allocator *a = noc_allocator_get((int)i);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->name, t);
+    ck_assert_ptr_nonnull(a->fn);
+    ck_assert(a->help && *a->help);
+    ck_assert_ptr_nonnull(strstr(opt->help, a->help));
+    ck_assert_ptr_eq(noc_allocator_find(t), a);
+    char kv[64];
+    snprintf(kv, sizeof kv, "noc.allocator=%s", t);
+    const char *const set[] = {kv, NULL};
+    struct noc_conf c;
+    conf_make(&c, set);
+    ck_assert_int_eq(c.allocator, (int)i);
+  }
+  ck_assert_uint_eq(i, noc_allocator_count());
+  ck_assert_uint_eq(i, NOC_ALLOC_COUNT);
+  ck_assert_ptr_eq(noc_allocator_find("rr"), noc_allocator_get(NOC_ALLOC_RR));
+  ck_assert_ptr_eq(noc_allocator_find("oldest"),
+                   noc_allocator_get(NOC_ALLOC_OLDEST));
+  ck_assert_ptr_eq(noc_allocator_find("fixed"),
+                   noc_allocator_get(NOC_ALLOC_FIXED));
+  ck_assert_ptr_null(noc_allocator_find("islip"));
+  ck_assert_ptr_null(noc_allocator_find(""));
+  ck_assert_ptr_null(noc_allocator_find("RR"));
+  ck_assert_ptr_null(noc_allocator_get(-1));
+  ck_assert_ptr_null(noc_allocator_get((int)noc_allocator_count()));
+  expect_bad("noc.allocator=islip", "noc.allocator");
+  struct noc_conf c;
+  conf_make(&c, NULL);
+  ck_assert_int_eq(c.allocator, NOC_ALLOC_RR); /* the default */
+  c.allocator = (int)noc_allocator_count();
+  struct sm_err err = {0};
+  ck_assert_int_eq(noc_conf_check(&c, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "noc.allocator"), "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, NOC_ALLOC_CHOICES), "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_clocked_preset_file_loads) {
   struct noc_conf c;
   struct sm_conf sc;
@@ -1053,6 +1107,7 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_observer_and_link_stats_follow_one_packet);
   tcase_add_test(t, test_latency_percentiles_match_a_sorted_reference);
   tcase_add_test(t, test_bad_configuration_names_the_key);
+  tcase_add_test(t, test_allocator_registry_matches_choices);
   tcase_add_test(t, test_clocked_preset_file_loads);
   tcase_add_test(t, test_same_seed_same_delivery_digest);
   tcase_add_test(t, test_event_schedules_match_the_per_cycle_model);
