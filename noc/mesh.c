@@ -747,9 +747,10 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   for (uint32_t i = 0; i < NOC_BK_HASH; i++)
     m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
-  sim_register(k, m->kind_tick, noc__on_tick, m);
-  sim_register(k, m->kind_cycle, noc__on_cycle, m);
-  sim_register(k, m->kind_deliver, noc__on_deliver, m);
+#define NOC__REGISTER(name, fn)                                                \
+  sim_register(k, (uint16_t)(kind_base + NOC_EV_##name), fn, m);
+  NOC_EVENT_KINDS(NOC__REGISTER)
+#undef NOC__REGISTER
   *out = m;
   return 0;
 }
