@@ -678,8 +678,11 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   if (rc)
     return rc;
   if ((unsigned)kind_base + NOC_NKINDS > SIM_MAX_KINDS)
-    return sm_fail(err, SM_ERANGE, "noc: event kinds %u..%u exceed %d",
-                   kind_base, kind_base + NOC_NKINDS - 1, SIM_MAX_KINDS);
+    return sm_fail(err, SM_ERANGE,
+                   "noc: event kinds %u..%u exceed the kernel's limit of %d "
+                   "kinds (0..%d)",
+                   kind_base, kind_base + NOC_NKINDS - 1, SIM_MAX_KINDS,
+                   SIM_MAX_KINDS - 1);
   struct noc_mesh *m = sm_xcalloc(1, sizeof *m);
   m->k = k;
   m->c = *c;

@@ -69,7 +69,9 @@ typedef void (*noc_deliver_fn)(void *ctx, uint32_t node, uint64_t payload,
 
 struct noc_mesh;
 
-/* Validates the configuration (errors name the key and the valid range). */
+/* Validates the configuration (errors name the key and the valid range);
+ * kinds past the kernel's (kind_base + NOC_NKINDS > SIM_MAX_KINDS) are
+ * SM_ERANGE naming the kinds and the limit. */
 int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
                  uint16_t kind_base, noc_deliver_fn deliver, void *ctx,
                  struct noc_mesh **out, struct sm_err *err);
