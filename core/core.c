@@ -296,7 +296,12 @@ int core_array_new(struct sim_kernel *k, const struct core_conf *c,
     if (rc)
       return rc;
   }
-  assert((uint32_t)kind_base + CORE_NKINDS <= SIM_MAX_KINDS);
+  if ((unsigned)kind_base + CORE_NKINDS > SIM_MAX_KINDS)
+    return sm_fail(err, SM_ERANGE,
+                   "core: event kinds %u..%u exceed the kernel's limit of %d "
+                   "kinds (0..%d)",
+                   kind_base, kind_base + CORE_NKINDS - 1, SIM_MAX_KINDS,
+                   SIM_MAX_KINDS - 1);
   struct core_array *a = sm_xcalloc(1, sizeof *a);
   a->k = k;
   a->conf = *c;

@@ -153,7 +153,9 @@ struct core_array;
 
 /* Validates the configuration and the layers (shapes chain, weights
  * representable: bits <= core.weight_bits, scale positive, sums that
- * cannot overflow 64-bit arithmetic).  Errors name the key or the layer. */
+ * cannot overflow 64-bit arithmetic).  Errors name the key or the layer;
+ * kinds past the kernel's (kind_base + CORE_NKINDS > SIM_MAX_KINDS) are
+ * SM_ERANGE naming the kinds and the limit. */
 int core_array_new(struct sim_kernel *k, const struct core_conf *c,
                    const struct core_layer *layers, uint32_t nlayers,
                    uint16_t kind_base, core_send_fn send, void *ctx,

@@ -65,9 +65,7 @@ const struct sm_opt noc_conf_opts[] = {
     SM_OPT_E(struct noc_conf, routing, "noc.routing", "xy", NOC_ROUTING_CHOICES,
              "routing function: xy or yx dimension order"),
     SM_OPT_E(struct noc_conf, allocator, "noc.allocator", "rr",
-             NOC_ALLOC_CHOICES,
-             "switch allocator: separable round-robin, oldest-first, fixed "
-             "priority"),
+             NOC_ALLOC_CHOICES, NOC_ALLOC_HELP),
     SM_OPT_E(struct noc_conf, timing, "noc.timing", "async", "async|clocked",
              "async: delays in ps; clocked: delays in cycles of clock_ps"),
     SM_OPT_U(struct noc_conf, clock_ps, "noc.clock_ps", "1000", "ps", 1, 1e9,
@@ -119,7 +117,7 @@ int noc_conf_check(const struct noc_conf *c, struct sm_err *err) {
   if (!noc_routing_get(c->routing))
     return sm_fail(err, SM_EINVAL, "noc.routing: expected one of %s",
                    NOC_ROUTING_CHOICES);
-  if (c->allocator < 0 || c->allocator > NOC_ALLOC_FIXED)
+  if (!noc_allocator_get(c->allocator))
     return sm_fail(err, SM_EINVAL, "noc.allocator: expected one of %s",
                    NOC_ALLOC_CHOICES);
   if (c->timing != NOC_ASYNC && c->timing != NOC_CLOCKED)
@@ -558,38 +556,6 @@ static void grant(struct noc_mesh *m, uint32_t r, uint32_t i, uint32_t o,
     dequeue(m, ii, t);
 }
 
-static uint32_t arbitrate(struct noc_mesh *m, uint32_t r, struct noc_out *out,
-                          uint32_t cand) {
-  switch (m->c.allocator) {
-  case NOC_ALLOC_OLDEST: {
-    uint32_t best = NOC_NONE;
-    sim_time_t bt = SIM_TIME_MAX;
-    for (uint32_t i = 0; i < NOC_NDIRS; i++) {
-      if (!(cand & (1u << i)))
-        continue;
-      uint32_t ii = r * NOC_NDIRS + i;
-      const struct noc_slot *s =
-          &m->slots[(size_t)ii * m->depth + m->in[ii].head];
-      sim_time_t ts = m->pk[s->pkt].t_send;
-      if (ts < bt) {
-        bt = ts;
-        best = i;
-      }
-    }
-    return best;
-  }
-  case NOC_ALLOC_FIXED:
-    return (uint32_t)__builtin_ctz(cand);
-  default: {
-    uint32_t i = out->rr;
-    while (!(cand & (1u << i)))
-      i = i + 1 == NOC_NDIRS ? 0 : i + 1;
-    out->rr = (uint8_t)(i + 1 == NOC_NDIRS ? 0 : i + 1);
-    return i;
-  }
-  }
-}
-
 /* Separable allocation at time t.  With one virtual channel per port the
  * input stage is trivial (each input's front flit requests its outputs);
  * each output then arbitrates among its requesters.  A tree flit may win
@@ -640,7 +606,7 @@ static void allocate(struct noc_mesh *m, uint32_t r, sim_time_t t) {
         continue;
       }
     }
-    uint32_t win = arbitrate(m, r, out, cand);
+    uint32_t win = m->alloc(m, r, out, cand);
     grant(m, r, win, o, t, ct);
     if (all & ~(1u << win))
       next = SM_MIN(next, out->busy_until);
@@ -712,8 +678,11 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   if (rc)
     return rc;
   if ((unsigned)kind_base + NOC_NKINDS > SIM_MAX_KINDS)
-    return sm_fail(err, SM_ERANGE, "noc: event kinds %u..%u exceed %d",
-                   kind_base, kind_base + NOC_NKINDS - 1, SIM_MAX_KINDS);
+    return sm_fail(err, SM_ERANGE,
+                   "noc: event kinds %u..%u exceed the kernel's limit of %d "
+                   "kinds (0..%d)",
+                   kind_base, kind_base + NOC_NKINDS - 1, SIM_MAX_KINDS,
+                   SIM_MAX_KINDS - 1);
   struct noc_mesh *m = sm_xcalloc(1, sizeof *m);
   m->k = k;
   m->c = *c;
@@ -724,6 +693,7 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   const struct noc_routing *rt = noc_routing_get(c->routing);
   m->route = rt->fn;
   m->x_first = rt->x_first;
+  m->alloc = noc_allocator_get(c->allocator)->fn;
   m->kind_tick = kind_base + NOC_EV_TICK;
   m->kind_cycle = kind_base + NOC_EV_CYCLE;
   m->kind_deliver = kind_base + NOC_EV_DELIVER;
@@ -780,9 +750,10 @@ int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
   for (uint32_t i = 0; i < NOC_BK_HASH; i++)
     m->heads[i] = NOC_NONE;
   m->t0 = sim_now(k);
-  sim_register(k, m->kind_tick, noc__on_tick, m);
-  sim_register(k, m->kind_cycle, noc__on_cycle, m);
-  sim_register(k, m->kind_deliver, noc__on_deliver, m);
+#define NOC__REGISTER(name, fn)                                                \
+  sim_register(k, (uint16_t)(kind_base + NOC_EV_##name), fn, m);
+  NOC_EVENT_KINDS(NOC__REGISTER)
+#undef NOC__REGISTER
   *out = m;
   return 0;
 }

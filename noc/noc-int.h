@@ -14,7 +14,10 @@
 #define NOC_NONE UINT32_MAX
 #define NOC_NOLOCK 0xff
 
-/* Event kinds, offsets from kind_base: X(name, handler). */
+/* Event kinds, offsets from kind_base: X(name, handler).  The list gives
+ * the offsets (NOC_EV_*), the handlers' prototypes and their registration
+ * (noc_mesh_new expands it), so a kind cannot be listed without its
+ * handler nor handled without being listed. */
 #define NOC_EVENT_KINDS(X)                                                     \
   X(TICK, noc__on_tick)     /* run the allocators of a bucket of routers */  \
   X(DELIVER, noc__on_deliver) /* hand a packet copy to the callback */      \
@@ -26,6 +29,13 @@ enum {
 #undef NOC__KIND
       NOC_EV_COUNT
 };
+_Static_assert(NOC_EV_COUNT <= NOC_NKINDS,
+               "the mesh's event kinds fit in the NOC_NKINDS it reserves");
+
+#define NOC__HANDLER(name, fn)                                                 \
+  void fn(struct sim_kernel *k, const struct sim_event *ev, void *ctx);
+NOC_EVENT_KINDS(NOC__HANDLER)
+#undef NOC__HANDLER
 
 /* A packet copy: what travels, what is delivered.  Tree copies address a
  * range of a shared, sorted destination list; others carry one dst.  Its
@@ -124,19 +134,13 @@ void noc__hist_add(struct noc_hist *h, uint64_t v);
 /* Nearest-rank percentile q in [0, 1]: the bucket's lower bound. */
 uint64_t noc__hist_pct(const struct noc_hist *h, double q);
 
-void noc__on_tick(struct sim_kernel *k, const struct sim_event *ev,
-                  void *ctx);
-void noc__on_deliver(struct sim_kernel *k, const struct sim_event *ev,
-                     void *ctx);
-void noc__on_cycle(struct sim_kernel *k, const struct sim_event *ev,
-                   void *ctx);
-
 struct noc_mesh {
   struct sim_kernel *k;
   struct noc_conf c;
   uint32_t w, h, n, depth;
   noc_route_fn route;
   int x_first;
+  noc_alloc_fn alloc;      /* output arbiter of the switch allocator */
   uint16_t kind_tick, kind_deliver, kind_cycle;
   noc_deliver_fn deliver;
   void *ctx;

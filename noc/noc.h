@@ -46,7 +46,8 @@ struct noc_conf {
   uint64_t width, height;  /* routers */
   uint64_t buffer_depth;   /* flits per input port */
   int routing;             /* index into the routing registry ("xy", "yx") */
-  int allocator;           /* switch allocator ("rr" separable round-robin, ...) */
+  int allocator;           /* index into the switch allocator registry
+                              ("rr", "oldest", "fixed") */
   int timing;              /* enum noc_timing */
   uint64_t clock_ps;       /* ps per cycle (clocked timing; also the unit of
                               injection rates in flits/node/cycle) */
@@ -68,7 +69,9 @@ typedef void (*noc_deliver_fn)(void *ctx, uint32_t node, uint64_t payload,
 
 struct noc_mesh;
 
-/* Validates the configuration (errors name the key and the valid range). */
+/* Validates the configuration (errors name the key and the valid range);
+ * kinds past the kernel's (kind_base + NOC_NKINDS > SIM_MAX_KINDS) are
+ * SM_ERANGE naming the kinds and the limit. */
 int noc_mesh_new(struct sim_kernel *k, const struct noc_conf *c,
                  uint16_t kind_base, noc_deliver_fn deliver, void *ctx,
                  struct noc_mesh **out, struct sm_err *err);
@@ -106,8 +109,6 @@ uint32_t noc_distance(const struct noc_mesh *m, uint32_t a, uint32_t b);
  * index of an entry is the value of struct noc_conf.routing, so the order
  * here is the order of NOC_ROUTING_CHOICES. */
 #define NOC_ROUTING_CHOICES "xy|yx"
-#define NOC_ALLOC_CHOICES "rr|oldest|fixed"
-enum noc_allocator { NOC_ALLOC_RR, NOC_ALLOC_OLDEST, NOC_ALLOC_FIXED };
 
 /* Output direction at node cur for a packet to dst on a w x h mesh
  * (NOC_LOCAL when cur == dst).  Pure: no state, no side effects. */
@@ -123,6 +124,45 @@ size_t noc_routing_count(void);
 const struct noc_routing *noc_routing_get(int index); /* NULL if out of range */
 const struct noc_routing *noc_routing_find(const char *name); /* NULL if unknown */
 const char *noc_dir_name(enum noc_dir d); /* "N", "E", "S", "W", "L" */
+
+/* Switch allocator registry (noc.allocator).  Each output of a router
+ * arbitrates among the inputs requesting it with the allocator chosen by
+ * name.  One list, X(ID, name, function, summary) separated by S, gives the
+ * enum (whose value is struct noc_conf.allocator and the index of the
+ * entry), the option's choices (NOC_ALLOC_CHOICES) and help (NOC_ALLOC_HELP)
+ * and the table in noc/alloc.c, where the functions are defined. */
+#define NOC_ALLOCATORS(X, S)                                                   \
+  X(RR, "rr", alloc_rr, "separable round-robin")                              \
+  S X(OLDEST, "oldest", alloc_oldest, "oldest-first")                         \
+  S X(FIXED, "fixed", alloc_fixed, "fixed priority")
+
+enum {
+#define NOC__ALLOC_ID(id, name, fn, summary) NOC_ALLOC_##id,
+  NOC_ALLOCATORS(NOC__ALLOC_ID, )
+#undef NOC__ALLOC_ID
+      NOC_ALLOC_COUNT
+};
+#define NOC__ALLOC_NAME(id, name, fn, summary) name
+#define NOC__ALLOC_SUMMARY(id, name, fn, summary) summary
+#define NOC_ALLOC_CHOICES NOC_ALLOCATORS(NOC__ALLOC_NAME, "|")
+#define NOC_ALLOC_HELP                                                         \
+  "switch allocator: " NOC_ALLOCATORS(NOC__ALLOC_SUMMARY, ", ")
+
+struct noc_out;
+/* The winning input (0..NOC_NDIRS-1) among the requesting inputs of output
+ * `out` of router r, a non-empty mask cand of input directions (the
+ * output is free and has a credit).  May update the output's arbitration
+ * state (the round-robin pointer); nothing else. */
+typedef uint32_t (*noc_alloc_fn)(struct noc_mesh *m, uint32_t r,
+                                 struct noc_out *out, uint32_t cand);
+struct noc_allocator {
+  const char *name;
+  noc_alloc_fn fn;
+  const char *help;
+};
+size_t noc_allocator_count(void);
+const struct noc_allocator *noc_allocator_get(int index); /* NULL if out of range */
+const struct noc_allocator *noc_allocator_find(const char *name); /* NULL if unknown */
 
 /* Checks a configuration as noc_mesh_new does (errors name the key). */
 int noc_conf_check(const struct noc_conf *c, struct sm_err *err);

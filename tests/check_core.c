@@ -794,6 +794,42 @@ START_TEST(test_core_rejects_bad_layers) {
 }
 END_TEST
 
+/* A kind_base whose CORE_NKINDS kinds pass the kernel's SIM_MAX_KINDS is
+ * bad input, refused through err (not an abort); the last base that fits
+ * is accepted. */
+START_TEST(test_core_refuses_event_kinds_past_the_kernel_limit) {
+  struct sim_rng r;
+  sim_rng_init(&r, 91, 0);
+  struct layers L;
+  make_mlp(&L, &r);
+  struct core_conf c = test_conf();
+  struct sim_kernel *k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
+  struct core_array *a = NULL;
+  struct sm_err err = {0};
+  uint16_t fits = SIM_MAX_KINDS - CORE_NKINDS;
+  ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, fits, net_send, NULL, &a,
+                                  &err), 0);
+  ck_assert_ptr_nonnull(a);
+  core_array_free(a);
+  const uint16_t bad[] = {fits + 1, SIM_MAX_KINDS, UINT16_MAX};
+  for (size_t i = 0; i < SM_ARRAY_LEN(bad); i++) {
+    a = (struct core_array *)&err; /* must be reset to NULL */
+    ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, bad[i], net_send, NULL,
+                                    &a, &err), SM_ERANGE);
+    ck_assert_ptr_null(a);
+    char kinds[64], limit[64];
+    snprintf(kinds, sizeof kinds, "kinds %u..%u", (unsigned)bad[i],
+             (unsigned)bad[i] + CORE_NKINDS - 1);
+    snprintf(limit, sizeof limit, "limit of %d", SIM_MAX_KINDS);
+    ck_assert_msg(strstr(err.msg, "core") && strstr(err.msg, kinds) &&
+                      strstr(err.msg, limit),
+                  "%s", err.msg);
+  }
+  sim_kernel_free(k);
+  free_layers(&L);
+}
+END_TEST
+
 /* ---- configuration and energy ---------------------------------------------- */
 
 START_TEST(test_core_and_energy_options_have_valid_defaults) {
@@ -974,6 +1010,7 @@ static Suite *core_suite(void) {
   t = tcase_create("refusals");
   tcase_add_test(t, test_core_refuses_too_many_neurons_and_small_sram);
   tcase_add_test(t, test_core_rejects_bad_layers);
+  tcase_add_test(t, test_core_refuses_event_kinds_past_the_kernel_limit);
   suite_add_tcase(s, t);
   t = tcase_create("energy");
   tcase_add_test(t, test_core_and_energy_options_have_valid_defaults);

@@ -804,7 +804,6 @@ START_TEST(test_bad_configuration_names_the_key) {
     ck_assert_ptr_null(m);
     ck_assert_msg(strstr(err.msg, cases[i]), "%s", err.msg);
   }
-  ck_assert_int_ne(noc_mesh_new(k, &c, 60, NULL, NULL, &m, &err), 0);
   struct noc_conf huge = c;
   huge.width = huge.height = 64;
   huge.buffer_depth = 4096; /* each value valid, the product too large */
@@ -840,6 +839,90 @@ START_TEST(test_bad_configuration_names_the_key) {
   ck_assert_int_ne(noc_traffic_run(&c, &tc, 0.1, SIM_QUEUE_WHEEL, 1, NOC_SCHED_MERGED, &r, &err),
                    0);
   ck_assert(strstr(err.msg, "traffic.hotspot_node"));
+}
+END_TEST
+
+/* A kind_base whose NOC_NKINDS kinds pass the kernel's SIM_MAX_KINDS is
+ * bad input, refused through err; the last base that fits is accepted. */
+START_TEST(test_mesh_refuses_event_kinds_past_the_kernel_limit) {
+  struct noc_conf c;
+  conf_make(&c, NULL);
+  struct sm_err err = {0};
+  struct sim_kernel *k = sim_kernel_new(SIM_QUEUE_WHEEL, 1);
+  struct noc_mesh *m = NULL;
+  uint16_t fits = SIM_MAX_KINDS - NOC_NKINDS;
+  ck_assert_int_eq(noc_mesh_new(k, &c, fits, NULL, NULL, &m, &err), 0);
+  ck_assert_ptr_nonnull(m);
+  noc_mesh_free(m);
+  const uint16_t bad[] = {fits + 1, 60, SIM_MAX_KINDS, UINT16_MAX};
+  for (size_t i = 0; i < SM_ARRAY_LEN(bad); i++) {
+    m = (struct noc_mesh *)&err; /* must be reset to NULL */
+    ck_assert_int_eq(noc_mesh_new(k, &c, bad[i], NULL, NULL, &m, &err),
+                     SM_ERANGE);
+    ck_assert_ptr_null(m);
+    char kinds[64], limit[64];
+    snprintf(kinds, sizeof kinds, "kinds %u..%u", (unsigned)bad[i],
+             (unsigned)bad[i] + NOC_NKINDS - 1);
+    snprintf(limit, sizeof limit, "limit of %d", SIM_MAX_KINDS);
+    ck_assert_msg(strstr(err.msg, "noc") && strstr(err.msg, kinds) &&
+                      strstr(err.msg, limit),
+                  "%s", err.msg);
+  }
+  sim_kernel_free(k);
+}
+END_TEST
+
+/* Every registered switch allocator is found by its name, which the option
+ * accepts and stores as the entry's index; the option's choices and help
+ * list exactly the registered ones; unknown names are refused by the
+ * registry and by the option, an index past the table by the mesh. */
+START_TEST(test_allocator_registry_matches_choices) {
+  char choices[] = NOC_ALLOC_CHOICES;
+  const struct sm_opt *opt = NULL;
+  for (size_t j = 0; j < noc_conf_nopts; j++)
+    if (!strcmp(noc_conf_opts[j].name, "noc.allocator"))
+      opt = &noc_conf_opts[j];
+  ck_assert_ptr_nonnull(opt);
+  ck_assert_str_eq(opt->choices, NOC_ALLOC_CHOICES);
+  ck_assert_str_eq(opt->help, NOC_ALLOC_HELP);
+  size_t i = 0;
+  for (char *save, *t = strtok_r(choices, "|", &save); t;
+       t = strtok_r(NULL, "|", &save), i++) {
+    const struct noc_allocator *a = noc_allocator_get((int)i);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->name, t);
+    ck_assert_ptr_nonnull(a->fn);
+    ck_assert(a->help && *a->help);
+    ck_assert_ptr_nonnull(strstr(opt->help, a->help));
+    ck_assert_ptr_eq(noc_allocator_find(t), a);
+    char kv[64];
+    snprintf(kv, sizeof kv, "noc.allocator=%s", t);
+    const char *const set[] = {kv, NULL};
+    struct noc_conf c;
+    conf_make(&c, set);
+    ck_assert_int_eq(c.allocator, (int)i);
+  }
+  ck_assert_uint_eq(i, noc_allocator_count());
+  ck_assert_uint_eq(i, NOC_ALLOC_COUNT);
+  ck_assert_ptr_eq(noc_allocator_find("rr"), noc_allocator_get(NOC_ALLOC_RR));
+  ck_assert_ptr_eq(noc_allocator_find("oldest"),
+                   noc_allocator_get(NOC_ALLOC_OLDEST));
+  ck_assert_ptr_eq(noc_allocator_find("fixed"),
+                   noc_allocator_get(NOC_ALLOC_FIXED));
+  ck_assert_ptr_null(noc_allocator_find("islip"));
+  ck_assert_ptr_null(noc_allocator_find(""));
+  ck_assert_ptr_null(noc_allocator_find("RR"));
+  ck_assert_ptr_null(noc_allocator_get(-1));
+  ck_assert_ptr_null(noc_allocator_get((int)noc_allocator_count()));
+  expect_bad("noc.allocator=islip", "noc.allocator");
+  struct noc_conf c;
+  conf_make(&c, NULL);
+  ck_assert_int_eq(c.allocator, NOC_ALLOC_RR); /* the default */
+  c.allocator = (int)noc_allocator_count();
+  struct sm_err err = {0};
+  ck_assert_int_eq(noc_conf_check(&c, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "noc.allocator"), "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, NOC_ALLOC_CHOICES), "%s", err.msg);
 }
 END_TEST
 
@@ -1053,6 +1136,8 @@ static Suite *noc_suite(void) {
   tcase_add_test(t, test_observer_and_link_stats_follow_one_packet);
   tcase_add_test(t, test_latency_percentiles_match_a_sorted_reference);
   tcase_add_test(t, test_bad_configuration_names_the_key);
+  tcase_add_test(t, test_allocator_registry_matches_choices);
+  tcase_add_test(t, test_mesh_refuses_event_kinds_past_the_kernel_limit);
   tcase_add_test(t, test_clocked_preset_file_loads);
   tcase_add_test(t, test_same_seed_same_delivery_digest);
   tcase_add_test(t, test_event_schedules_match_the_per_cycle_model);

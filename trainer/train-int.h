@@ -8,6 +8,9 @@
  * [x ; m] by its weights in ONE GEMM, which gives Swx (top) and Sw
  * (bottom) at once.  The backward stacks [G ; G*(Tw - x_out)] the same way
  * so the weight gradient is one GEMM too (doc/trainer.md derives it).
+ *
+ * The files call one way: train.c (stages) -> export.c (net <-> model) ->
+ * eval.c (scoring) -> net.c (layers); arch.c and idx.c call none of them.
  */
 #ifndef SPIKEMESH_TRAIN_INT_H
 #define SPIKEMESH_TRAIN_INT_H
@@ -126,6 +129,13 @@ void train_search_scales(struct train_net *n, int bits,
                          const struct train_data *tr,
                          const struct train_conf *c, FILE *log,
                          double *loss_before, double *loss_after);
+/* Score the net on d (eval.c) in `mode` (enum train_mode), the loss on the
+ * output's Swx when linear, else on its x; Eq. 7 neurons (beta 1) and no
+ * penalty terms whatever the net is set to, the settings restored after.
+ * train_net_eval is this in SNN mode with the readout's linear choice. */
+void train_net_eval_mode(struct train_net *n, const struct train_data *d,
+                         double a_max, int mode, int linear,
+                         struct train_eval *ev);
 /* First-spike decision per sample of the last forward (-1: no spike). */
 void train_net_decide(const struct train_net *n, size_t b, int *pred);
 const struct tlayer *train_net_last(const struct train_net *n);

@@ -130,83 +130,6 @@ const struct sm_opt train_conf_opts[] = {
 };
 const size_t train_conf_nopts = SM_ARRAY_LEN(train_conf_opts);
 
-/* ---- evaluation ----------------------------------------------------------- */
-
-static void eval_mode(struct train_net *n, const struct train_data *d,
-                      double a_max, int mode, int linear,
-                      struct train_eval *ev) {
-  memset(ev, 0, sizeof *ev);
-  int save_mode = n->mode, save_lin = n->linear_out;
-  float save_beta = n->beta, save_pen = n->sw_penalty;
-  float save_push = n->silent_push;
-  n->sw_penalty = 0; /* the loss reported is the readout's alone */
-  n->silent_push = 0;
-  n->mode = mode;
-  n->linear_out = linear;
-  n->beta = 1.0f; /* always the network as it will spike (Eq. 7) */
-  size_t B = 250;
-  train_net_reserve(n, B);
-  const uint8_t **imgs = sm_xmallocarray(B, sizeof *imgs);
-  int *pred = sm_xmallocarray(B, sizeof *pred);
-  memset(n->cnt_sil, 0, n->nl * sizeof *n->cnt_sil);
-  memset(n->cnt_sat, 0, n->nl * sizeof *n->cnt_sat);
-  size_t nin = (size_t)d->c * d->h * d->w, correct = 0;
-  double loss = 0;
-  for (size_t i = 0; i < d->n; i += B) {
-    size_t b = SM_MIN(B, d->n - i);
-    for (size_t k = 0; k < b; k++)
-      imgs[k] = d->images + (i + k) * nin;
-    train_net_load_input(n, imgs, b, a_max);
-    train_net_forward(n, b);
-    loss += train_net_loss(n, d->labels + i, b, 0) * (double)b;
-    train_net_decide(n, b, pred);
-    for (size_t k = 0; k < b; k++)
-      correct += pred[k] == d->labels[i + k];
-  }
-  ev->accuracy = d->n ? (double)correct / (double)d->n : 0;
-  ev->loss = d->n ? loss / (double)d->n : 0;
-  size_t fired = 0, total = 0;
-  for (size_t i = 0; i < n->nl && ev->nlayers < SM_ARRAY_LEN(ev->layer); i++) {
-    const struct tlayer *L = &n->L[i];
-    if (!L->spiking)
-      continue;
-    struct train_layer_stats *st = &ev->layer[ev->nlayers++];
-    double cnt = (double)L->nout * (double)d->n;
-    st->layer = (int)i;
-    st->neurons = L->nout;
-    st->silent = cnt ? (double)n->cnt_sil[i] / cnt : 0;
-    st->saturated = cnt ? (double)n->cnt_sat[i] / cnt : 0;
-    fired += L->nout * d->n - n->cnt_sil[i];
-    total += L->nout * d->n;
-  }
-  ev->sparsity = total ? (double)fired / (double)total : 0;
-  free(imgs);
-  free(pred);
-  n->mode = save_mode;
-  n->linear_out = save_lin;
-  n->beta = save_beta;
-  n->sw_penalty = save_pen;
-  n->silent_push = save_push;
-}
-
-void train_net_eval(struct train_net *n, const struct train_data *d,
-                    double a_max, int readout, struct train_eval *ev) {
-  eval_mode(n, d, a_max, TRAIN_MODE_SNN, readout == TRAIN_READOUT_POTENTIAL,
-            ev);
-}
-
-void train_print_eval(FILE *out, const char *what, const struct train_eval *ev) {
-  fprintf(out,
-          "%s: first-spike accuracy %.2f%%, loss %.4f, sparsity %.4f spikes "
-          "per neuron\n",
-          what, 100 * ev->accuracy, ev->loss, ev->sparsity);
-  for (size_t i = 0; i < ev->nlayers; i++)
-    fprintf(out,
-            "  layer %d (%zu neurons): inactive %.1f%%, window start %.1f%%\n",
-            ev->layer[i].layer, ev->layer[i].neurons,
-            100 * ev->layer[i].silent, 100 * ev->layer[i].saturated);
-}
-
 /* ---- the training loop ---------------------------------------------------- */
 
 struct stage {
@@ -285,10 +208,10 @@ void train_search_scales(struct train_net *n, int bits,
   int linear = c->readout == TRAIN_READOUT_POTENTIAL;
   struct train_eval ev;
   train_net_quantize(n, 0, 0);
-  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  train_net_eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
   double float_acc = ev.accuracy;
   train_net_quantize(n, bits, 0);
-  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  train_net_eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
   double before = ev.loss, before_acc = ev.accuracy;
   if (log && !c->quiet)
     fprintf(log, "qat scale search on %zu training images: float %.2f%%, "
@@ -308,7 +231,7 @@ void train_search_scales(struct train_net *n, int bits,
     for (int f = 0; f < TRAIN_CLIP_STEPS; f++) {
       L->scale = train_clip_scale(amax, f, qmax);
       train_net_quantize(n, bits, 1);
-      eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+      train_net_eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
       if (ev.loss < bestl) {
         bestl = ev.loss;
         best = L->scale;
@@ -319,7 +242,7 @@ void train_search_scales(struct train_net *n, int bits,
     if (log && !c->quiet)
       fprintf(log, " L%zu %.3f", i, best * (float)qmax / amax);
   }
-  eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
+  train_net_eval_mode(n, &sub, tr->a_max, TRAIN_MODE_SNN, linear, &ev);
   if (loss_before)
     *loss_before = before;
   if (loss_after)
@@ -417,7 +340,7 @@ static void run_stage(struct train_net *n, const struct stage *st,
     memcpy(tsil, n->cnt_sil, n->nl * sizeof *tsil);
     memcpy(tsat, n->cnt_sat, n->nl * sizeof *tsat);
     struct train_eval ev;
-    eval_mode(n, te, te->a_max, st->mode, n->linear_out, &ev);
+    train_net_eval_mode(n, te, te->a_max, st->mode, n->linear_out, &ev);
     if (log && !c->quiet) {
       fprintf(log,
               "%s epoch %zu/%zu: lr %.2g%s loss %.4f train %.2f%% test %.2f%% | "
