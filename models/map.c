@@ -316,29 +316,47 @@ void model_map_print(const struct model_map *mp, const struct model *m,
   }
 }
 
-/* ---- presets --------------------------------------------------------------- */
+/* ---- presets and the paper's tables ------------------------------------ */
 
 static int is_file(const char *p) {
   struct stat st;
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int model_preset_path(const char *name, char *path, size_t len,
-                      struct sm_err *err) {
+/* A data file of the source tree's models/SUB/ or the installed SUB/
+ * directory, by name (NAME.json) or by path (a value containing '/' or
+ * ending in ".json"); `what` and `file_what` name the kind of file in
+ * messages for a name and for a path. */
+static int data_path(const char *what, const char *file_what,
+                     const char *srcdir, const char *datadir, const char *name,
+                     char *path, size_t len, struct sm_err *err) {
   size_t n = strlen(name);
   if (strchr(name, '/') || (n > 5 && !strcmp(name + n - 5, ".json"))) {
     if (!is_file(name))
-      return sm_fail(err, SM_ENOENT, "architecture file '%s' not found", name);
+      return sm_fail(err, SM_ENOENT, "%s '%s' not found", file_what, name);
     snprintf(path, len, "%s", name);
     return 0;
   }
-  const char *dirs[] = {SM_SRCDIR "/models/arch", SM_DATADIR "/arch"};
+  const char *dirs[] = {srcdir, datadir};
   for (size_t i = 0; i < SM_ARRAY_LEN(dirs); i++) {
     int w = snprintf(path, len, "%s/%s.json", dirs[i], name);
     if (w > 0 && (size_t)w < len && is_file(path))
       return 0;
   }
-  return sm_fail(err, SM_ENOENT,
-                 "architecture preset '%s' not found in %s or %s", name,
+  return sm_fail(err, SM_ENOENT, "%s '%s' not found in %s or %s", what, name,
                  dirs[0], dirs[1]);
+}
+
+int model_preset_path(const char *name, char *path, size_t len,
+                      struct sm_err *err) {
+  return data_path("architecture preset", "architecture file",
+                   SM_SRCDIR "/models/arch", SM_DATADIR "/arch", name, path,
+                   len, err);
+}
+
+int model_paper_path(const char *name, char *path, size_t len,
+                     struct sm_err *err) {
+  return data_path("paper table", "paper table file",
+                   SM_SRCDIR "/models/paper", SM_DATADIR "/paper", name, path,
+                   len, err);
 }
