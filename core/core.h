@@ -304,8 +304,8 @@ struct core_theory_row {
   char coding[64];
   double steps;       /* time steps (L) */
   double spikes;      /* 10^6 spikes (S), as used */
-  double printed[8];  /* the table's printed E_norm per architecture */
-  int has_printed[8]; /* printed[a] is given */
+  double printed[CORE_THEORY_MAX_ARCH];  /* the table's E_norm per arch[] */
+  int has_printed[CORE_THEORY_MAX_ARCH]; /* printed[a] is given */
 };
 
 struct core_theory {

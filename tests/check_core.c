@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "sim/sim.h"
@@ -844,6 +845,69 @@ START_TEST(test_energy_terms_recompute_from_counts) {
 }
 END_TEST
 
+/* ---- Eq. 11, normalized ------------------------------------------------------ */
+
+/* Write `text` to a fresh temporary file; its name goes to path[32]. */
+static void write_table(char *path, const char *text) {
+  snprintf(path, 32, "/tmp/check_core.XXXXXX");
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  size_t n = strlen(text);
+  ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
+  close(fd);
+}
+
+START_TEST(test_theory_keeps_printed_values_of_every_architecture) {
+  /* 10 architectures in the table and 6 extra: the limit of 16, with
+   * printed values for the first, the tenth and an extra one. */
+  char path[32];
+  write_table(path,
+              "{\"baseline\": \"a\", \"architectures\": ["
+              "{\"name\":\"A0\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A1\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A2\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A3\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A4\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A5\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A6\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A7\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A8\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A9\",\"e_static\":0,\"e_dynamic\":1}],"
+              "\"rows\": [{\"coding\":\"a\",\"time_steps\":2,\"spikes_1e6\":4,"
+              "\"printed\":{\"A0\":1.5,\"A9\":2.5,\"X5\":3.5}},"
+              "{\"coding\":\"b\",\"time_steps\":4,\"spikes_1e6\":1}]}");
+  struct core_theory_arch extra[6];
+  for (int i = 0; i < 6; i++)
+    extra[i] = (struct core_theory_arch){.es = 0.5, .ed = 0.5};
+  for (int i = 0; i < 6; i++)
+    snprintf(extra[i].name, sizeof extra[i].name, "X%d", i);
+  struct core_theory t;
+  struct sm_err err = {0};
+  ck_assert_msg(core_theory_load(path, extra, 6, NULL, 0, &t, &err) == 0, "%s",
+                err.msg);
+  ck_assert_uint_eq(t.narch, CORE_THEORY_MAX_ARCH);
+  for (size_t a = 0; a < t.narch; a++) {
+    int given = a == 0 || a == 9 || a == 15;
+    ck_assert_int_eq(t.rows[0].has_printed[a], given);
+    ck_assert_int_eq(t.rows[1].has_printed[a], 0);
+  }
+  ck_assert(t.rows[0].printed[0] == 1.5 && t.rows[0].printed[9] == 2.5 &&
+            t.rows[0].printed[15] == 3.5);
+  ck_assert_double_eq(core_theory_eval(&t, 1, 0), 2);    /* 4/2 */
+  ck_assert_double_eq(core_theory_eval(&t, 1, 9), 0.25); /* 1/4 */
+  ck_assert_double_eq(core_theory_eval(&t, 1, 15), 1.125);
+  core_theory_free(&t);
+  /* one more is refused */
+  struct core_theory_arch seven[7];
+  memcpy(seven, extra, sizeof extra);
+  seven[6] = extra[0];
+  ck_assert_int_eq(core_theory_load(path, seven, 7, NULL, 0, &t, &err),
+                   SM_EFORMAT);
+  ck_assert_ptr_null(t.rows);
+  unlink(path);
+}
+END_TEST
+
 
 /* ---- the output unit's tie rule --------------------------------------------- */
 
@@ -978,6 +1042,9 @@ static Suite *core_suite(void) {
   t = tcase_create("energy");
   tcase_add_test(t, test_core_and_energy_options_have_valid_defaults);
   tcase_add_test(t, test_energy_terms_recompute_from_counts);
+  suite_add_tcase(s, t);
+  t = tcase_create("theory");
+  tcase_add_test(t, test_theory_keeps_printed_values_of_every_architecture);
   suite_add_tcase(s, t);
   return s;
 }
