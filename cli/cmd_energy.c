@@ -26,32 +26,6 @@
 
 /* ---- theory ------------------------------------------------------------- */
 
-struct theory_arch {
-  char name[64];
-  double es, ed; /* static and dynamic coefficients */
-};
-
-struct theory_row {
-  char coding[64];
-  double steps;  /* time steps */
-  double spikes; /* 10^6 spikes, as used */
-  double printed[8];
-  int has_printed[8];
-};
-
-static int json_num(const json_t *o, const char *key, double *v,
-                    const char *path, const char *where, struct sm_err *err) {
-  const json_t *x = json_object_get(o, key);
-  if (!json_is_number(x))
-    return sm_fail(err, SM_EFORMAT, "%s: %s: '%s' must be a number", path,
-                   where, key);
-  *v = json_number_value(x);
-  if (!isfinite(*v) || *v < 0)
-    return sm_fail(err, SM_ERANGE, "%s: %s: '%s' must be >= 0", path, where,
-                   key);
-  return 0;
-}
-
 static void theory_usage(FILE *out) {
   fprintf(out,
           "Usage: spikemesh energy theory [OPTIONS]\n"
@@ -77,10 +51,9 @@ static void theory_usage(FILE *out) {
 
 int cli_energy_theory(int argc, char **argv) {
   char table[1024];
-  snprintf(table, sizeof table, "%s/models/paper/table2.json", SM_SRCDIR);
   const char *baseline = NULL;
-  int json = 0, printed_spikes = 0;
-  struct theory_arch extra[8];
+  int json = 0, printed_spikes = 0, table_given = 0;
+  struct core_theory_arch extra[8];
   size_t nextra = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -93,13 +66,14 @@ int cli_energy_theory(int argc, char **argv) {
       printed_spikes = 1;
     } else if (i + 1 < argc && !strcmp(a, "--table")) {
       snprintf(table, sizeof table, "%s", argv[++i]);
+      table_given = 1;
     } else if (i + 1 < argc && !strcmp(a, "--baseline")) {
       baseline = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--arch")) {
       const char *spec = argv[++i];
       const char *eq = strchr(spec, '='), *comma = eq ? strchr(eq, ',') : NULL;
       char es[64], ed[64];
-      struct theory_arch *t = &extra[nextra];
+      struct core_theory_arch *t = &extra[nextra];
       if (nextra == SM_ARRAY_LEN(extra) || !eq || !comma || eq == spec ||
           (size_t)(eq - spec) >= sizeof t->name ||
           (size_t)(comma - eq - 1) >= sizeof es || strlen(comma + 1) >= sizeof ed)
@@ -125,127 +99,33 @@ int cli_energy_theory(int argc, char **argv) {
   }
 
   struct sm_err err = {0};
-  json_error_t je;
-  size_t len;
-  char *text = sm_read_file(table, &len, &err);
-  if (!text)
+  if (!table_given && model_paper_path("table2", table, sizeof table, &err))
     return cli_report("energy theory", &err);
-  json_t *root = json_loadb(text, len, 0, &je);
-  free(text);
-  if (!root) {
-    sm_fail(&err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", table, je.line,
-            je.column, je.text);
+  struct core_theory t;
+  if (core_theory_load(table, extra, nextra, baseline, printed_spikes, &t,
+                       &err))
     return cli_report("energy theory", &err);
-  }
-  struct theory_arch arch[16];
-  size_t narch = 0;
-  struct theory_row *rows = NULL;
-  size_t nrows = 0;
-  int rc = CLI_EXIT_OK;
-  const json_t *ja = json_object_get(root, "architectures");
-  const json_t *jr = json_object_get(root, "rows");
-  if (!json_is_array(ja) || !json_is_array(jr) || json_array_size(jr) == 0 ||
-      json_array_size(ja) + nextra > SM_ARRAY_LEN(arch)) {
-    sm_fail(&err, SM_EFORMAT,
-            "%s: expected \"architectures\" (an array of at most %zu) and "
-            "\"rows\" (a non-empty array)",
-            table, SM_ARRAY_LEN(arch) - nextra);
-    rc = cli_report("energy theory", &err);
-    goto out;
-  }
-  for (size_t i = 0; i < json_array_size(ja); i++) {
-    const json_t *a = json_array_get(ja, i);
-    const char *name = json_string_value(json_object_get(a, "name"));
-    char where[64];
-    snprintf(where, sizeof where, "architectures[%zu]", i);
-    if (!name || strlen(name) >= sizeof arch[0].name) {
-      sm_fail(&err, SM_EFORMAT, "%s: %s: 'name' must be a short string", table,
-              where);
-      rc = cli_report("energy theory", &err);
-      goto out;
-    }
-    snprintf(arch[narch].name, sizeof arch[narch].name, "%s", name);
-    if (json_num(a, "e_static", &arch[narch].es, table, where, &err) ||
-        json_num(a, "e_dynamic", &arch[narch].ed, table, where, &err)) {
-      rc = cli_report("energy theory", &err);
-      goto out;
-    }
-    narch++;
-  }
-  for (size_t i = 0; i < nextra; i++)
-    arch[narch++] = extra[i];
-  if (!baseline)
-    baseline = json_string_value(json_object_get(root, "baseline"));
-  nrows = json_array_size(jr);
-  rows = sm_xcalloc(nrows, sizeof *rows);
-  size_t base = nrows;
-  for (size_t i = 0; i < nrows; i++) {
-    const json_t *r = json_array_get(jr, i);
-    char where[64];
-    snprintf(where, sizeof where, "rows[%zu]", i);
-    const char *coding = json_string_value(json_object_get(r, "coding"));
-    if (!coding || strlen(coding) >= sizeof rows[i].coding) {
-      sm_fail(&err, SM_EFORMAT, "%s: %s: 'coding' must be a short string",
-              table, where);
-      rc = cli_report("energy theory", &err);
-      goto out;
-    }
-    snprintf(rows[i].coding, sizeof rows[i].coding, "%s", coding);
-    if (json_num(r, "time_steps", &rows[i].steps, table, where, &err) ||
-        json_num(r, "spikes_1e6", &rows[i].spikes, table, where, &err)) {
-      rc = cli_report("energy theory", &err);
-      goto out;
-    }
-    if (!printed_spikes && json_object_get(r, "spikes_1e6_unrounded") &&
-        json_num(r, "spikes_1e6_unrounded", &rows[i].spikes, table, where,
-                 &err)) {
-      rc = cli_report("energy theory", &err);
-      goto out;
-    }
-    const json_t *pr = json_object_get(r, "printed");
-    for (size_t a = 0; a < narch; a++) {
-      const json_t *v = json_object_get(pr, arch[a].name);
-      if (json_is_number(v)) {
-        rows[i].printed[a] = json_number_value(v);
-        rows[i].has_printed[a] = 1;
-      }
-    }
-    if (baseline && !strcmp(coding, baseline))
-      base = i;
-  }
-  if (base == nrows) {
-    sm_fail(&err, SM_EINVAL, "%s: baseline row '%s' not found", table,
-            baseline ? baseline : "(none given)");
-    rc = cli_report("energy theory", &err);
-    goto out;
-  }
-  if (rows[base].steps <= 0 || rows[base].spikes <= 0) {
-    sm_fail(&err, SM_ERANGE, "%s: baseline row '%s' needs time_steps > 0 and "
-            "spikes_1e6 > 0", table, rows[base].coding);
-    rc = cli_report("energy theory", &err);
-    goto out;
-  }
+  const struct core_theory_row *rows = t.rows, *b = &t.rows[t.base];
   if (!json) {
     printf("Eq. 11 normalized to '%s' (E_norm = Es x L/%g + Ed x S/%g)\n\n",
-           rows[base].coding, rows[base].steps, rows[base].spikes);
+           b->coding, b->steps, b->spikes);
     printf("%-12s %6s %10s", "coding", "steps", "spikes/1e6");
-    for (size_t a = 0; a < narch; a++)
-      printf("  %11s %8s", arch[a].name, "printed");
+    for (size_t a = 0; a < t.narch; a++)
+      printf("  %11s %8s", t.arch[a].name, "printed");
     printf("\n");
   }
-  for (size_t i = 0; i < nrows; i++) {
+  for (size_t i = 0; i < t.nrows; i++) {
     if (json)
       printf("{\"coding\":\"%s\",\"time_steps\":%g,\"spikes_1e6\":%g",
              rows[i].coding, rows[i].steps, rows[i].spikes);
     else
       printf("%-12s %6g %10g", rows[i].coding, rows[i].steps, rows[i].spikes);
-    for (size_t a = 0; a < narch; a++) {
-      double e = arch[a].es * rows[i].steps / rows[base].steps +
-                 arch[a].ed * rows[i].spikes / rows[base].spikes;
+    for (size_t a = 0; a < t.narch; a++) {
+      double e = core_theory_eval(&t, i, a);
       if (json) {
-        printf(",\"%s\":%.6f", arch[a].name, e);
+        printf(",\"%s\":%.6f", t.arch[a].name, e);
         if (rows[i].has_printed[a])
-          printf(",\"%s_printed\":%g", arch[a].name, rows[i].printed[a]);
+          printf(",\"%s_printed\":%g", t.arch[a].name, rows[i].printed[a]);
       } else if (rows[i].has_printed[a]) {
         printf("  %11.4f %8.4f", e, rows[i].printed[a]);
       } else {
@@ -254,10 +134,8 @@ int cli_energy_theory(int argc, char **argv) {
     }
     printf(json ? "}\n" : "\n");
   }
-out:
-  free(rows);
-  json_decref(root);
-  return rc;
+  core_theory_free(&t);
+  return CLI_EXIT_OK;
 }
 
 /* ---- frame -------------------------------------------------------------- */

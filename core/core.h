@@ -281,4 +281,54 @@ void core_energy_frame(const struct core_energy_conf *c, uint64_t sops,
                        uint64_t hops, sim_time_t latency_ps,
                        struct core_energy *out);
 
+/* ---- Eq. 11, normalized (core/energy.c) -------------------------------- */
+
+/* The paper's Eq. 11, E = E_static x Latency + E_dynamic x Spikes, over a
+ * table of (time steps, spikes) rows, normalized to a baseline row per
+ * term (the normalization that reproduces the paper's Table 2; the plain
+ * ratio of Eq. 11 does not, doc/energy.md):
+ *   E_norm = E_static x L / L_base + E_dynamic x S / S_base
+ * for each architecture's (E_static, E_dynamic).  The table is a JSON file
+ * (models/paper/table2.json):
+ *   {"baseline": CODING,
+ *    "architectures": [{"name": .., "e_static": .., "e_dynamic": ..}, ..],
+ *    "rows": [{"coding": .., "time_steps": .., "spikes_1e6": ..,
+ *              "spikes_1e6_unrounded": .. (optional),
+ *              "printed": {ARCH: E_norm, ..} (optional)}, ..]} */
+#define CORE_THEORY_MAX_ARCH 16 /* architectures, the table's and extra ones */
+
+struct core_theory_arch {
+  char name[64];
+  double es, ed; /* E_static, E_dynamic (no unit: Eq. 11's weights) */
+};
+
+struct core_theory_row {
+  char coding[64];
+  double steps;       /* time steps (L) */
+  double spikes;      /* 10^6 spikes (S), as used */
+  double printed[CORE_THEORY_MAX_ARCH];  /* the table's E_norm per arch[] */
+  int has_printed[CORE_THEORY_MAX_ARCH]; /* printed[a] is given */
+};
+
+struct core_theory {
+  struct core_theory_arch arch[CORE_THEORY_MAX_ARCH]; /* table's, then extra */
+  size_t narch;
+  struct core_theory_row *rows; /* [nrows], nrows >= 1 */
+  size_t nrows;
+  size_t base; /* the baseline row (time_steps > 0, spikes_1e6 > 0) */
+};
+
+/* Load and validate a table file.  `extra` architectures (nextra of them,
+ * coefficients >= 0) follow the table's; `baseline` names the row to
+ * normalize to (NULL: the table's "baseline"); printed_spikes uses
+ * "spikes_1e6" even where "spikes_1e6_unrounded" is given.  Errors name
+ * the file, the entry (rows[i], architectures[i]) and the field; on error
+ * *t holds nothing to free. */
+int core_theory_load(const char *path, const struct core_theory_arch *extra,
+                     size_t nextra, const char *baseline, int printed_spikes,
+                     struct core_theory *t, struct sm_err *err);
+void core_theory_free(struct core_theory *t);
+/* E_norm of row `row` for architecture `arch`. */
+double core_theory_eval(const struct core_theory *t, size_t row, size_t arch);
+
 #endif /* SPIKEMESH_CORE_H */

@@ -9,3 +9,6 @@ EXTRA_DIST += models/fmnist-cnn.json
 dist_pkgdata_DATA = models/fmnist-mlp.json
 archdir = $(pkgdatadir)/arch
 dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json
+# the paper's tables (model_paper_path: `energy theory` reads table2)
+paperdir = $(pkgdatadir)/paper
+dist_paper_DATA = models/paper/table2.json

@@ -316,38 +316,60 @@ void model_map_print(const struct model_map *mp, const struct model *m,
   }
 }
 
-/* ---- presets --------------------------------------------------------------- */
+/* ---- presets and the paper's tables ------------------------------------ */
 
 static int is_file(const char *p) {
   struct stat st;
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int model_preset_path(const char *name, char *path, size_t len,
-                      struct sm_err *err) {
-  size_t n = strlen(name);
-  if (strchr(name, '/') || (n > 5 && !strcmp(name + n - 5, ".json"))) {
-    if (!is_file(name))
-      return sm_fail(err, SM_ENOENT, "architecture file '%s' not found", name);
-    snprintf(path, len, "%s", name);
-    return 0;
-  }
-  char file[512];
-  snprintf(file, sizeof file, "%s.json", name);
-  return model_data_file("arch", file, "architecture preset", path, len, err);
-}
-
-int model_data_file(const char *sub, const char *name, const char *what,
-                    char *path, size_t len, struct sm_err *err) {
+/* The search path: NAME+EXT in the source tree's models/SUB, then in the
+ * installed data directory's SUB; messages name NAME and both places. */
+static int data_file(const char *sub, const char *name, const char *ext,
+                     const char *what, char *path, size_t len,
+                     struct sm_err *err) {
   char dirs[2][1024];
   snprintf(dirs[0], sizeof dirs[0], "%s/models%s%s", SM_SRCDIR, *sub ? "/" : "",
            sub);
   snprintf(dirs[1], sizeof dirs[1], "%s%s%s", SM_DATADIR, *sub ? "/" : "", sub);
   for (size_t i = 0; i < SM_ARRAY_LEN(dirs); i++) {
-    int w = snprintf(path, len, "%s/%s", dirs[i], name);
+    int w = snprintf(path, len, "%s/%s%s", dirs[i], name, ext);
     if (w > 0 && (size_t)w < len && is_file(path))
       return 0;
   }
   return sm_fail(err, SM_ENOENT, "%s '%s' not found in %s or %s", what, name,
                  dirs[0], dirs[1]);
+}
+
+int model_data_file(const char *sub, const char *name, const char *what,
+                    char *path, size_t len, struct sm_err *err) {
+  return data_file(sub, name, "", what, path, len, err);
+}
+
+/* A data file by name (NAME.json on the search path) or by path (a value
+ * containing '/' or ending in ".json"); `what` and `file_what` name the
+ * kind of file in messages for a name and for a path. */
+static int data_path(const char *what, const char *file_what, const char *sub,
+                     const char *name, char *path, size_t len,
+                     struct sm_err *err) {
+  size_t n = strlen(name);
+  if (strchr(name, '/') || (n > 5 && !strcmp(name + n - 5, ".json"))) {
+    if (!is_file(name))
+      return sm_fail(err, SM_ENOENT, "%s '%s' not found", file_what, name);
+    snprintf(path, len, "%s", name);
+    return 0;
+  }
+  return data_file(sub, name, ".json", what, path, len, err);
+}
+
+int model_preset_path(const char *name, char *path, size_t len,
+                      struct sm_err *err) {
+  return data_path("architecture preset", "architecture file", "arch", name,
+                   path, len, err);
+}
+
+int model_paper_path(const char *name, char *path, size_t len,
+                     struct sm_err *err) {
+  return data_path("paper table", "paper table file", "paper", name, path,
+                   len, err);
 }

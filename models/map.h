@@ -148,4 +148,10 @@ int model_data_file(const char *sub, const char *name, const char *what,
 int model_preset_path(const char *name, char *path, size_t len,
                       struct sm_err *err);
 
+/* Resolve a table of the paper's figures ("table2": Table 2, read by
+ * core_theory_load) the same way: a path as it is, a name in the source
+ * tree's models/paper/ and then the installed paper/ directory. */
+int model_paper_path(const char *name, char *path, size_t len,
+                     struct sm_err *err);
+
 #endif /* SPIKEMESH_MODELS_MAP_H */

@@ -2,12 +2,14 @@
  * check_core.c -- the cores: closed-form neurons against a step-by-step
  * membrane oracle and the float window-frame formula, whole networks
  * against a naive layer-by-layer reference, SOP and late-spike accounting,
- * refusals, and the energy arithmetic.
+ * refusals, and the energy arithmetic (Eq. 12 per frame, Eq. 11 over the
+ * paper's Table 2).
  */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "sim/sim.h"
@@ -880,6 +882,250 @@ START_TEST(test_energy_terms_recompute_from_counts) {
 }
 END_TEST
 
+/* ---- Eq. 11, normalized ------------------------------------------------------ */
+
+/* Write `text` to a fresh temporary file; its name goes to path[32]. */
+static void write_table(char *path, const char *text) {
+  snprintf(path, 32, "/tmp/check_core.XXXXXX");
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  size_t n = strlen(text);
+  ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
+  close(fd);
+}
+
+START_TEST(test_theory_keeps_printed_values_of_every_architecture) {
+  /* 10 architectures in the table and 6 extra: the limit of 16, with
+   * printed values for the first, the tenth and an extra one. */
+  char path[32];
+  write_table(path,
+              "{\"baseline\": \"a\", \"architectures\": ["
+              "{\"name\":\"A0\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A1\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A2\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A3\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A4\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A5\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A6\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A7\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A8\",\"e_static\":1,\"e_dynamic\":0},"
+              "{\"name\":\"A9\",\"e_static\":0,\"e_dynamic\":1}],"
+              "\"rows\": [{\"coding\":\"a\",\"time_steps\":2,\"spikes_1e6\":4,"
+              "\"printed\":{\"A0\":1.5,\"A9\":2.5,\"X5\":3.5}},"
+              "{\"coding\":\"b\",\"time_steps\":4,\"spikes_1e6\":1}]}");
+  struct core_theory_arch extra[6];
+  for (int i = 0; i < 6; i++)
+    extra[i] = (struct core_theory_arch){.es = 0.5, .ed = 0.5};
+  for (int i = 0; i < 6; i++)
+    snprintf(extra[i].name, sizeof extra[i].name, "X%d", i);
+  struct core_theory t;
+  struct sm_err err = {0};
+  ck_assert_msg(core_theory_load(path, extra, 6, NULL, 0, &t, &err) == 0, "%s",
+                err.msg);
+  ck_assert_uint_eq(t.narch, CORE_THEORY_MAX_ARCH);
+  for (size_t a = 0; a < t.narch; a++) {
+    int given = a == 0 || a == 9 || a == 15;
+    ck_assert_int_eq(t.rows[0].has_printed[a], given);
+    ck_assert_int_eq(t.rows[1].has_printed[a], 0);
+  }
+  ck_assert(t.rows[0].printed[0] == 1.5 && t.rows[0].printed[9] == 2.5 &&
+            t.rows[0].printed[15] == 3.5);
+  ck_assert_double_eq(core_theory_eval(&t, 1, 0), 2);    /* 4/2 */
+  ck_assert_double_eq(core_theory_eval(&t, 1, 9), 0.25); /* 1/4 */
+  ck_assert_double_eq(core_theory_eval(&t, 1, 15), 1.125);
+  core_theory_free(&t);
+  /* one more is refused */
+  struct core_theory_arch seven[7];
+  memcpy(seven, extra, sizeof extra);
+  seven[6] = extra[0];
+  ck_assert_int_eq(core_theory_load(path, seven, 7, NULL, 0, &t, &err),
+                   SM_EFORMAT);
+  ck_assert_ptr_null(t.rows);
+  unlink(path);
+}
+END_TEST
+
+#define TABLE2 SM_SRCDIR "/models/paper/table2.json"
+
+/* Entry (row, arch) of a loaded table as printed to 4 decimals, minus the
+ * printed value, in units of the 4th decimal. */
+static long theory_ulps(const struct core_theory *t, size_t row, size_t arch) {
+  return lround(core_theory_eval(t, row, arch) * 1e4) -
+         lround(t->rows[row].printed[arch] * 1e4);
+}
+
+START_TEST(test_theory_reproduces_table2) {
+  struct core_theory t;
+  struct sm_err err = {0};
+  ck_assert_msg(core_theory_load(TABLE2, NULL, 0, NULL, 0, &t, &err) == 0,
+                "%s", err.msg);
+  ck_assert_uint_eq(t.narch, 2);
+  ck_assert_str_eq(t.arch[0].name, "TrueNorth");
+  ck_assert_str_eq(t.arch[1].name, "SpiNNaker");
+  ck_assert_uint_eq(t.nrows, 6);
+  ck_assert_uint_eq(t.base, 0);
+  ck_assert_str_eq(t.rows[t.base].coding, "Rate [19]");
+  /* 11 of the 12 printed entries exactly; the phase row's TrueNorth entry,
+   * which no spike count reconciles with its SpiNNaker entry, is one unit
+   * of the 4th decimal above (7.1477 for 7.1476; doc/energy.md). */
+  int exact = 0;
+  for (size_t i = 0; i < t.nrows; i++)
+    for (size_t a = 0; a < t.narch; a++) {
+      ck_assert(t.rows[i].has_printed[a]);
+      long d = theory_ulps(&t, i, a);
+      if (!strcmp(t.rows[i].coding, "Phase [26]") && a == 0)
+        ck_assert_int_eq(d, 1);
+      else
+        ck_assert_msg(d == 0, "%s %s: %.6f printed %.4f", t.rows[i].coding,
+                      t.arch[a].name, core_theory_eval(&t, i, a),
+                      t.rows[i].printed[a]);
+      exact += d == 0;
+    }
+  ck_assert_int_eq(exact, 11);
+  /* per-term normalization: DTA-TTFS on TrueNorth is
+   * 0.6 x 160/512 + 0.4 x 0.073/2.612 = 0.19867, not the plain ratio 0.3115 */
+  ck_assert_str_eq(t.rows[5].coding, "DTA-TTFS");
+  ck_assert_double_eq_tol(core_theory_eval(&t, 5, 0),
+                          0.6 * 160 / 512 + 0.4 * 0.073 / 2.612, 1e-15);
+  ck_assert_double_eq_tol(core_theory_eval(&t, 5, 0), 0.19867, 1e-5);
+  /* the burst row uses its unrounded spike count */
+  ck_assert_double_eq(t.rows[2].spikes, 6.9198);
+  core_theory_free(&t);
+  ck_assert_ptr_null(t.rows);
+
+  /* with the spike column as printed, burst on SpiNNaker is 2.4866 */
+  ck_assert_int_eq(core_theory_load(TABLE2, NULL, 0, NULL, 1, &t, &err), 0);
+  ck_assert_double_eq(t.rows[2].spikes, 6.92);
+  ck_assert_int_eq(theory_ulps(&t, 2, 1), 1);
+  ck_assert_int_eq(theory_ulps(&t, 2, 0), 0);
+  core_theory_free(&t);
+
+  /* another baseline and an extra, latency-only architecture: the rate row
+   * is 512 / 160 = 3.2 times DTA-TTFS */
+  struct core_theory_arch mine = {"mine", 1, 0};
+  ck_assert_int_eq(core_theory_load(TABLE2, &mine, 1, "DTA-TTFS", 0, &t, &err),
+                   0);
+  ck_assert_uint_eq(t.narch, 3);
+  ck_assert_uint_eq(t.base, 5);
+  ck_assert_int_eq(t.rows[0].has_printed[2], 0);
+  ck_assert_double_eq_tol(core_theory_eval(&t, 0, 2), 3.2, 1e-15);
+  ck_assert_double_eq(core_theory_eval(&t, 5, 0), 1);
+  ck_assert_double_eq(core_theory_eval(&t, 5, 1), 1);
+  core_theory_free(&t);
+}
+END_TEST
+
+START_TEST(test_theory_refuses_bad_tables) {
+  static const struct {
+    const char *json;
+    int code;
+    const char *msg; /* in the message, after the file name */
+  } cases[] = {
+      /* a missing key */
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": rows[0]: 'time_steps' must be a number"},
+      {"{\"baseline\":\"a\",\"architectures\":[{\"name\":\"X\","
+       "\"e_static\":1}],\"rows\":[{\"coding\":\"a\",\"time_steps\":1,"
+       "\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": architectures[0]: 'e_dynamic' must be a number"},
+      {"{\"baseline\":\"a\",\"architectures\":[{\"e_static\":1,"
+       "\"e_dynamic\":1}],\"rows\":[{\"coding\":\"a\",\"time_steps\":1,"
+       "\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": architectures[0]: 'name' must be a short string"},
+      {"{\"baseline\":\"a\",\"architectures\":[]}", SM_EFORMAT,
+       ": expected \"architectures\" (an array of at most 16) and \"rows\""},
+      {"{\"baseline\":\"a\",\"rows\":[{\"coding\":\"a\",\"time_steps\":1,"
+       "\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": expected \"architectures\""},
+      /* a wrong type */
+      {"{\"architectures\":[],\"rows\":[{\"coding\":\"x\",\"time_steps\":"
+       "\"many\",\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": rows[0]: 'time_steps' must be a number"},
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1},{\"coding\":7,\"time_steps\":1,"
+       "\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": rows[1]: 'coding' must be a short string"},
+      {"{\"baseline\":\"a\",\"architectures\":[{\"name\":\"X\",\"e_static\":"
+       "\"0.6\",\"e_dynamic\":0.4}],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": architectures[0]: 'e_static' must be a number"},
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1,\"spikes_1e6_unrounded\":null}]}",
+       SM_EFORMAT, ": rows[0]: 'spikes_1e6_unrounded' must be a number"},
+      {"{\"baseline\":\"a\",\"architectures\":{},\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1}]}",
+       SM_EFORMAT, ": expected \"architectures\""},
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[]}", SM_EFORMAT,
+       ": expected \"architectures\" (an array of at most 16) and \"rows\" (a "
+       "non-empty array)"},
+      /* out of range */
+      {"{\"baseline\":\"a\",\"architectures\":[{\"name\":\"X\",\"e_static\":"
+       "-0.6,\"e_dynamic\":0.4}],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1}]}",
+       SM_ERANGE, ": architectures[0]: 'e_static' must be >= 0"},
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1},{\"coding\":\"b\",\"time_steps\":1,"
+       "\"spikes_1e6\":-3}]}",
+       SM_ERANGE, ": rows[1]: 'spikes_1e6' must be >= 0"},
+      /* a non-positive baseline */
+      {"{\"baseline\":\"a\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":0,\"spikes_1e6\":1}]}",
+       SM_ERANGE, ": baseline row 'a' needs time_steps > 0 and spikes_1e6 > 0"},
+      {"{\"baseline\":\"b\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1},{\"coding\":\"b\",\"time_steps\":1,"
+       "\"spikes_1e6\":0}]}",
+       SM_ERANGE, ": baseline row 'b' needs time_steps > 0 and spikes_1e6 > 0"},
+      /* no baseline row */
+      {"{\"baseline\":\"z\",\"architectures\":[],\"rows\":[{\"coding\":\"a\","
+       "\"time_steps\":1,\"spikes_1e6\":1}]}",
+       SM_EINVAL, ": baseline row 'z' not found"},
+      {"{\"architectures\":[],\"rows\":[{\"coding\":\"a\",\"time_steps\":1,"
+       "\"spikes_1e6\":1}]}",
+       SM_EINVAL, ": baseline row '(none given)' not found"},
+      /* not JSON */
+      {"{\"rows\": [", SM_EFORMAT, ":1:10: invalid JSON"},
+  };
+  for (size_t i = 0; i < SM_ARRAY_LEN(cases); i++) {
+    char path[32], want[256];
+    write_table(path, cases[i].json);
+    snprintf(want, sizeof want, "%s%s", path, cases[i].msg);
+    struct core_theory t;
+    struct sm_err err = {0};
+    int rc = core_theory_load(path, NULL, 0, NULL, 0, &t, &err);
+    ck_assert_msg(rc == cases[i].code, "case %zu: rc %d (%s)", i, rc, err.msg);
+    ck_assert_int_eq(err.code, cases[i].code);
+    ck_assert_msg(strstr(err.msg, want) == err.msg,
+                  "case %zu: '%s' does not start with '%s'", i, err.msg, want);
+    ck_assert_ptr_null(t.rows);
+    core_theory_free(&t); /* harmless after a refusal */
+    unlink(path);
+  }
+  /* a missing file, and bad extra architectures */
+  struct core_theory t;
+  struct sm_err err = {0};
+  ck_assert_int_eq(core_theory_load("/nonexistent/table.json", NULL, 0, NULL,
+                                    0, &t, &err),
+                   SM_ENOENT);
+  ck_assert(strstr(err.msg, "/nonexistent/table.json: cannot open") == err.msg);
+  struct core_theory_arch neg = {"neg", -1, 0}, nan_arch = {"nan", NAN, 0};
+  ck_assert_int_eq(core_theory_load(TABLE2, &neg, 1, NULL, 0, &t, &err),
+                   SM_ERANGE);
+  ck_assert(strstr(err.msg, "'neg'"));
+  ck_assert_int_eq(core_theory_load(TABLE2, &nan_arch, 1, NULL, 0, &t, &err),
+                   SM_ERANGE);
+  struct core_theory_arch many[CORE_THEORY_MAX_ARCH + 1] = {{"x", 1, 1}};
+  ck_assert_int_eq(core_theory_load(TABLE2, many, SM_ARRAY_LEN(many), NULL, 0,
+                                    &t, &err),
+                   SM_ELIMIT);
+  ck_assert_ptr_null(t.rows);
+  /* a NULL err is allowed */
+  ck_assert_int_eq(core_theory_load("/nonexistent/table.json", NULL, 0, NULL,
+                                    0, &t, NULL),
+                   SM_ENOENT);
+}
+END_TEST
+
 
 /* ---- the output unit's tie rule --------------------------------------------- */
 
@@ -1015,6 +1261,11 @@ static Suite *core_suite(void) {
   t = tcase_create("energy");
   tcase_add_test(t, test_core_and_energy_options_have_valid_defaults);
   tcase_add_test(t, test_energy_terms_recompute_from_counts);
+  suite_add_tcase(s, t);
+  t = tcase_create("theory");
+  tcase_add_test(t, test_theory_reproduces_table2);
+  tcase_add_test(t, test_theory_refuses_bad_tables);
+  tcase_add_test(t, test_theory_keeps_printed_values_of_every_architecture);
   suite_add_tcase(s, t);
   return s;
 }

@@ -390,6 +390,49 @@ START_TEST(test_every_preset_loads_and_states_sources) {
 }
 END_TEST
 
+START_TEST(test_paper_tables_are_found_like_presets) {
+  char path[1024];
+  struct sm_err err = {0};
+  /* by name: the source tree's models/paper/ first */
+  ck_assert_msg(model_paper_path("table2", path, sizeof path, &err) == 0, "%s",
+                err.msg);
+  ck_assert_str_eq(path, SM_SRCDIR "/models/paper/table2.json");
+  struct core_theory t;
+  ck_assert_msg(core_theory_load(path, NULL, 0, NULL, 0, &t, &err) == 0, "%s",
+                err.msg);
+  ck_assert_uint_eq(t.nrows, 6);
+  core_theory_free(&t);
+  /* by path, as given */
+  ck_assert_int_eq(model_paper_path(SM_SRCDIR "/models/paper/table2.json", path,
+                                    sizeof path, &err),
+                   0);
+  ck_assert_str_eq(path, SM_SRCDIR "/models/paper/table2.json");
+  /* refusals name what was looked for and where */
+  ck_assert_int_eq(model_paper_path("table9", path, sizeof path, &err),
+                   SM_ENOENT);
+  ck_assert_msg(strstr(err.msg, "paper table 'table9' not found in "
+                                SM_SRCDIR "/models/paper or " SM_DATADIR
+                                "/paper"),
+                "%s", err.msg);
+  ck_assert_int_eq(model_paper_path("/nonexistent/t.json", path, sizeof path,
+                                    &err),
+                   SM_ENOENT);
+  ck_assert_msg(strstr(err.msg, "paper table file '/nonexistent/t.json'"),
+                "%s", err.msg);
+  /* presets keep their own words */
+  ck_assert_int_eq(model_preset_path("table2", path, sizeof path, &err),
+                   SM_ENOENT);
+  ck_assert_msg(strstr(err.msg, "architecture preset 'table2' not found in "
+                                SM_SRCDIR "/models/arch or "),
+                "%s", err.msg);
+  ck_assert_int_eq(model_preset_path("/nonexistent/x.json", path, sizeof path,
+                                     &err),
+                   SM_ENOENT);
+  ck_assert_str_eq(err.msg,
+                   "architecture file '/nonexistent/x.json' not found");
+}
+END_TEST
+
 static Suite *map_suite(void) {
   Suite *s = suite_create("map");
   TCase *t = tcase_create("partition");
@@ -406,6 +449,7 @@ static Suite *map_suite(void) {
   t = tcase_create("presets");
   tcase_add_test(t, test_paper_preset_has_the_papers_figures);
   tcase_add_test(t, test_every_preset_loads_and_states_sources);
+  tcase_add_test(t, test_paper_tables_are_found_like_presets);
   suite_add_tcase(s, t);
   return s;
 }
