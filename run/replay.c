@@ -1,9 +1,32 @@
 /*
- * replay.c -- traces for replay: a run's recorded spikes as a spike trace,
- * and spikes turned into packets through a mapping (see run.h).
+ * replay.c -- a recorded spike or packet trace injected into a chosen
+ * architecture (mesh size, placement, router timing, multicast mode),
+ * frame by frame through the frame loop, recording hops, congestion,
+ * latency, energy and late arrivals as a run would (see run.h).
+ *
+ * Spike traces go through a model's connectivity: each spike of a
+ * non-output layer becomes one noc_send from the node of the core that
+ * holds its neuron under the new mapping to that core's destination set
+ * (output-layer spikes are decisions, not packets).  Packet traces are
+ * injected as they are (nodes must exist on the new mesh).  Spikes keep
+ * their recorded times (times x the time scale); frames stay sequential: a
+ * frame whose first send would fall before the previous frame drained is
+ * shifted to start then.  Each packet's payload is its record index, so a
+ * delivery finds its deadline: the end of the receiving layer's window,
+ * t_send + (2S - step) x step_ps for a spike at step `step` (scaled), or
+ * the packet record's own deadline.  A delivery after it is late (the run
+ * calls these dropped; spikes that arrive in the window but after the
+ * neuron fired cannot be told without the cores).  Energy is E_Hop x hops
+ * + E_static per frame: replay has no cores, so no SOPs.
+ *
+ * Injection order: one event per distinct send time, chained (the next is
+ * scheduled when one fires), sends at that time in trace order -- the
+ * order a run's cores sent them in.
  */
 #include "run/run.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,3 +82,315 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
   return 0;
 }
 
+
+/* ---- the replay --------------------------------------------------------- */
+
+struct run_replay {
+  struct sim_kernel *k;
+  struct noc_mesh *noc;
+  struct model_map *map;  /* spike traces: the new mapping; else NULL */
+  struct trace_file tp;   /* the packets injected (owned) */
+  struct core_energy_conf energy;
+  size_t *start;          /* [nframes + 1] first record of each frame */
+  size_t nframes;
+  double scale;
+  int64_t shift;          /* ps added to this frame's (scaled) times */
+  size_t next, end;       /* records [next, end) of the frame to inject */
+  int failed;
+  /* per frame */
+  uint64_t late, deliveries;
+  sim_time_t t_first, t_last; /* ps */
+  int64_t frame;
+  uint64_t layer_hops[256], layer_late[256], layer_sends[256];
+  int layers;             /* payloads carry core layers */
+  /* recording */
+  struct trace_stream *s;
+  enum trace_detail detail;
+};
+
+#define KIND_INJECT NOC_NKINDS
+
+static sim_time_t when(const struct run_replay *r, size_t i) {
+  return (sim_time_t)llround((double)r->tp.packets[i].time_ps * r->scale) +
+         (sim_time_t)r->shift;
+}
+
+static void on_inject(struct sim_kernel *k, const struct sim_event *ev,
+                      void *ctx) {
+  (void)ev;
+  struct run_replay *r = ctx;
+  sim_time_t now = sim_now(k);
+  while (r->next < r->end && when(r, r->next) == now) {
+    const struct trace_packet *q = &r->tp.packets[r->next];
+    if (noc_send(r->noc, q->src, r->tp.dst + q->dst_off, q->ndst, 1,
+                 r->next))
+      r->failed = 1;
+    if (r->layers)
+      r->layer_sends[core_payload_layer(q->payload)]++;
+    r->next++;
+  }
+  if (r->next < r->end)
+    sim_schedule(k, when(r, r->next), KIND_INJECT, 0, 0, 0, NULL);
+}
+
+static void on_deliver(void *ctx, uint32_t node, uint64_t payload,
+                       uint32_t src, sim_time_t t_send) {
+  (void)node;
+  (void)src;
+  (void)t_send;
+  struct run_replay *r = ctx;
+  const struct trace_packet *q = &r->tp.packets[payload];
+  sim_time_t now = sim_now(r->k);
+  r->deliveries++;
+  if (now > r->t_last)
+    r->t_last = now;
+  if (q->deadline_ps) {
+    sim_time_t dl = (sim_time_t)llround((double)q->deadline_ps * r->scale) +
+                    (sim_time_t)r->shift;
+    if (now > dl) {
+      r->late++;
+      if (r->layers)
+        r->layer_late[(core_payload_layer(q->payload) + 1) & 0xff]++;
+    }
+  }
+}
+
+static void on_packet(void *ctx, const struct noc_packet_record *p) {
+  struct run_replay *r = ctx;
+  if (r->layers)
+    r->layer_hops[core_payload_layer(r->tp.packets[p->payload].payload)] +=
+        p->hops;
+  if (r->s && r->detail >= TRACE_PACKET) {
+    struct trace_packet_row row = {r->frame,           p->src,
+                                   p->dst,             (int64_t)p->t_send,
+                                   (int64_t)p->t_inject, (int64_t)p->t_eject,
+                                   p->hops,            (int64_t)p->blocked_ps};
+    trace_put_packet(r->s, &row);
+  }
+}
+
+/* A spike trace through model m mapped anew; o->noc gets the mesh used. */
+static int prepare_spikes(struct run_replay *r, const struct run_replay_spec *sp,
+                          struct run_options *o, struct sm_err *err) {
+  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
+                                .sram_bytes = o->core.sram_bytes,
+                                .weight_bits = o->core.weight_bits,
+                                .width = sp->mesh_w,
+                                .height = sp->mesh_h,
+                                .placement = o->map.placement,
+                                .sram_fit = o->map.sram_fit};
+  int e = model_map_build(sp->m, &mp, &r->map, err);
+  if (!e)
+    e = run_trace_to_packets(sp->trace, sp->m, r->map, &o->core, &r->tp, err);
+  if (e)
+    return e;
+  o->noc.width = r->map->width;
+  o->noc.height = r->map->height;
+  r->layers = 1;
+  return 0;
+}
+
+/* A packet trace as it is, on its own mesh unless one was given. */
+static int prepare_packets(struct run_replay *r,
+                           const struct run_replay_spec *sp,
+                           struct run_options *o, struct sm_err *err) {
+  const struct trace_file *t = sp->trace;
+  uint32_t mesh_w = sp->mesh_w, mesh_h = sp->mesh_h;
+  json_error_t je;
+  json_t *meta = json_loads(t->meta, 0, &je);
+  json_t *w = json_object_get(meta, "run.mesh_width"),
+         *h = json_object_get(meta, "run.mesh_height");
+  if (!sp->mesh_given && json_integer_value(w) > 0 &&
+      json_integer_value(h) > 0) {
+    mesh_w = (uint32_t)json_integer_value(w);
+    mesh_h = (uint32_t)json_integer_value(h);
+  }
+  json_decref(meta);
+  if (mesh_w) {
+    o->noc.width = mesh_w;
+    o->noc.height = mesh_h;
+  }
+  uint32_t nodes = (uint32_t)(o->noc.width * o->noc.height);
+  for (size_t i = 0; i < t->n; i++) {
+    const struct trace_packet *q = &t->packets[i];
+    int bad = q->src >= nodes;
+    for (uint32_t j = 0; j < q->ndst; j++)
+      bad |= t->dst[q->dst_off + j] >= nodes;
+    if (bad)
+      return sm_fail(err, SM_EINVAL,
+                     "%s: record %zu: a node is outside the %llux%llu mesh "
+                     "(give --mesh WxH)",
+                     sp->source, i, (unsigned long long)o->noc.width,
+                     (unsigned long long)o->noc.height);
+  }
+  r->tp = *sp->trace; /* taken over */
+  memset(sp->trace, 0, sizeof *sp->trace);
+  return 0;
+}
+
+/* Frame boundaries: records must come in frame order. */
+static int split_frames(struct run_replay *r, struct sm_err *err) {
+  const struct trace_file *tp = &r->tp;
+  for (size_t i = 1; i < tp->n; i++)
+    if (tp->packets[i].frame < tp->packets[i - 1].frame)
+      return sm_fail(err, SM_EINVAL, "trace record %zu: frame %u after frame "
+                     "%u: records must be in frame order",
+                     i, tp->packets[i].frame, tp->packets[i - 1].frame);
+  r->start = sm_xmallocarray(tp->n + 1, sizeof *r->start);
+  for (size_t i = 0; i < tp->n; i++)
+    if (i == 0 || tp->packets[i].frame != tp->packets[i - 1].frame)
+      r->start[r->nframes++] = i;
+  r->start[r->nframes] = tp->n;
+  return 0;
+}
+
+int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
+                   struct run_replay **out, struct sm_err *err) {
+  *out = NULL;
+  struct run_replay *r = sm_xcalloc(1, sizeof *r);
+  r->scale = sp->scale;
+  r->energy = o->energy;
+  int e = sp->trace->kind == TRACE_KIND_SPIKE ? prepare_spikes(r, sp, o, err)
+                                              : prepare_packets(r, sp, o, err);
+  if (!e)
+    e = split_frames(r, err);
+  if (!e) {
+    r->k = sim_kernel_new((enum sim_queue_kind)o->sim.queue, o->sim.seed);
+    e = noc_mesh_new(r->k, &o->noc, 0, on_deliver, r, &r->noc, err);
+  }
+  if (e) {
+    run_replay_free(r);
+    return e;
+  }
+  sim_register(r->k, KIND_INJECT, on_inject, r);
+  noc_set_observer(r->noc, on_packet, r);
+  *out = r;
+  return 0;
+}
+
+void run_replay_free(struct run_replay *r) {
+  if (!r)
+    return;
+  noc_mesh_free(r->noc);
+  sim_kernel_free(r->k);
+  model_map_free(r->map);
+  trace_file_free(&r->tp);
+  free(r->start);
+  free(r);
+}
+
+size_t run_replay_nframes(const struct run_replay *r) { return r->nframes; }
+size_t run_replay_npackets(const struct run_replay *r) { return r->tp.n; }
+int64_t run_replay_frames_planned(const struct run_replay *r) {
+  return r->tp.n ? (int64_t)r->tp.packets[r->tp.n - 1].frame + 1 : 0;
+}
+
+static int replay_frame(void *hw, size_t fi, struct run_frame *f,
+                        struct sm_err *err) {
+  struct run_replay *r = hw;
+  size_t i = r->start[fi], j = r->start[fi + 1];
+  r->frame = r->tp.packets[i].frame;
+  r->next = i;
+  r->end = j;
+  r->shift = 0;
+  r->late = r->deliveries = 0;
+  memset(r->layer_hops, 0, sizeof r->layer_hops);
+  memset(r->layer_late, 0, sizeof r->layer_late);
+  memset(r->layer_sends, 0, sizeof r->layer_sends);
+  sim_time_t now = sim_now(r->k);
+  if (when(r, i) < now)
+    r->shift = (int64_t)(now - when(r, i));
+  noc_reset_stats(r->noc);
+  r->t_first = r->t_last = when(r, i);
+  sim_schedule(r->k, r->t_first, KIND_INJECT, 0, 0, 0, NULL);
+  sim_run(r->k, SIM_TIME_MAX, 0);
+  if (r->failed || !noc_idle(r->noc))
+    return sm_fail(err, SM_ESTATE, "replay: frame %u did not drain",
+                   r->tp.packets[i].frame);
+  struct noc_totals nt;
+  noc_totals(r->noc, &nt);
+  memset(f, 0, sizeof *f);
+  f->index = r->frame;
+  f->label = -1;
+  f->pred = -1;
+  f->packets = f->spikes = j - i;
+  f->hops = nt.hops;
+  f->blocked_ps = nt.blocked_ps;
+  f->late_spikes = r->late;
+  f->deliveries = r->deliveries;
+  f->t_first_in = r->t_first;
+  f->latency_ps = r->t_last - r->t_first;
+  core_energy_frame(&r->energy, 0, nt.hops, f->latency_ps, &f->energy);
+  return 0;
+}
+
+static void *replay_rec_new(void *hw, struct trace_stream *s,
+                            enum trace_detail d) {
+  struct run_replay *r = hw;
+  r->s = s;
+  r->detail = d;
+  return r;
+}
+
+static void replay_rec_begin(void *rec, size_t i) {
+  (void)rec;
+  (void)i;
+}
+
+static void replay_rec_end(void *rec, size_t i, const struct run_frame *f) {
+  (void)i;
+  struct run_replay *r = rec;
+  if (r->detail >= TRACE_LAYER && r->layers)
+    for (uint32_t l = 0; l < r->map->nlayers; l++) {
+      struct trace_layer_row lr = {r->frame,
+                                   l,
+                                   (int64_t)r->map->layers[l].channels *
+                                       r->map->layers[l].plane,
+                                   (int64_t)r->layer_sends[l],
+                                   0,
+                                   (int64_t)r->layer_hops[l],
+                                   (int64_t)r->layer_late[l],
+                                   0};
+      trace_put_layer(r->s, &lr);
+    }
+  if (r->detail >= TRACE_LINK)
+    run_rec_put_network(r->s, r->noc, r->frame);
+  struct trace_frame_row fr = {.frame = r->frame,
+                               .label = -1,
+                               .prediction = -1,
+                               .input_spikes = (int64_t)r->layer_sends[0],
+                               .spikes = (int64_t)f->spikes,
+                               .hops = (int64_t)f->hops,
+                               .late = (int64_t)f->late_spikes,
+                               .t_start = (int64_t)f->t_first_in,
+                               .latency = (int64_t)f->latency_ps,
+                               .e_hop = f->energy.hop_uj * 1e6,
+                               .e_static = f->energy.static_uj * 1e6,
+                               .e_total = f->energy.total_uj * 1e6};
+  trace_put_frame(r->s, &fr);
+  trace_frame_end(r->s, r->frame);
+}
+
+static void replay_rec_free(void *rec) {
+  struct run_replay *r = rec;
+  r->s = NULL;
+}
+
+void run_replay_engine(struct run_replay *r, struct run_engine *e) {
+  *e = (struct run_engine){.hw = r,
+                           .frame = replay_frame,
+                           .rec_new = replay_rec_new,
+                           .rec_begin = replay_rec_begin,
+                           .rec_end = replay_rec_end,
+                           .rec_free = replay_rec_free};
+}
+
+char *run_replay_config_json(const struct sm_conf *c, const char *source,
+                             double scale) {
+  json_t *j = sm_conf_to_json(c);
+  json_object_set_new(j, "replay.source", json_string(source));
+  json_object_set_new(j, "replay.time_scale", json_real(scale));
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(j);
+  return s;
+}

@@ -284,7 +284,39 @@ void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
  * for the run row's model_hash.  Returns 0 or SM_EIO. */
 int run_file_digest(const char *path, char out[17], struct sm_err *err);
 
-/* Traces (run/replay.c); a run's own spikes: trace_db_spikes(). */
+/* ==== replay.c ========================================================== */
+/*
+ * A recorded spike or packet trace injected into a chosen architecture,
+ * frame by frame through the frame loop (run_replay_engine).
+ */
+struct run_replay;
+struct run_replay_spec {
+  struct trace_file *trace; /* spike or packet trace (a packet trace is
+                               taken over: *trace is left empty) */
+  const char *source;    /* its name, for messages */
+  const struct model *m; /* spike traces: the model whose mapping carries
+                            the spikes; NULL for packet traces */
+  uint32_t mesh_w, mesh_h; /* 0 x 0: auto (spike), the trace's (packet) */
+  int mesh_given;
+  double scale;          /* every time multiplied by this (> 0) */
+};
+/* Map (spike traces) or check (packet traces) and build the mesh; o->noc
+ * gets the mesh used.  Errors name the record that does not fit. */
+int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
+                   struct run_replay **out, struct sm_err *err);
+void run_replay_free(struct run_replay *r); /* NULL-safe */
+size_t run_replay_nframes(const struct run_replay *r);
+size_t run_replay_npackets(const struct run_replay *r);
+int64_t run_replay_frames_planned(const struct run_replay *r);
+/* The engine: frame i is the trace's i-th frame; its rows carry the
+ * trace's frame number. */
+void run_replay_engine(struct run_replay *r, struct run_engine *e);
+/* The replay's run row configuration: every option, the source, the time
+ * scale.  The caller frees it. */
+char *run_replay_config_json(const struct sm_conf *c, const char *source,
+                             double scale);
+
+/* Traces; a run's own spikes: trace_db_spikes(). */
 /* Spikes to packets through a mapping of model m: each spike of a layer
  * that sends becomes a packet from its core's node to the core's
  * destinations, deadline the end of the receiving layer's window. */
