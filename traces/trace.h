@@ -203,7 +203,7 @@ int trace_db_frames(const char *path, int64_t run_id,
                     struct trace_frame_row **rows, size_t *n, char **config,
                     struct sm_err *err);
 
-/* ---- plots (traces/plot.c) ---------------------------------------------- */
+/* ---- plots (traces/plot.c, plot_data.c, plot_gp.c) ---------------------- */
 
 /* X(id, name, needs, summary): the figures `spikemesh plot` draws.  `needs`
  * completes "NAME needs ..." when the database lacks the data. */
