@@ -553,13 +553,16 @@ static void data_pareto(struct plot *p) {
     n++;
   }
   sqlite3_finalize(st);
-  /* Sorted by energy, then latency: a point is on the front when its
-   * latency is below every point before it (none uses less energy and is
-   * at least as fast). */
-  fprintf(p->dat, "\n\n# block 1: the Pareto front (lower energy and lower "
-                  "latency), by energy\n# run energy_uJ latency_us\n");
-  double best = INFINITY, amin = INFINITY, amax = -INFINITY;
+  /* The front the sweep summary marks: lower energy, lower latency,
+   * higher accuracy. */
+  static const int maximize[3] = {0, 0, 1};
+  double *obj = sm_xmallocarray(n, 3 * sizeof *obj);
+  int *on = sm_xmallocarray(n, sizeof *on);
+  double amin = INFINITY, amax = -INFINITY;
   for (size_t i = 0; i < n; i++) {
+    obj[3 * i] = pt[i].e;
+    obj[3 * i + 1] = pt[i].lat;
+    obj[3 * i + 2] = pt[i].acc;
     amin = pt[i].acc < amin ? pt[i].acc : amin;
     amax = pt[i].acc > amax ? pt[i].acc : amax;
   }
@@ -567,12 +570,16 @@ static void data_pareto(struct plot *p) {
     amin -= 0.5;
     amax += 0.5;
   }
+  sm_pareto_front(obj, n, 3, maximize, on);
+  fprintf(p->dat, "\n\n# block 1: the Pareto front over energy, latency "
+                  "(lower is better) and accuracy (higher is better), by "
+                  "energy\n# run energy_uJ latency_us accuracy_percent\n");
   for (size_t i = 0; i < n; i++)
-    if (pt[i].lat < best) {
-      best = pt[i].lat;
-      fprintf(p->dat, "%lld %.6g %.6g\n", (long long)pt[i].run, pt[i].e,
-              pt[i].lat);
-    }
+    if (on[i])
+      fprintf(p->dat, "%lld %.6g %.6g %.6g\n", (long long)pt[i].run, pt[i].e,
+              pt[i].lat, pt[i].acc);
+  free(obj);
+  free(on);
   free(pt);
   p->f.n = n;
   p->f.amin = amin;

@@ -231,7 +231,7 @@ int trace_db_frames(const char *path, int64_t run_id,
   X(PARETO, "pareto",                                                          \
     "two or more runs with frames (a sweep, or several runs in one database)",\
     "energy against latency of every sweep point, coloured by accuracy, "      \
-    "with the Pareto front")
+    "the Pareto front over energy, latency and accuracy circled")
 
 enum trace_plot_kind {
 #define TRACE__PLOT_ENUM(id, name, needs, summary) TRACE_PLOT_##id,
