@@ -838,28 +838,28 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
  * accuracy; a point is on it when no other is at least as good in all
  * three and better in one. */
 static void mark_pareto(struct run_sweep *s) {
+  static const int maximize[3] = {0, 0, 1};
+  double *pts = sm_xmallocarray(s->npoints, 3 * sizeof *pts);
+  size_t *at = sm_xmallocarray(s->npoints, sizeof *at);
+  int *on = sm_xmallocarray(s->npoints, sizeof *on);
+  size_t n = 0;
   for (size_t i = 0; i < s->npoints; i++) {
     struct run_sweep_point *p = &s->points[i];
     p->pareto = 0;
     if ((p->state != RUN_SWEEP_DONE && p->state != RUN_SWEEP_SKIPPED) ||
         !p->st.frames)
       continue;
-    int dominated = 0;
-    for (size_t k = 0; k < s->npoints && !dominated; k++) {
-      const struct run_sweep_point *q = &s->points[k];
-      if (k == i ||
-          (q->state != RUN_SWEEP_DONE && q->state != RUN_SWEEP_SKIPPED) ||
-          !q->st.frames)
-        continue;
-      const struct trace_run_stats *a = &p->st, *b = &q->st;
-      if (b->e_total_uj <= a->e_total_uj && b->latency_us <= a->latency_us &&
-          b->accuracy >= a->accuracy &&
-          (b->e_total_uj < a->e_total_uj || b->latency_us < a->latency_us ||
-           b->accuracy > a->accuracy))
-        dominated = 1;
-    }
-    p->pareto = !dominated;
+    pts[3 * n] = p->st.e_total_uj;
+    pts[3 * n + 1] = p->st.latency_us;
+    pts[3 * n + 2] = p->st.accuracy;
+    at[n++] = i;
   }
+  sm_pareto_front(pts, n, 3, maximize, on);
+  for (size_t k = 0; k < n; k++)
+    s->points[at[k]].pareto = on[k];
+  free(pts);
+  free(at);
+  free(on);
 }
 
 int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,

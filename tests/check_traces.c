@@ -2,7 +2,8 @@
  * check_traces.c -- the SQLite recorder: schema and version, whole-frame
  * commits, concurrent streams, write errors, a SIGKILL mid-run, resume,
  * digests; spike and packet trace files both ways and their bad inputs
- * (truncated, corrupt, wrong version, absurd counts, bad CSV fields).
+ * (truncated, corrupt, wrong version, absurd counts, bad CSV fields); the
+ * Pareto plot's front.
  */
 #include <check.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <uv.h>
 
 #include "traces/trace-int.h"
+#include "util/rng.h"
 
 static char dir[256];
 static char dbpath[300];
@@ -606,6 +608,112 @@ START_TEST(test_resume_finds_the_unfinished_run_with_its_config) {
 }
 END_TEST
 
+/* Sweep runs of 4 frames each, with few distinct energies, latencies and
+ * accuracies (ties) and copies of earlier runs; two plain runs that beat
+ * them all must stay out of a sweep's scatter.  pareto.dat's block 1 must
+ * hold exactly the runs sm_pareto_front() puts on the front over (energy,
+ * latency, accuracy), and block 0 every sweep run. */
+START_TEST(test_pareto_plot_front_is_the_shared_front) {
+  enum { NRUNS = 40, NPLAIN = 2, NFR = 4 };
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  sqlite3 *c = trace__db_conn(db);
+  struct sm_rng r;
+  sm_rng_seed(&r, 7);
+  double obj[NRUNS][3];
+  int on[NRUNS];
+  static const int maximize[3] = {0, 0, 1};
+  ck_assert_int_eq(sqlite3_exec(c, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+  for (int i = 0; i < NRUNS + NPLAIN; i++) {
+    int e = 1 + (int)(sm_rng_next(&r) % 5), l = 1 + (int)(sm_rng_next(&r) % 4);
+    int ok = (int)(sm_rng_next(&r) % (NFR + 1));
+    if (i < NRUNS && i % 4 == 3) { /* a copy of an earlier run */
+      int j = (int)(sm_rng_next(&r) % (uint64_t)i);
+      e = (int)obj[j][0];
+      l = (int)obj[j][1];
+      ok = (int)obj[j][2];
+    }
+    if (i >= NRUNS) { /* plain runs: cheaper, faster, all correct */
+      e = l = 0;
+      ok = NFR;
+    } else {
+      obj[i][0] = e;
+      obj[i][1] = l;
+      obj[i][2] = ok;
+    }
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO runs(run_id, kind, status, config, point_key, "
+             "version, seed, frames_planned, frames_done, started_at) VALUES "
+             "(%d, '%s', 'complete', '{}', '{\"p\":%d}', 'test', 1, %d, %d, "
+             "'now')", i + 1, i < NRUNS ? "sweep" : "run", i, NFR, NFR);
+    ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
+    for (int f = 0; f < NFR; f++) {
+      snprintf(sql, sizeof sql,
+               "INSERT INTO frames(run_id, frame, label, prediction, "
+               "latency_ps, e_total_pj) VALUES (%d, %d, 1, %d, %d, %d)",
+               i + 1, f, f < ok ? 1 : 2, l * 1000000 + 500000,
+               e * 1000000 + 250000);
+      ck_assert_int_eq(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+  }
+  ck_assert_int_eq(sqlite3_exec(c, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+  sm_pareto_front(&obj[0][0], NRUNS, 3, maximize, on);
+
+  char out[320], dat[340];
+  snprintf(out, sizeof out, "%s/plots", dir);
+  snprintf(dat, sizeof dat, "%s/pareto.dat", out);
+  struct trace_plot_opts o = {.db = dbpath, .out_dir = out,
+                              .gnuplot = "/nonexistent/gnuplot", .frame = -1,
+                              .kinds = 1u << TRACE_PLOT_PARETO, .png = 1};
+  ck_assert_int_eq(trace_plot(&o, NULL, &err), SM_EIO);
+  ck_assert_ptr_nonnull(strstr(err.msg, "gnuplot not found"));
+  FILE *f = fopen(dat, "r");
+  ck_assert_ptr_nonnull(f);
+  int block = -1, seen[2][NRUNS + NPLAIN + 1] = {{0}}, nfront = 0, nrows = 0;
+  double last_e = -1;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "# block ", 8))
+      block = line[8] - '0';
+    long long run;
+    double e, l, acc;
+    if (line[0] == '#' || line[0] == '\n')
+      continue;
+    ck_assert_int_ge(block, 0);
+    ck_assert_int_eq(sscanf(line, "%lld %lf %lf %lf", &run, &e, &l, &acc), 4);
+    ck_assert(run >= 1 && run <= NRUNS);
+    ck_assert_int_eq(seen[block][run]++, 0);
+    const double *w = obj[run - 1];
+    ck_assert_double_eq_tol(e, w[0] + 0.25, 1e-9);
+    ck_assert_double_eq_tol(l, w[1] + 0.5, 1e-9);
+    ck_assert_double_eq_tol(acc, 100.0 * w[2] / NFR, 1e-9);
+    if (block == 1) {
+      ck_assert_msg(on[run - 1], "run %lld in pareto.dat's front, not on the "
+                    "front of sm_pareto_front", run);
+      ck_assert(e >= last_e); /* by energy */
+      last_e = e;
+      nfront++;
+    } else {
+      nrows++;
+    }
+  }
+  fclose(f);
+  int want = 0;
+  for (int i = 0; i < NRUNS; i++) {
+    want += on[i];
+    ck_assert_msg(seen[1][i + 1] == on[i], "run %d: front %d in pareto.dat, "
+                  "%d from sm_pareto_front", i + 1, seen[1][i + 1], on[i]);
+  }
+  ck_assert_int_eq(nfront, want);
+  ck_assert_int_eq(nrows, NRUNS);
+  ck_assert_int_gt(want, 1);
+  ck_assert_int_lt(want, NRUNS / 2);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("traces");
   TCase *tc = tcase_create("recorder");
@@ -623,6 +731,7 @@ int main(void) {
   tcase_add_test(tc, test_bad_csv_rows_name_line_and_field);
   tcase_add_test(tc, test_digest_ignores_timestamps_and_sees_results);
   tcase_add_test(tc, test_resume_finds_the_unfinished_run_with_its_config);
+  tcase_add_test(tc, test_pareto_plot_front_is_the_shared_front);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -1,12 +1,15 @@
 /*
- * check_util.c -- the base library: errors, parsing, configuration engine.
+ * check_util.c -- the base library: errors, parsing, configuration engine,
+ * the Pareto front.
  */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/conf.h"
+#include "util/rng.h"
 #include "util/util.h"
 
 struct tconf {
@@ -212,6 +215,111 @@ START_TEST(test_conf_to_json_round_trips) {
 }
 END_TEST
 
+/* The Pareto front by its definition, every pair compared. */
+static void brute_front(const double *pts, size_t n, size_t dims,
+                        const int *max, int *on) {
+  for (size_t i = 0; i < n; i++) {
+    on[i] = 1;
+    for (size_t d = 0; d < dims; d++)
+      if (isnan(pts[i * dims + d]))
+        on[i] = 0;
+    for (size_t j = 0; j < n && on[i]; j++) {
+      int ge = 1, gt = 0, nan = 0;
+      for (size_t d = 0; d < dims; d++) {
+        double a = pts[j * dims + d], b = pts[i * dims + d];
+        nan |= isnan(a);
+        if (max && max[d]) {
+          a = -a;
+          b = -b;
+        }
+        ge &= a <= b;
+        gt |= a < b;
+      }
+      if (j != i && !nan && ge && gt)
+        on[i] = 0;
+    }
+  }
+}
+
+START_TEST(test_pareto_front_matches_brute_force) {
+  static const size_t sizes[] = {0, 1, 2, 3, 7, 20, 64, 300};
+  struct sm_rng r;
+  sm_rng_seed(&r, 12345);
+  int cases = 0, checked_dup = 0;
+  for (size_t dims = 2; dims <= 3; dims++)
+    for (size_t si = 0; si < SM_ARRAY_LEN(sizes); si++)
+      for (int rep = 0; rep < 12; rep++, cases++) {
+        size_t n = sizes[si];
+        /* few distinct values (ties), or continuous ones; then copies */
+        int levels = rep % 3 == 0 ? 0 : rep % 3 == 1 ? 4 : 12;
+        double *pts = malloc((n ? n : 1) * dims * sizeof *pts);
+        int *on = malloc((n ? n : 1) * sizeof *on);
+        int *want = malloc((n ? n : 1) * sizeof *want);
+        for (size_t i = 0; i < n * dims; i++)
+          pts[i] = levels ? (double)(sm_rng_next(&r) % (uint64_t)levels)
+                          : sm_rng_uniform(&r) * 100 - 50;
+        for (size_t i = 1; i < n; i += 3) { /* duplicates of earlier points */
+          size_t j = sm_rng_next(&r) % i;
+          memcpy(&pts[i * dims], &pts[j * dims], dims * sizeof *pts);
+        }
+        int max[3] = {(int)(rep & 1), (int)((rep >> 1) & 1), (int)(rep >> 2 & 1)};
+        const int *mx = rep == 11 ? NULL : max;
+        sm_pareto_front(pts, n, dims, mx, on);
+        brute_front(pts, n, dims, mx, want);
+        size_t nf = 0;
+        for (size_t i = 0; i < n; i++) {
+          ck_assert_msg(on[i] == want[i],
+                        "dims %zu n %zu rep %d: point %zu: %d, expected %d",
+                        dims, n, rep, i, on[i], want[i]);
+          nf += (size_t)on[i];
+        }
+        if (n)
+          ck_assert_uint_ge(nf, 1); /* a finite set has a front */
+        for (size_t i = 1; i < n; i += 3) /* copies share their fate */
+          for (size_t j = 0; j < i; j++)
+            if (!memcmp(&pts[i * dims], &pts[j * dims], dims * sizeof *pts)) {
+              ck_assert_int_eq(on[i], on[j]);
+              checked_dup++;
+            }
+        free(pts);
+        free(on);
+        free(want);
+      }
+  ck_assert_int_eq(cases, 2 * (int)SM_ARRAY_LEN(sizes) * 12);
+  ck_assert_int_gt(checked_dup, 100);
+}
+END_TEST
+
+START_TEST(test_pareto_front_ties_duplicates_and_nan) {
+  /* energy, latency (lower better), accuracy (higher better) */
+  const double pts[] = {
+      1, 5, 0.9,   /* 0: on */
+      1, 5, 0.9,   /* 1: a copy of 0: on too */
+      2, 5, 0.9,   /* 2: 0 is as fast, as accurate and cheaper: off */
+      2, 4, 0.9,   /* 3: faster than 0: on */
+      3, 3, 0.95,  /* 4: on */
+      3, 3, NAN,   /* 5: missing accuracy: off, and does not dominate 6 */
+      3, 3.5, 0.5, /* 6: 4 dominates it: off */
+      9, 9, 0.99,  /* 7: most accurate: on */
+      NAN, 0, 1,   /* 8: off */
+  };
+  const int max[] = {0, 0, 1};
+  const int want[] = {1, 1, 0, 1, 1, 0, 0, 1, 0};
+  int on[9];
+  sm_pareto_front(pts, 9, 3, max, on);
+  for (int i = 0; i < 9; i++)
+    ck_assert_msg(on[i] == want[i], "point %d: %d, expected %d", i, on[i],
+                  want[i]);
+  /* the same points, two objectives: accuracy no longer saves 7 */
+  const double two[] = {1, 5, 2, 4, 3, 3, 9, 9, 3, 3};
+  const int want2[] = {1, 1, 1, 0, 1};
+  int on2[5];
+  sm_pareto_front(two, 5, 2, NULL, on2);
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq(on2[i], want2[i]);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("util");
   TCase *tc_ = tcase_create("core");
@@ -228,6 +336,8 @@ int main(void) {
   tcase_add_test(tc_, test_conf_json_errors_name_file_and_key);
   tcase_add_test(tc_, test_conf_file_errors);
   tcase_add_test(tc_, test_conf_to_json_round_trips);
+  tcase_add_test(tc_, test_pareto_front_matches_brute_force);
+  tcase_add_test(tc_, test_pareto_front_ties_duplicates_and_nan);
   suite_add_tcase(s, tc_);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -2,8 +2,9 @@
 # spikemesh plot: every plot kind renders a non-empty PNG from a small
 # recorded run (20 frames at packet detail on a 3x3 mesh, a tiny noc sweep,
 # two more runs for the sweep scatter), the scripts it leaves run as they
-# are with `gnuplot KIND.gp` in the output directory, and bad arguments
-# give clear errors.  Skipped (exit 77) without gnuplot, the sqlite3 shell
+# are with `gnuplot KIND.gp` in the output directory, the numbers in the
+# data files (KIND.dat) are the ones independent SQL finds in the database,
+# and bad arguments give clear errors.  Skipped (exit 77) without gnuplot, the sqlite3 shell
 # or the Fashion-MNIST test set.
 set -u
 command -v gnuplot >/dev/null || { echo "skip: no gnuplot"; exit 77; }
@@ -16,6 +17,39 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
+# rows FILE [BLOCK]: the data rows of a .dat file, of its BLOCK'th block
+# (0 by default; blocks end at two blank lines, as gnuplot's `index` counts)
+rows() {
+  awk -v want="${2:-0}" '/^$/ {blank++; next}
+    {if (blank >= 2) blk++; blank = 0}
+    /^#/ {next}
+    blk == want' "$1"
+}
+# same DESCRIPTION EXPECTED GOT: the two files hold the same rows, field by
+# field; numbers may differ by 1e-5 relative (a .dat prints 6 digits)
+same() {
+  if [ ! -s "$2" ] || [ ! -s "$3" ]; then
+    bad "$1: no rows (expected $(wc -l <"$2"), got $(wc -l <"$3"))"
+    return
+  fi
+  if awk 'function num(v) {return v ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/}
+    NR == FNR {a[FNR] = $0; na = FNR; next}
+    {nb = FNR; n = split(a[FNR], x); m = split($0, y); diff = n != m
+     for (i = 1; i <= n && !diff; i++) {
+       if (x[i] "" == y[i] "") continue
+       d = x[i] - y[i]; d = d < 0 ? -d : d; s = x[i] < 0 ? -x[i] : x[i]
+       diff = !num(x[i]) || !num(y[i]) || d > 1e-5 * s + 1e-9
+     }
+     if (diff && !shown++) print "row " FNR ": expected \"" a[FNR] "\", got \"" $0 "\""
+     bad += diff}
+    END {if (na != nb) print na " rows expected, " nb " got"; exit bad || na != nb}' \
+    "$2" "$3" >"$tmp/same.out"; then
+    ok "$1"
+  else
+    bad "$1: $(head -2 "$tmp/same.out" | tr '\n' ' ')"
+  fi
+}
+q() { sqlite3 -separator ' ' "$@"; }
 check() { # check DESCRIPTION EXPECTED_STATUS PATTERN -- command...
   desc=$1 want=$2 pat=$3; shift 4
   out=$("$@" 2>&1); got=$?
@@ -64,6 +98,142 @@ m=$(sqlite3 "$tmp/a.db" "SELECT count(*) FROM spikes WHERE run_id=1 AND frame=0"
 pct=$(sqlite3 "$tmp/a.db" "SELECT printf('%.6g', 100.0 * avg(CAST(neurons - spikes AS REAL) / neurons)) FROM layer_frames WHERE run_id=1 AND layer=1")
 awk -v p="$pct" '$1 == 1 && $4 == p {f=1} END {exit !f}' "$tmp/p/inactive.dat" &&
   ok "inactive: layer 1 at $pct%" || bad "inactive.dat layer 1 != $pct"
+
+# ---- the data files' numbers against the database -------------------------
+db=$tmp/a.db p=$tmp/p
+F="(SELECT count(*) FROM frames WHERE run_id=1)"
+NODES="WITH RECURSIVE n(node) AS (SELECT 0 UNION ALL SELECT node + 1 FROM n WHERE node < 8)"
+
+# inactive: per layer, neurons, mean spikes and the share of neurons silent
+# in a frame (each layer has one size, so the share of the sums is the mean
+# of the shares)
+q "$db" "SELECT layer, max(neurons), 1.0 * sum(spikes) / count(*),
+  100.0 - 100.0 * sum(spikes) / sum(neurons) FROM layer_frames WHERE run_id=1
+  GROUP BY layer ORDER BY layer" >"$tmp/want"
+rows "$p/inactive.dat" >"$tmp/got"
+same "inactive.dat: every layer's neurons, mean spikes and inactive %" "$tmp/want" "$tmp/got"
+
+# energy: every frame's terms in uJ, and the terms add up to the total
+q "$db" "SELECT frame, e_static_pj / 1e6, e_hop_pj / 1e6, e_sop_pj / 1e6,
+  e_total_pj / 1e6 FROM frames WHERE run_id=1 ORDER BY frame" >"$tmp/want"
+rows "$p/energy.dat" >"$tmp/got"
+same "energy.dat: static, hop, SOP and total of each of the 20 frames" "$tmp/want" "$tmp/got"
+rows "$p/energy.dat" | awk '{print $1, $5}' >"$tmp/want"
+rows "$p/energy.dat" | awk '{print $1, $2 + $3 + $4}' >"$tmp/got"
+same "energy.dat: static + hop + SOP = total in every frame" "$tmp/want" "$tmp/got"
+
+# energy-dist: the histogram counts every frame once; mean and median
+rows "$p/energy-dist.dat" | awk '{n += $2; f += $3} END {print n, f}' >"$tmp/got"
+q "$db" "SELECT count(*), 1 FROM frames WHERE run_id=1" >"$tmp/want"
+same "energy-dist.dat: counts sum to the frames, fractions to 1" "$tmp/want" "$tmp/got"
+sed -n 's/.*mean \([^,]*\), median \([^,]*\),.*/\1 \2/p' "$p/energy-dist.dat" >"$tmp/got"
+q "$db" "SELECT avg(e_total_pj) / 1e6, (SELECT e_total_pj / 1e6 FROM frames
+  WHERE run_id=1 ORDER BY e_total_pj LIMIT 1 OFFSET ($F - 1) / 2) FROM frames
+  WHERE run_id=1" >"$tmp/want"
+same "energy-dist.dat: mean and median energy per frame" "$tmp/want" "$tmp/got"
+
+# links: each router's ejection and each directed link inside the 3x3 mesh,
+# busy time over frame time summed over frames / frames (0 without rows)
+q "$db" "$NODES SELECT node, node % 3, node / 3, coalesce((SELECT
+  sum(utilization) FROM links l WHERE run_id=1 AND l.node=n.node AND dir=4),
+  0) / $F FROM n ORDER BY node" >"$tmp/want"
+rows "$p/links.dat" 0 >"$tmp/got"
+same "links.dat: the ejection utilization of each of the 9 routers" "$tmp/want" "$tmp/got"
+q "$db" "$NODES, d(dir) AS (VALUES (0), (1), (2), (3)) SELECT node, dir,
+  coalesce((SELECT sum(utilization) FROM links l WHERE run_id=1 AND
+  l.node=n.node AND l.dir=d.dir), 0) / $F FROM n, d WHERE NOT ((dir=0 AND
+  node / 3 = 0) OR (dir=2 AND node / 3 = 2) OR (dir=3 AND node % 3 = 0) OR
+  (dir=1 AND node % 3 = 2)) ORDER BY node, dir" >"$tmp/want"
+rows "$p/links.dat" 1 | awk '{print $1, $2, $7}' >"$tmp/got"
+same "links.dat: the utilization of each of the 24 directed links" "$tmp/want" "$tmp/got"
+[ "$(q "$db" "SELECT count(*) FROM links WHERE run_id=1 AND dir < 4 AND utilization > 0")" -gt 0 ] &&
+  ok "links: the run has busy links" || bad "links: no busy link in the database"
+
+# blocked and cores: per node, totals over frames / frames
+q "$db" "$NODES SELECT node, node % 3, node / 3, coalesce((SELECT
+  sum(blocked_ps) FROM ports WHERE run_id=1 AND ports.node=n.node), 0) / 1e3
+  / $F FROM n ORDER BY node" >"$tmp/want"
+rows "$p/blocked.dat" | awk '{print $1, $2, $3, $4}' >"$tmp/got"
+same "blocked.dat: each node's blocked ns per frame" "$tmp/want" "$tmp/got"
+q "$db" "$NODES SELECT node, node % 3, node / 3, 1.0 * coalesce((SELECT
+  sum(spikes) FROM cores WHERE run_id=1 AND cores.node=n.node), 0) / $F FROM n
+  ORDER BY node" >"$tmp/want"
+rows "$p/cores.dat" | awk '{print $1, $2, $3, $4}' >"$tmp/got"
+same "cores.dat: each node's spikes per frame" "$tmp/want" "$tmp/got"
+
+# latency: the histogram, rebuilt here from the packet rows (bins of
+# (max - min) / nb, nb = floor(sqrt(n)) + 1 clamped to 5..60), its counts
+# summing to the packet rows; mean, median and p99 from SQL
+q "$db" "SELECT t_eject_ps - t_send_ps FROM packets WHERE run_id=1" | awk '
+  {v[NR] = $1 * 1e-3; lo = NR == 1 || v[NR] < lo ? v[NR] : lo
+   hi = NR == 1 || v[NR] > hi ? v[NR] : hi}
+  END {nb = int(sqrt(NR)) + 1; nb = nb > 60 ? 60 : nb < 5 ? 5 : nb
+    w = (hi - lo) / nb
+    for (i = 1; i <= NR; i++) {b = int((v[i] - lo) / w); c[b < nb ? b : nb - 1]++}
+    for (b = 0; b < nb; b++) printf "%.9g %d %.9g\n", lo + (b + 0.5) * w, c[b], c[b] / NR}' >"$tmp/want"
+rows "$p/latency.dat" >"$tmp/got"
+same "latency.dat: every bin's centre, count and fraction" "$tmp/want" "$tmp/got"
+n=$(rows "$p/latency.dat" | awk '{n += $2} END {print n}')
+m=$(q "$db" "SELECT count(*) FROM packets WHERE run_id=1")
+[ "$n" = "$m" ] && [ "$m" -gt 1000 ] && ok "latency.dat: counts sum to the $m packet rows" ||
+  bad "latency.dat: counts sum to $n, $m packets"
+sed -n 's/.*mean \([^,]*\), median \([^,]*\), p99 \([^)]*\)).*/\1 \2 \3/p' "$p/latency.dat" >"$tmp/got"
+P="(SELECT count(*) FROM packets WHERE run_id=1)"
+L="SELECT (t_eject_ps - t_send_ps) / 1e3 FROM packets WHERE run_id=1 ORDER BY 1 LIMIT 1 OFFSET"
+q "$db" "SELECT avg(t_eject_ps - t_send_ps) / 1e3, ($L ($P - 1) / 2),
+  ($L CAST(($P - 1) * 0.99 AS INTEGER)) FROM packets WHERE run_id=1" >"$tmp/want"
+same "latency.dat: mean, median and p99 latency" "$tmp/want" "$tmp/got"
+
+# raster: frame 0's spikes per layer; noc: the sweep's points
+q "$db" "SELECT layer, count(*) FROM spikes WHERE run_id=1 AND frame=0 GROUP BY
+  layer ORDER BY layer" >"$tmp/want"
+rows "$p/raster.dat" | awk '{c[$1]++} END {for (l = 0; l in c; l++) print l, c[l]}' >"$tmp/got"
+same "raster.dat: frame 0's spikes of each layer" "$tmp/want" "$tmp/got"
+q "$db" "SELECT run_id, offered, accepted, latency_mean, latency_p50,
+  latency_p99, latency_max, saturated FROM noc_points ORDER BY run_id, offered" >"$tmp/want"
+rows "$p/noc.dat" >"$tmp/got"
+same "noc.dat: every noc_points row" "$tmp/want" "$tmp/got"
+
+# pareto: per run, mean energy, latency and accuracy; the front is the runs
+# no other run matches or beats in all three and beats in one
+pareto_sql() { # pareto_sql KIND: "MEANS" rows, then "FRONT" rows
+  echo "WITH m AS (SELECT f.run_id AS r, sum(e_total_pj) / count(*) / 1e6 AS e,
+    sum(latency_ps) / count(*) / 1e6 AS l, 100.0 * sum(label = prediction) /
+    count(*) AS a FROM frames f JOIN runs USING (run_id) WHERE kind='$1'
+    GROUP BY f.run_id)"
+}
+pareto_check() { # pareto_check DESC DB DAT KIND
+  q "$2" "$(pareto_sql "$4") SELECT r, e, l, a FROM m ORDER BY e, l" >"$tmp/want"
+  rows "$3" 0 | awk '{print $1, $2, $3, $4}' >"$tmp/got"
+  same "$1: every run's means" "$tmp/want" "$tmp/got"
+  q "$2" "$(pareto_sql "$4") SELECT r, e, l, a FROM m AS p WHERE NOT EXISTS
+    (SELECT 1 FROM m AS o WHERE o.e <= p.e AND o.l <= p.l AND o.a >= p.a AND
+    (o.e < p.e OR o.l < p.l OR o.a > p.a)) ORDER BY e, l" >"$tmp/want"
+  rows "$3" 1 >"$tmp/got"
+  same "$1: the front over energy, latency and accuracy" "$tmp/want" "$tmp/got"
+}
+pareto_check "pareto.dat (three runs)" "$db" "$p/pareto.dat" run
+# and on 24 sweep points with tied figures, points k and k + 20 equal (the
+# plain runs then stay out): 13 on the front, only 2 of them on the front
+# of energy and latency alone
+cp "$db" "$tmp/sw.db"
+q "$tmp/sw.db" "WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i
+  WHERE k < 23) INSERT INTO runs(run_id, kind, status, config, point_key,
+  version, seed, frames_planned, frames_done, started_at) SELECT 100 + k,
+  'sweep', 'complete', '{}', '{\"p\":' || k || '}', 'test', 1, 4, 4, 'now'
+  FROM i;
+  WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < 23),
+  f(n) AS (VALUES (0), (1), (2), (3)) INSERT INTO frames(run_id, frame, label,
+  prediction, latency_ps, e_total_pj) SELECT 100 + k, n, 1,
+  CASE WHEN n < (k * k + k / 4) % 5 THEN 1 ELSE 2 END,
+  1000000 * (1 + (k * 7) % 5), 1e6 * (2 + k % 4) FROM i, f" ||
+  bad "fake sweep points"
+./spikemesh plot "$tmp/sw.db" --kind pareto --out "$tmp/sw" >/dev/null 2>&1 ||
+  bad "pareto plot of the sweep points"
+pareto_check "pareto.dat (24 sweep points)" "$tmp/sw.db" "$tmp/sw/pareto.dat" sweep
+n=$(rows "$tmp/sw/pareto.dat" 1 | wc -l)
+[ "$n" = 13 ] && ok "pareto: $n of 24 sweep points on the front" ||
+  bad "pareto: $n of 24 on the front, expected 13"
 check "--frame and --kind" 0 "raster.png" -- \
   ./spikemesh plot "$tmp/a.db" --run 1 --frame 3 --kind raster,latency --out "$tmp/q"
 [ -s "$tmp/q/raster.png" ] && [ -s "$tmp/q/latency.png" ] && [ ! -e "$tmp/q/energy.png" ] &&

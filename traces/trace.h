@@ -228,7 +228,7 @@ int trace_db_frames(const char *path, int64_t run_id,
                     struct trace_frame_row **rows, size_t *n, char **config,
                     struct sm_err *err);
 
-/* ---- plots (traces/plot.c) ---------------------------------------------- */
+/* ---- plots (traces/plot.c, plot_data.c, plot_gp.c) ---------------------- */
 
 /* X(id, name, needs, summary): the figures `spikemesh plot` draws.  `needs`
  * completes "NAME needs ..." when the database lacks the data. */
@@ -256,7 +256,7 @@ int trace_db_frames(const char *path, int64_t run_id,
   X(PARETO, "pareto",                                                          \
     "two or more runs with frames (a sweep, or several runs in one database)",\
     "energy against latency of every sweep point, coloured by accuracy, "      \
-    "with the Pareto front")
+    "the Pareto front over energy, latency and accuracy circled")
 
 enum trace_plot_kind {
 #define TRACE__PLOT_ENUM(id, name, needs, summary) TRACE_PLOT_##id,

@@ -98,6 +98,19 @@ int sm_parse_bool(const char *s, int *out);
  * other than `unit` is SM_EINVAL. */
 int sm_parse_scaled(const char *s, const char *unit, double *out);
 
+/* The Pareto front of n points of `dims` objectives (util/pareto.c), the
+ * one definition the program uses.  pts is row-major (point i's objective d
+ * at pts[i * dims + d]); maximize[d] nonzero: objective d is better when
+ * larger, else when smaller (maximize NULL: all smaller).  on_front[i] is
+ * set to 1 when no other point is at least as good in every objective and
+ * strictly better in one, else 0.  Duplicates (points equal in every
+ * objective) do not dominate each other: all copies are on the front or
+ * none is.  A point with a NaN objective is not on the front and dominates
+ * no other point (it is treated as missing).  dims 0: every point is on
+ * the front. */
+void sm_pareto_front(const double *pts, size_t n, size_t dims,
+                     const int *maximize, int *on_front);
+
 #define SM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SM_MAX(a, b) ((a) > (b) ? (a) : (b))
