@@ -3,4 +3,4 @@
 noinst_LIBRARIES += run/libsmrun.a
 run_libsmrun_a_SOURCES = run/run.h run/options.c run/data.c run/sim.c \
 	run/loop.c run/compare.c \
-	run/record.c run/replay.c run/sweep.c
+	run/record.c run/replay.c run/grid.c run/sweep.c

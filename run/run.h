@@ -361,6 +361,10 @@ struct run_sweep_point {
   int64_t run_id;        /* -1: none */
   int64_t first_frame;   /* resumed from this frame (0: from the start) */
   double secs;           /* s: wall time of its run in this invocation */
+  size_t nframes;        /* frames it runs (run.frames, at most the set's) */
+  size_t correct;        /* of those simulated in this invocation */
+  double e_total_uj;     /* uJ, their energy summed */
+  long long frames_run;  /* frames simulated in this invocation */
   struct trace_run_stats st; /* its figures, from the database */
   int pareto;            /* on the energy-latency-accuracy Pareto front */
   struct sm_err err;     /* why it failed */
@@ -397,14 +401,25 @@ void run_sweep_free(struct run_sweep *s); /* NULL-safe */
 /* Override run.frames of every point (the command's --frames). */
 void run_sweep_set_frames(struct run_sweep *s, uint64_t frames);
 
+/* Progress of a running sweep. */
+struct run_sweep_progress {
+  long long frames_done, frames_total; /* of the points to run */
+  size_t points_done;    /* complete now or skipped */
+  size_t running;        /* points queued or simulating */
+  int best;              /* point index with the best accuracy (then
+                            energy) so far, -1: none */
+};
+
 struct run_sweep_opts {
   const char *db;        /* database file (created if needed) */
   unsigned jobs;         /* points at a time (>= 1) */
   enum trace_detail detail;
-  int progress;          /* progress bar on stderr (a terminal) */
-  int catch_sigint;      /* Ctrl-C stops after the current frames */
-  FILE *out;             /* a line per point, summary and times; NULL: none */
   atomic_int *stop;      /* set to stop after the current frames (or NULL) */
+  /* On the calling thread (or NULL): every 250 ms while points run, and
+   * once at the end; after each point that ran ended. */
+  void (*on_tick)(void *ctx, const struct run_sweep *s,
+                  const struct run_sweep_progress *pr);
+  void (*on_point)(void *ctx, const struct run_sweep *s, size_t point);
   /* Called on the worker thread after each frame of point `point` (or
    * NULL): for embedders' progress and for tests. */
   void (*frame_hook)(void *ctx, size_t point, int64_t frame);
@@ -419,9 +434,5 @@ struct run_sweep_opts {
  * anything ran. */
 int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
                   struct sm_err *err);
-
-/* Print the summary table (every point's figures, Pareto points marked)
- * and the Pareto-optimal points. */
-void run_sweep_print_summary(const struct run_sweep *s, FILE *out);
 
 #endif /* SPIKEMESH_RUN_H */
