@@ -164,9 +164,15 @@ static void print_results(const struct run_totals *t,
          t->e_static / dn);
 }
 
+struct replay_view {
+  struct run_totals t;
+  struct cli_progress bar;
+};
+
 static void on_frame(void *ctx, size_t i, const struct run_frame *f) {
-  (void)i;
-  run_totals_add(ctx, f, CORE_TIE_EXACT);
+  struct replay_view *v = ctx;
+  run_totals_add(&v->t, f, CORE_TIE_EXACT);
+  cli_progress_draw(&v->bar, i + 1, NULL, 0);
 }
 
 int cli_cmd_replay(int argc, char **argv) {
@@ -213,19 +219,29 @@ int cli_cmd_replay(int argc, char **argv) {
          o.noc.multicast ? "tree" : "unicast", a.scale);
   struct run_engine e;
   run_replay_engine(rp, &e);
-  struct run_totals t = {0};
+  struct replay_view v = {0};
   struct run_loop loop = {.e = &e, .n = run_replay_nframes(rp), .ts = rr.ts,
                           .detail = a.cm.detail, .on_frame = on_frame,
-                          .ctx = &t};
+                          .ctx = &v};
+  cli_progress_init(&v.bar, loop.n, "frames", 1);
+  loop.stop = cli_stop_install(NULL);
   size_t done;
-  if (run_loop_frames(&loop, &done, &err)) {
+  int lr = run_loop_frames(&loop, &done, &err);
+  cli_stop_remove();
+  cli_progress_end(&v.bar, done);
+  if (lr && lr != SM_EINTR) {
     rc = cli_report("replay", &err);
     goto out;
   }
-  print_results(&t, &o);
+  if (lr) {
+    fprintf(stderr, "spikemesh replay: interrupted after %zu of %zu frames\n",
+            done, loop.n);
+    rc = CLI_EXIT_FAIL;
+  }
+  print_results(&v.t, &o);
   if (rr.db) {
     int64_t id = rr.run_id;
-    if (run_record_close(&rr, "complete", &err))
+    if (run_record_close(&rr, lr ? "interrupted" : "complete", &err))
       rc = cli_report("replay", &err);
     else
       printf("recorded as run %lld in %s\n", (long long)id, a.cm.db);

@@ -87,6 +87,23 @@ out:
   return rc;
 }
 
+/* The shared progress bar inside each epoch (a terminal only). */
+static void on_progress(void *ctx, const char *stage, size_t epoch,
+                        size_t epochs, size_t done, size_t total) {
+  struct cli_progress *bar = ctx;
+  if (done == total) { /* the epoch's line follows on stdout */
+    cli_progress_clear(bar);
+    bar->t_start = 0;
+    return;
+  }
+  if (!bar->t_start || bar->total != total)
+    cli_progress_init(bar, total, "samples", 1);
+  char extra[64];
+  snprintf(extra, sizeof extra, "; %s epoch %zu/%zu", stage, epoch + 1,
+           epochs);
+  cli_progress_draw(bar, done, extra, 0);
+}
+
 int cli_cmd_train(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -134,7 +151,12 @@ int cli_cmd_train(int argc, char **argv) {
     rc = do_eval(eval, &o.train);
   } else {
     struct train_result res;
-    if (train_run(&o.train, command, stdout, &res, &err))
+    struct cli_progress bar = {0};
+    if (!o.train.quiet)
+      train_set_progress(on_progress, &bar);
+    int e = train_run(&o.train, command, stdout, &res, &err);
+    train_set_progress(NULL, NULL);
+    if (e)
       rc = cli_report("train", &err);
     else
       rc = CLI_EXIT_OK;

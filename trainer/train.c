@@ -132,6 +132,14 @@ const size_t train_conf_nopts = SM_ARRAY_LEN(train_conf_opts);
 
 /* ---- the training loop ---------------------------------------------------- */
 
+static train_progress_fn progress_fn;
+static void *progress_ctx;
+
+void train_set_progress(train_progress_fn fn, void *ctx) {
+  progress_fn = fn;
+  progress_ctx = ctx;
+}
+
 struct stage {
   const char *name;
   int mode;
@@ -329,6 +337,8 @@ static void run_stage(struct train_net *n, const struct stage *st,
       for (size_t k = 0; k < b; k++)
         correct += pred[k] == lab[k];
       train_net_adam(n, lr, c->weight_decay);
+      if (progress_fn)
+        progress_fn(progress_ctx, st->name, e, st->epochs, i + b, ntr);
     }
     if (st->qbits)
       train_net_quantize(n, st->qbits, !refresh);

@@ -210,6 +210,14 @@ struct train_result {
 int train_run(const struct train_conf *c, const char *command, FILE *log,
               struct train_result *res, struct sm_err *err);
 
+/* Progress inside an epoch: after each batch of stage `stage` (ann, snn,
+ * qat), epoch `epoch` (0-based) of `epochs`, `done` of the epoch's `total`
+ * samples, on the training thread.  The last call of an epoch has done ==
+ * total and comes before its line on the log.  NULL (the default): none. */
+typedef void (*train_progress_fn)(void *ctx, const char *stage, size_t epoch,
+                                  size_t epochs, size_t done, size_t total);
+void train_set_progress(train_progress_fn fn, void *ctx);
+
 /* Evaluate a model file on a data set and print the report. */
 int train_eval_model(const struct model *m, const struct train_data *test,
                      struct train_eval *ev, struct sm_err *err);
