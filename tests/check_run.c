@@ -4,6 +4,8 @@
  * (thousands of steps per window), every neuron's simulated spike time
  * equals the trainer's reference forward of the same model; frames drain
  * and repeat; the architecture presets load with every module's table.
+ * The frame loop: stops between frames, records from first_rec on, and the
+ * same frames recorded or not give the same results; the one mesh parser.
  */
 #include <check.h>
 #include <math.h>
@@ -130,6 +132,182 @@ START_TEST(test_presets_load_with_every_table) {
 }
 END_TEST
 
+/* ---- the frame loop ------------------------------------------------------ */
+
+/* An engine that logs what the loop asks of it. */
+struct fake {
+  char log[512];
+  size_t fail_at;     /* frame that fails, or SIZE_MAX */
+  atomic_int *stop;   /* set after frame stop_after */
+  size_t stop_after;
+};
+
+static void logf_(struct fake *f, const char *s, size_t i) {
+  size_t n = strlen(f->log);
+  snprintf(f->log + n, sizeof f->log - n, "%s%zu ", s, i);
+}
+
+static int fake_frame(void *hw, size_t i, struct run_frame *fr,
+                      struct sm_err *err) {
+  struct fake *f = hw;
+  if (i == f->fail_at)
+    return sm_fail(err, SM_ESTATE, "frame %zu fails", i);
+  memset(fr, 0, sizeof *fr);
+  fr->index = (int64_t)i;
+  logf_(f, "F", i);
+  if (f->stop && i == f->stop_after)
+    atomic_store(f->stop, 1);
+  return 0;
+}
+static void *fake_rec_new(void *hw, struct trace_stream *s,
+                          enum trace_detail d) {
+  (void)s;
+  (void)d;
+  logf_(hw, "N", 0);
+  return hw;
+}
+static void fake_rec_begin(void *rec, size_t i) { logf_(rec, "B", i); }
+static void fake_rec_end(void *rec, size_t i, const struct run_frame *fr) {
+  ck_assert_int_eq(fr->index, (int64_t)i);
+  logf_(rec, "E", i);
+}
+static void fake_rec_free(void *rec) { logf_(rec, "X", 0); }
+
+static int fake_loop(struct fake *f, size_t n, size_t first_rec, int rec,
+                     atomic_int *stop, size_t *done, struct sm_err *err) {
+  struct run_engine e = {.hw = f,
+                         .frame = fake_frame,
+                         .rec_new = fake_rec_new,
+                         .rec_begin = fake_rec_begin,
+                         .rec_end = fake_rec_end,
+                         .rec_free = fake_rec_free};
+  struct run_loop l = {.e = &e,
+                       .n = n,
+                       .first_rec = first_rec,
+                       /* the fake recorder never touches the stream */
+                       .ts = rec ? (struct trace_stream *)f : NULL,
+                       .stop = stop};
+  return run_loop_frames(&l, done, err);
+}
+
+START_TEST(test_loop_records_from_first_rec_and_stops_between_frames) {
+  struct sm_err err = {0};
+  size_t done;
+  struct fake f = {.fail_at = SIZE_MAX};
+  ck_assert_int_eq(fake_loop(&f, 4, 2, 1, NULL, &done, &err), 0);
+  ck_assert_uint_eq(done, 4);
+  /* frames 0 and 1 run again unrecorded, then the recorder opens */
+  ck_assert_str_eq(f.log, "F0 F1 N0 B2 F2 E2 B3 F3 E3 X0 ");
+  /* nothing to record: no recorder at all */
+  memset(f.log, 0, sizeof f.log);
+  ck_assert_int_eq(fake_loop(&f, 3, 0, 0, NULL, &done, &err), 0);
+  ck_assert_str_eq(f.log, "F0 F1 F2 ");
+  /* the stop flag is read before each frame: set during frame 1, frame 2
+   * never starts, and the recorder is closed */
+  atomic_int stop;
+  atomic_init(&stop, 0);
+  struct fake g = {.fail_at = SIZE_MAX, .stop = &stop, .stop_after = 1};
+  ck_assert_int_eq(fake_loop(&g, 5, 0, 1, &stop, &done, &err), SM_EINTR);
+  ck_assert_uint_eq(done, 2);
+  ck_assert_str_eq(g.log, "N0 B0 F0 E0 B1 F1 E1 X0 ");
+  /* a failing frame ends the loop with its error; frames before it count */
+  struct fake h = {.fail_at = 2};
+  ck_assert_int_eq(fake_loop(&h, 5, 0, 1, NULL, &done, &err), SM_ESTATE);
+  ck_assert_uint_eq(done, 2);
+  ck_assert_ptr_nonnull(strstr(err.msg, "frame 2 fails"));
+  ck_assert_str_eq(h.log, "N0 B0 F0 E0 B1 F1 E1 B2 X0 ");
+}
+END_TEST
+
+static void collect(void *ctx, size_t i, const struct run_frame *f) {
+  struct run_frame *out = ctx;
+  out[i] = *f;
+}
+
+/* The engine of a real model: the loop gives each frame its data set
+ * image and label, in order, and the same frames as run_sim_frame. */
+START_TEST(test_sim_engine_runs_the_data_set_in_order) {
+  struct model *m = test_small_model(9);
+  struct run_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  run_options_init(&o, &c);
+  ck_assert(sm_conf_defaults(&c, &err) == 0);
+  struct train_data d = {.n = 6, .c = 1, .h = 8, .w = 8, .a_max = 255,
+                         .nclasses = 5};
+  d.images = malloc(6 * 64);
+  d.labels = malloc(6);
+  for (int i = 0; i < 6 * 64; i++)
+    d.images[i] = (uint8_t)(i * 53 % 256);
+  for (int i = 0; i < 6; i++)
+    d.labels[i] = (uint8_t)(i % 5);
+  struct run_sim *r, *r2;
+  ck_assert(run_sim_new(m, &o, 0, 0, &r, &err) == 0);
+  ck_assert(run_sim_new(m, &o, 0, 0, &r2, &err) == 0);
+  struct run_engine e;
+  run_sim_engine(r, &d, &e);
+  struct run_frame got[6];
+  struct run_loop l = {.e = &e, .n = 6, .on_frame = collect, .ctx = got};
+  size_t done;
+  ck_assert_int_eq(run_loop_frames(&l, &done, &err), 0);
+  ck_assert_uint_eq(done, 6);
+  for (int i = 0; i < 6; i++) {
+    struct run_frame want;
+    ck_assert(run_sim_frame(r2, d.images + i * 64, &want, &err) == 0);
+    ck_assert_int_eq(got[i].index, i);
+    ck_assert_int_eq(got[i].label, d.labels[i]);
+    ck_assert_int_eq(got[i].pred, want.pred);
+    ck_assert_uint_eq(got[i].sops, want.sops);
+    ck_assert_uint_eq(got[i].hops, want.hops);
+    ck_assert_uint_eq(got[i].latency_ps, want.latency_ps);
+  }
+  /* totals are sums of the frames */
+  struct run_totals t = {0};
+  uint64_t sops = 0;
+  size_t correct = 0;
+  for (int i = 0; i < 6; i++) {
+    run_totals_add(&t, &got[i], o.core.tie_rule);
+    sops += got[i].sops;
+    correct += got[i].pred == got[i].label;
+  }
+  ck_assert_uint_eq(t.frames, 6);
+  ck_assert_uint_eq(t.sops, sops);
+  ck_assert_uint_eq(t.correct, correct);
+  run_sim_free(r);
+  run_sim_free(r2);
+  free(d.images);
+  free(d.labels);
+  model_free(m);
+}
+END_TEST
+
+START_TEST(test_mesh_parser_takes_wxh_digits_only) {
+  static const struct {
+    const char *s;
+    int ok;
+    uint32_t w, h;
+  } cases[] = {{"3x4", 1, 3, 4},       {"3X4", 1, 3, 4},
+               {"auto", 1, 0, 0},      {"64x64", 1, 64, 64},
+               {"1x1", 1, 1, 1},       {"3x4junk", 0, 0, 0},
+               {" 3x4", 0, 0, 0},      {"3x 4", 0, 0, 0},
+               {"+3x4", 0, 0, 0},      {"3x-4", 0, 0, 0},
+               {"0x4", 0, 0, 0},       {"65x1", 0, 0, 0},
+               {"x4", 0, 0, 0},        {"3x", 0, 0, 0},
+               {"", 0, 0, 0},          {"3", 0, 0, 0},
+               {"3x4x5", 0, 0, 0},     {"9999999999x1", 0, 0, 0},
+               {"0000000003x4", 0, 0, 0}, {"AUTO", 0, 0, 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    uint32_t w = 99, h = 99;
+    int rc = run_mesh_parse(cases[i].s, &w, &h);
+    ck_assert_msg((rc == 0) == cases[i].ok, "'%s': %d", cases[i].s, rc);
+    if (cases[i].ok) {
+      ck_assert_uint_eq(w, cases[i].w);
+      ck_assert_uint_eq(h, cases[i].h);
+    }
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("run");
   TCase *t = tcase_create("assembly");
@@ -138,6 +316,9 @@ int main(void) {
   tcase_add_test(t, test_frames_repeat_identically_on_the_same_hardware);
   tcase_add_test(t, test_encoder_rounds_to_the_nearest_step_and_zero_is_silent);
   tcase_add_test(t, test_presets_load_with_every_table);
+  tcase_add_test(t, test_loop_records_from_first_rec_and_stops_between_frames);
+  tcase_add_test(t, test_sim_engine_runs_the_data_set_in_order);
+  tcase_add_test(t, test_mesh_parser_takes_wxh_digits_only);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -32,9 +32,11 @@ TESTS += tests/check_run
 check_PROGRAMS += tests/check_run
 tests_check_run_SOURCES = tests/check_run.c tests/testmodel.c tests/testmodel.h
 tests_check_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_run_LDADD = run/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
-	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
-	$(CHECK_LIBS) $(SM_LIBS_EXT)
+# everything below cli/, in link order
+RUN_LIBS = run/libsmrun.a traces/libsmtraces.a trainer/libsmtrainer.a \
+	models/libsmmodels.a core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a \
+	util/libsmutil.a
+tests_check_run_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 # The shipped model on the real test set (skips, exit 77, without it).
 TESTS += tests/check_agree
 check_PROGRAMS += tests/check_agree
@@ -56,9 +58,7 @@ AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
 # Fuzz harnesses, built as plain programs that replay saved inputs
 # (tests/data/fuzz/<harness>/ and the shipped files); scripts/fuzz.sh
 # builds the same harnesses with libFuzzer.
-FUZZ_LIBS = run/libsmrun.a traces/libsmtraces.a trainer/libsmtrainer.a \
-	models/libsmmodels.a core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a \
-	util/libsmutil.a $(SM_LIBS_EXT)
+FUZZ_LIBS = $(RUN_LIBS) $(SM_LIBS_EXT)
 check_PROGRAMS += tests/fuzz/fuzz_conf tests/fuzz/fuzz_kv \
 	tests/fuzz/fuzz_model tests/fuzz/fuzz_idx tests/fuzz/fuzz_trace tests/fuzz/fuzz_grid
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_conf.c tests/fuzz/fuzz.h
@@ -78,9 +78,7 @@ check_PROGRAMS += tests/check_synth
 EXTRA_DIST += tests/cli_synth.sh
 tests_check_synth_SOURCES = tests/check_synth.c
 tests_check_synth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_synth_LDADD = run/libsmrun.a trainer/libsmtrainer.a models/libsmmodels.a \
-	core/libsmcore.a noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a \
-	$(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_synth_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 tests_fuzz_fuzz_grid_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_grid.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_grid_LDADD = $(FUZZ_LIBS)
 
@@ -89,9 +87,7 @@ TESTS += tests/check_sweep
 check_PROGRAMS += tests/check_sweep
 tests_check_sweep_SOURCES = tests/check_sweep.c tests/testmodel.c tests/testmodel.h
 tests_check_sweep_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_check_sweep_LDADD = run/libsmrun.a traces/libsmtraces.a \
-	trainer/libsmtrainer.a models/libsmmodels.a core/libsmcore.a \
-	noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+tests_check_sweep_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 
 # The digest set: recorded runs whose digests hold behaviour still while
 # code moves (tests/data/digests.txt; tests/digests.sh --print re-records).

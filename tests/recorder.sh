@@ -3,8 +3,9 @@
 # detail replays through the same architecture to identical hops, link
 # flits and port blocked time; a run killed with SIGKILL leaves a database
 # that passes integrity_check, holds whole frames only and resumes to the
-# digest of an uninterrupted run; Ctrl-C stops after a frame and resumes
-# the same way; same seed, same digest; trace files and their errors.
+# digest of an uninterrupted run; Ctrl-C (TERM, HUP) stops after a frame
+# and resumes the same way; same seed, same digest; trace files and their
+# errors; another program's database is refused unchanged.
 # Needs the sqlite3 shell and the Fashion-MNIST test set (skipped without).
 set -u
 command -v sqlite3 >/dev/null || { echo "skip: no sqlite3 shell"; exit 77; }
@@ -107,6 +108,45 @@ kill -INT $pid; wait $pid; st=$?
 $R --frames $N --db "$tmp/c.db" --detail link --resume $O >/dev/null
 [ "$(./spikemesh db digest "$tmp/c.db" | cut -d' ' -f1)" = "$df" ] &&
   ok "interrupted and resumed: same digest" || bad "interrupted and resumed: digest differs"
+
+# 4b. TERM and HUP stop the same way, and so does Ctrl-C without --db:
+# the frames done are summarized, exit 1
+for sig in TERM HUP; do
+  rm -f "$tmp/s.db"*
+  $R --frames $N --db "$tmp/s.db" --detail link $O > "$tmp/s.out" 2>&1 &
+  pid=$!
+  i=0
+  while [ $i -lt 400 ]; do
+    done_=$(sqlite3 "$tmp/s.db" "SELECT frames_done FROM runs" 2>/dev/null || echo 0)
+    [ "${done_:-0}" -ge 20 ] 2>/dev/null && break
+    sleep 0.05; i=$((i + 1))
+  done
+  kill -$sig $pid; wait $pid; st=$?
+  [ $st = 1 ] && [ "$(q "$tmp/s.db" "SELECT status FROM runs")" = interrupted ] &&
+    grep -q "interrupted after" "$tmp/s.out" &&
+    ok "SIG$sig: exit 1, run 'interrupted'" || bad "SIG$sig: exit $st, status $(q "$tmp/s.db" "SELECT status FROM runs"): $(cat "$tmp/s.out")"
+  $R --frames $N --db "$tmp/s.db" --detail link --resume $O >/dev/null
+  [ "$(./spikemesh db digest "$tmp/s.db" | cut -d' ' -f1)" = "$df" ] &&
+    ok "SIG$sig and resumed: same digest" || bad "SIG$sig and resumed: digest differs"
+done
+$R --frames 100000 $O > "$tmp/n.out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid; wait $pid; st=$?
+n=$(sed -n 's/^accuracy: .*(\([0-9]*\)\/\([0-9]*\)).*/\2/p' "$tmp/n.out")
+[ $st = 1 ] && grep -q "interrupted after $n of" "$tmp/n.out" && [ "${n:-0}" -ge 1 ] &&
+  ok "Ctrl-C without --db: exit 1, the $n frames done summarized" || bad "Ctrl-C without --db: exit $st: $(tail -3 "$tmp/n.out")"
+
+# 4c. a database that is not spikemesh's is refused by name, unchanged
+sqlite3 "$tmp/other.db" "CREATE TABLE runs(x); INSERT INTO runs VALUES (1);"
+sum0=$(cksum < "$tmp/other.db")
+out=$(./spikemesh replay --from-db "$tmp/other.db" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "$tmp/other.db: not a spikemesh database" &&
+  [ "$(cksum < "$tmp/other.db")" = "$sum0" ] &&
+  ok "replay --from-db of another program's database: refused, unchanged" || bad "replay --from-db other.db: exit $st: $out"
+out=$(./spikemesh trace export --db "$tmp/other.db" -o "$tmp/o.trace" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "not a spikemesh database" && [ ! -e "$tmp/o.trace" ] &&
+  ok "trace export of another program's database: refused" || bad "trace export other.db: exit $st: $out"
 
 # 5. noc sweeps record into the same schema
 ./spikemesh noc --db "$tmp/n.db" traffic.rates=0.05,0.1 noc.width=3 noc.height=3 >/dev/null &&
