@@ -6,14 +6,16 @@
  * run/ sits between the program (cli/, which parses arguments and prints)
  * and the modules it wires together (models, core, noc, traces, trainer).
  * Sections below, one per file of run/:
- *   options.c   every module's option table, gathered
- *   data.c      synthetic input frames
- *   loop.c      the one frame loop, the run row's configuration, totals
- *   compare.c   predictions against the trainer's reference forward
+ *   options.c   every module's option table, gathered; the WxH parser
+ *   data.c      a run's input frames (IDX test set or synthetic)
  *   sim.c       a model mapped onto cores and a mesh, frame by frame
+ *   loop.c      the one frame loop, the run row's configuration, totals,
+ *               recording into a database
+ *   compare.c   predictions against the trainer's reference forward
  *   record.c    what a run writes into the recorder at each detail level
- *   replay.c    a run's spikes as a trace; spikes to packets
- *   sweep.c     grids of configurations run in parallel into one database
+ *   replay.c    a trace injected frame by frame; spikes to packets
+ *   grid.c      a sweep's grid file: parsed, checked, expanded
+ *   sweep.c     a sweep's points run in parallel into one database
  */
 #ifndef SPIKEMESH_RUN_H
 #define SPIKEMESH_RUN_H
@@ -59,14 +61,13 @@ void run_options_init(struct run_options *o, struct sm_conf *c);
  * Returns 0, or -1 for anything else. */
 int run_mesh_parse(const char *s, uint32_t *w, uint32_t *h);
 
-/* ==== data.c ============================================================= */
+/* ==== data.c ============================================================ */
 /* "synthetic:SEED" data for a model: n images of its input shape, labels
  * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
  * or a negative SM_E* code for a bad seed or n outside
  * 1..MODEL_SYNTH_MAX_FRAMES. */
 int run_synth_data(const char *spec, const struct model *m, size_t n,
                    struct train_data *d, struct sm_err *err);
-
 
 /* A run's frames: synthetic:SEED (frames of them, 10 when 0) or the IDX
  * test set in directory spec, checked against m's input shape.  Returns 1
@@ -81,7 +82,8 @@ int run_data_load(const char *spec, const struct model *m,
  * the cores' network interfaces wired to the mesh, frames run one after
  * another on one event kernel, and per-frame counts and energy.
  *
- * It is the one place that knows the model, the mapper, the cores and the network together.
+ * It is the one place that knows the model, the mapper, the cores and the
+ * network together.
  */
 #define RUN_KIND_NOC 0                   /* noc kinds [0, NOC_NKINDS) */
 #define RUN_KIND_CORE NOC_NKINDS         /* core kinds after them */
@@ -117,8 +119,8 @@ struct run_frame {
 struct run_sim;
 
 /* Map m with the options in o (core.*, energy.*, map.*, noc.*); the mesh is
- * mesh_w x mesh_h, or chosen by the mapper when both are 0 (noc.width and
- * noc.height are overwritten with the mesh used). */
+ * mesh_w x mesh_h, or chosen by the mapper when both are 0 (run_sim_map()
+ * says which; o is not changed). */
 int run_sim_new(const struct model *m, const struct run_options *o,
                 uint32_t mesh_w, uint32_t mesh_h, struct run_sim **out,
                 struct sm_err *err);
@@ -325,7 +327,7 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                          const struct core_conf *cc, struct trace_file *out,
                          struct sm_err *err);
 
-/* ==== sweep.c =========================================================== */
+/* ==== grid.c, sweep.c =================================================== */
 /*
  * `spikemesh sweep`: a grid (or list) of configuration
  * overrides, every point an independent run of a model on its own
