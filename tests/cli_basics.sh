@@ -49,4 +49,11 @@ check "train: negative silent push" 2 "'train.silent_push'.*out of range" -- \
   ./spikemesh train train.silent_push=-1
 check "train: calibration set of 0 images" 2 "'train.calib'.*out of range" -- \
   ./spikemesh train train.calib=0
+# the flags commands share (cli/common.c): each command that takes one
+# refuses a bad value the same way
+check "noc: bad --detail" 2 "noc: --detail 'bogus': expected one of" -- ./spikemesh noc --detail bogus
+check "noc: unknown key names it" 2 "unknown key 'sim.sed'" -- ./spikemesh noc sim.sed=1
+check "noc: --resume needs --db" 2 "noc: --resume needs --db FILE" -- ./spikemesh noc --resume
+check "noc: unknown option" 2 "noc: unknown option '--frob'" -- ./spikemesh noc --frob
+check "noc: a small sweep" 0 "not saturated up to offered 0.1" -- ./spikemesh noc traffic.rates=0.05,0.1 noc.width=3 noc.height=3
 exit $fail
