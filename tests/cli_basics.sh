@@ -56,4 +56,8 @@ check "noc: unknown key names it" 2 "unknown key 'sim.sed'" -- ./spikemesh noc s
 check "noc: --resume needs --db" 2 "noc: --resume needs --db FILE" -- ./spikemesh noc --resume
 check "noc: unknown option" 2 "noc: unknown option '--frob'" -- ./spikemesh noc --frob
 check "noc: a small sweep" 0 "not saturated up to offered 0.1" -- ./spikemesh noc traffic.rates=0.05,0.1 noc.width=3 noc.height=3
+check "energy frame: unknown key names it" 2 "unknown key 'energy.bogus'" -- ./spikemesh energy frame --sops 1 --hops 1 energy.bogus=1
+check "energy frame: unknown preset" 2 "preset 'nosuch' not found" -- ./spikemesh energy frame --sops 1 --hops 1 --arch nosuch
+check "energy frame: a preset file and an override" 0 "E_SOP    x SOPs  =        3 pJ" -- ./spikemesh energy frame --sops 1M --hops 1 --arch "$srcdir/models/arch/paper-22nm.json" energy.e_sop_pj=3
+check "energy frame: --db of no database" 2 "none.db: no such database file" -- ./spikemesh energy frame --db "$tmp/none.db"
 exit $fail
