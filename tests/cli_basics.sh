@@ -60,4 +60,7 @@ check "energy frame: unknown key names it" 2 "unknown key 'energy.bogus'" -- ./s
 check "energy frame: unknown preset" 2 "preset 'nosuch' not found" -- ./spikemesh energy frame --sops 1 --hops 1 --arch nosuch
 check "energy frame: a preset file and an override" 0 "E_SOP    x SOPs  =        3 pJ" -- ./spikemesh energy frame --sops 1M --hops 1 --arch "$srcdir/models/arch/paper-22nm.json" energy.e_sop_pj=3
 check "energy frame: --db of no database" 2 "none.db: no such database file" -- ./spikemesh energy frame --db "$tmp/none.db"
+check "trace export: needs --db and -o" 2 "export needs --db FILE and -o OUT" -- ./spikemesh trace export -o "$tmp/x.smt"
+check "trace export: --db of no database" 2 "none.db: no such database file" -- ./spikemesh trace export --db "$tmp/none.db" -o "$tmp/x.smt"
+check "trace export: bad --kind" 2 "--kind 'flit': expected spike or packet" -- ./spikemesh trace export --db "$tmp/none.db" --kind flit -o "$tmp/x.smt"
 exit $fail
