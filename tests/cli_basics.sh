@@ -63,4 +63,9 @@ check "energy frame: --db of no database" 2 "none.db: no such database file" -- 
 check "trace export: needs --db and -o" 2 "export needs --db FILE and -o OUT" -- ./spikemesh trace export -o "$tmp/x.smt"
 check "trace export: --db of no database" 2 "none.db: no such database file" -- ./spikemesh trace export --db "$tmp/none.db" -o "$tmp/x.smt"
 check "trace export: bad --kind" 2 "--kind 'flit': expected spike or packet" -- ./spikemesh trace export --db "$tmp/none.db" --kind flit -o "$tmp/x.smt"
+check "config: key=value after the file whatever the order" 0 '"sim.queue": "binary"' -- ./spikemesh config sim.queue=binary "$tmp/good.json"
+check "config: bad key=value before a file names the key" 2 "unknown key 'sim.sed'" -- ./spikemesh config sim.sed=1 "$tmp/good.json"
+check "train: unknown key names it" 2 "unknown key 'train.bogus'" -- ./spikemesh train train.bogus=1
+check "train: unknown option" 2 "train: unknown option '--frob'" -- ./spikemesh train --frob
+check "train: --eval needs a file" 2 "--eval needs a model file" -- ./spikemesh train --eval
 exit $fail
