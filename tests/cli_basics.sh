@@ -68,4 +68,6 @@ check "config: bad key=value before a file names the key" 2 "unknown key 'sim.se
 check "train: unknown key names it" 2 "unknown key 'train.bogus'" -- ./spikemesh train train.bogus=1
 check "train: unknown option" 2 "train: unknown option '--frob'" -- ./spikemesh train --frob
 check "train: --eval needs a file" 2 "--eval needs a model file" -- ./spikemesh train --eval
+check "synth: unknown key names it" 2 "unknown key 'synth.nope'" -- ./spikemesh synth synth.nope=1 --out "$tmp/m.json"
+check "synth: a shortcut wins over key=value" 2 "'synth.sparsity'.*out of range" -- ./spikemesh synth --sparsity 1.5 synth.sparsity=0.3 --out "$tmp/m.json"
 exit $fail
