@@ -70,4 +70,10 @@ check "train: unknown option" 2 "train: unknown option '--frob'" -- ./spikemesh 
 check "train: --eval needs a file" 2 "--eval needs a model file" -- ./spikemesh train --eval
 check "synth: unknown key names it" 2 "unknown key 'synth.nope'" -- ./spikemesh synth synth.nope=1 --out "$tmp/m.json"
 check "synth: a shortcut wins over key=value" 2 "'synth.sparsity'.*out of range" -- ./spikemesh synth --sparsity 1.5 synth.sparsity=0.3 --out "$tmp/m.json"
+check "bench noc: unknown key names it" 2 "unknown key 'noc.bogus'" -- ./spikemesh bench noc noc.bogus=1
+check "bench recorder: --frames 0" 2 "bench: --frames '0': expected a count >= 1" -- ./spikemesh bench recorder --frames 0
+check "bench vgg: --frames 0" 2 "bench vgg: --frames '0': expected a count >= 1" -- ./spikemesh bench vgg --frames 0
+check "bench vgg: --frames above 1000" 2 "bench vgg: --frames '1001': expected 1..1000" -- ./spikemesh bench vgg --frames 1001
+check "bench vgg: unknown preset" 2 "preset 'nosuch' not found" -- ./spikemesh bench vgg --arch nosuch
+check "bench vgg: unknown key names it" 2 "unknown key 'sim.sed'" -- ./spikemesh bench vgg sim.sed=1
 exit $fail
