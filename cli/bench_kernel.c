@@ -92,77 +92,118 @@ static void usage(FILE *out) {
           SIM_QUEUE_CHOICES);
 }
 
-int cli_bench_kernel(int argc, char **argv) {
-  size_t pending[16] = {1000, 10000, 100000, 1000000};
-  size_t npending = 4;
-  enum sim_queue_kind queues[SIM_QUEUE_NKINDS] = {SIM_QUEUE_HEAP4,
-                                                  SIM_QUEUE_WHEEL};
-  size_t nqueues = 2;
-  double min_seconds = 1.0;
-  uint64_t seed = 1;
-  int json = 0, baseline = 1;
+/* The arguments of the benchmark. */
+struct kernel_args {
+  size_t pending[16], npending;
+  enum sim_queue_kind queues[SIM_QUEUE_NKINDS];
+  size_t nqueues;
+  double min_seconds;
+  uint64_t seed;
+  int json, baseline;
+};
+
+/* --pending LIST: 0, or a usage error (reported). */
+static int parse_pending(const char *arg, struct kernel_args *a) {
+  char *list = sm_xstrdup(arg), *save = NULL;
+  int rc = 0;
+  a->npending = 0;
+  for (char *t = strtok_r(list, ",", &save); t && !rc;
+       t = strtok_r(NULL, ",", &save)) {
+    uint64_t v;
+    if (sm_parse_u64(t, &v) || v < 1 || v > 100000000 ||
+        a->npending == SM_ARRAY_LEN(a->pending))
+      rc = cli_usage_error("bench kernel",
+                           "--pending: '%s' is not a count in 1..100000000 "
+                           "(at most 16 values)",
+                           t);
+    else
+      a->pending[a->npending++] = (size_t)v;
+  }
+  free(list);
+  if (!rc && !a->npending)
+    rc = cli_usage_error("bench kernel", "--pending: empty list");
+  return rc;
+}
+
+/* --queues LIST: 0, or a usage error (reported). */
+static int parse_queues(const char *arg, struct kernel_args *a) {
+  char *list = sm_xstrdup(arg), *save = NULL;
+  int rc = 0;
+  a->nqueues = 0;
+  for (char *t = strtok_r(list, ",", &save); t && !rc;
+       t = strtok_r(NULL, ",", &save)) {
+    enum sim_queue_kind qk;
+    if (sim_pq_parse(t, &qk) || a->nqueues == SIM_QUEUE_NKINDS)
+      rc = cli_usage_error("bench kernel",
+                           "--queues: unknown queue '%s', expected names "
+                           "from %s",
+                           t, SIM_QUEUE_CHOICES);
+    else
+      a->queues[a->nqueues++] = qk;
+  }
+  free(list);
+  if (!rc && !a->nqueues)
+    rc = cli_usage_error("bench kernel", "--queues: empty list");
+  return rc;
+}
+
+/* 0 parsed, 1 help printed, -1 a usage error (reported). */
+static int parse_args(int argc, char **argv, struct kernel_args *a) {
+  *a = (struct kernel_args){.pending = {1000, 10000, 100000, 1000000},
+                            .npending = 4,
+                            .queues = {SIM_QUEUE_HEAP4, SIM_QUEUE_WHEEL},
+                            .nqueues = 2,
+                            .min_seconds = 1.0,
+                            .seed = 1,
+                            .baseline = 1};
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (cli_is_help(a)) {
+    const char *s = argv[i];
+    int more = i + 1 < argc;
+    if (cli_is_help(s)) {
       usage(stdout);
-      return CLI_EXIT_OK;
-    } else if (!strcmp(a, "--json")) {
-      json = 1;
-    } else if (!strcmp(a, "--no-baseline")) {
-      baseline = 0;
-    } else if (i + 1 < argc && !strcmp(a, "--pending")) {
-      char *list = sm_xstrdup(argv[++i]), *save = NULL;
-      npending = 0;
-      for (char *t = strtok_r(list, ",", &save); t;
-           t = strtok_r(NULL, ",", &save)) {
-        uint64_t v;
-        if (sm_parse_u64(t, &v) || v < 1 || v > 100000000 ||
-            npending == SM_ARRAY_LEN(pending)) {
-          int rc = cli_usage_error("bench kernel",
-                                   "--pending: '%s' is not a count in "
-                                   "1..100000000 (at most 16 values)",
-                                   t);
-          free(list);
-          return rc;
-        }
-        pending[npending++] = (size_t)v;
+      return 1;
+    } else if (!strcmp(s, "--json")) {
+      a->json = 1;
+    } else if (!strcmp(s, "--no-baseline")) {
+      a->baseline = 0;
+    } else if (more && !strcmp(s, "--pending")) {
+      if (parse_pending(argv[++i], a))
+        return -1;
+    } else if (more && !strcmp(s, "--queues")) {
+      if (parse_queues(argv[++i], a))
+        return -1;
+    } else if (more && !strcmp(s, "--min-seconds")) {
+      if (sm_parse_double(argv[++i], &a->min_seconds) ||
+          a->min_seconds <= 0 || a->min_seconds > 600) {
+        cli_usage_error("bench kernel",
+                        "--min-seconds: expected a number in (0, 600]");
+        return -1;
       }
-      free(list);
-      if (!npending)
-        return cli_usage_error("bench kernel", "--pending: empty list");
-    } else if (i + 1 < argc && !strcmp(a, "--queues")) {
-      char *list = sm_xstrdup(argv[++i]), *save = NULL;
-      nqueues = 0;
-      for (char *t = strtok_r(list, ",", &save); t;
-           t = strtok_r(NULL, ",", &save)) {
-        enum sim_queue_kind qk;
-        if (sim_pq_parse(t, &qk) || nqueues == SIM_QUEUE_NKINDS) {
-          int rc = cli_usage_error("bench kernel",
-                                   "--queues: unknown queue '%s', expected "
-                                   "names from %s",
-                                   t, SIM_QUEUE_CHOICES);
-          free(list);
-          return rc;
-        }
-        queues[nqueues++] = qk;
+    } else if (more && !strcmp(s, "--seed")) {
+      if (sm_parse_u64(argv[++i], &a->seed)) {
+        cli_usage_error("bench kernel",
+                        "--seed: expected a non-negative integer");
+        return -1;
       }
-      free(list);
-      if (!nqueues)
-        return cli_usage_error("bench kernel", "--queues: empty list");
-    } else if (i + 1 < argc && !strcmp(a, "--min-seconds")) {
-      if (sm_parse_double(argv[++i], &min_seconds) || min_seconds <= 0 ||
-          min_seconds > 600)
-        return cli_usage_error("bench kernel",
-                               "--min-seconds: expected a number in (0, 600]");
-    } else if (i + 1 < argc && !strcmp(a, "--seed")) {
-      if (sm_parse_u64(argv[++i], &seed))
-        return cli_usage_error("bench kernel",
-                               "--seed: expected a non-negative integer");
     } else {
-      return cli_usage_error("bench kernel", "unknown or incomplete option '%s'",
-                             a);
+      cli_usage_error("bench kernel", "unknown or incomplete option '%s'", s);
+      return -1;
     }
   }
+  return 0;
+}
+
+int cli_bench_kernel(int argc, char **argv) {
+  struct kernel_args ka;
+  int p = parse_args(argc, argv, &ka);
+  if (p)
+    return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+  const size_t *pending = ka.pending, npending = ka.npending;
+  const enum sim_queue_kind *queues = ka.queues;
+  size_t nqueues = ka.nqueues;
+  double min_seconds = ka.min_seconds;
+  uint64_t seed = ka.seed;
+  int json = ka.json, baseline = ka.baseline;
   if (!json)
     printf("%10s  %-7s %14s %10s %14s %11s\n", "pending", "queue",
            "best events/s", "ns/event", "median ev/s", "vs binary");

@@ -77,8 +77,15 @@ int cli_bench_noc(int argc, char **argv) {
   double rates[64] = {0.1, 0.3};
   size_t nr = 2;
   int json = 0;
+  struct cli_common cm;
+  cli_common_init(&cm, "bench noc", CLI_F_KV);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
+    int t = cli_common_arg(&cm, argc, argv, &i);
+    if (t < 0)
+      return CLI_EXIT_USAGE;
+    if (t)
+      continue;
     if (cli_is_help(a)) {
       usage(stdout);
       return CLI_EXIT_OK;
@@ -88,9 +95,6 @@ int cli_bench_noc(int argc, char **argv) {
       if (noc_traffic_parse_rates(argv[++i], rates, SM_ARRAY_LEN(rates), &nr,
                                   &err))
         return cli_report("bench noc", &err);
-    } else if (strchr(a, '=')) {
-      if (sm_conf_set(&c, a, "command line", &err))
-        return cli_report("bench noc", &err);
     } else if (a[0] == '-') {
       return cli_usage_error("bench noc", "unknown or incomplete option '%s'",
                              a);
@@ -98,6 +102,8 @@ int cli_bench_noc(int argc, char **argv) {
       return cli_report("bench noc", &err);
     }
   }
+  if (cli_common_conf(&cm, &c, argc, argv, &err))
+    return cli_report("bench noc", &err);
   enum sim_queue_kind q = (enum sim_queue_kind)o.sim.queue;
   const struct {
     const char *events;

@@ -94,11 +94,51 @@ static int run_level(const struct model *m, const struct train_data *dd,
   return e;
 }
 
+/* The writer alone: nrows spike rows (1000 per frame unit) as fast as a
+ * stream takes them, timed to the last commit. */
+static int writer_rate(const char *path, uint64_t nrows, struct sm_err *err) {
+  struct trace_db *db = NULL;
+  int64_t run;
+  struct trace_run_info info = {.kind = "bench", .detail = "spike"};
+  rm_db(path);
+  if (trace_db_open(path, &db, err) || trace_run_begin(db, &info, &run, err)) {
+    trace_db_close(db, NULL);
+    rm_db(path);
+    return -1;
+  }
+  struct trace_stream *s = trace_stream_open(db, run);
+  uint64_t t0 = sm_now_ns();
+  for (uint64_t i = 0; i < nrows; i++) {
+    struct trace_spike_row row = {(int64_t)(i / 1000), (int64_t)(i % 3),
+                                  (int64_t)i, (int64_t)(i % 16),
+                                  (int64_t)i * 1000, (int64_t)(i % 10)};
+    trace_put_spike(s, &row);
+    if (i % 1000 == 999)
+      trace_frame_end(s, (int64_t)(i / 1000));
+  }
+  trace_stream_close(s);
+  trace_db_flush(db, err);
+  double secs = (double)(sm_now_ns() - t0) * 1e-9;
+  printf("writer: %llu spike rows committed in %.3f s: %.0f rows/s "
+         "(goal >= 500000)\n",
+         (unsigned long long)trace_db_rows(db), secs,
+         (double)trace_db_rows(db) / secs);
+  trace_db_close(db, NULL);
+  rm_db(path);
+  return 0;
+}
+
 int cli_bench_recorder(int argc, char **argv) {
-  const char *model_path = NULL, *data = "/usr/share/datasets/fashion-mnist",
-             *dir = "/tmp";
-  uint64_t frames = 500, nrows = 2000000;
+  const char *model_path = NULL, *data = TRAIN_DEFAULT_DATA, *dir = "/tmp";
+  uint64_t nrows = 2000000;
+  struct cli_common cm;
+  cli_common_init(&cm, "bench", CLI_F_FRAMES);
   for (int i = 1; i < argc; i++) {
+    int t = cli_common_arg(&cm, argc, argv, &i);
+    if (t < 0)
+      return CLI_EXIT_USAGE;
+    if (t)
+      continue;
     if (cli_is_help(argv[i])) {
       usage(stdout);
       return CLI_EXIT_OK;
@@ -108,10 +148,6 @@ int cli_bench_recorder(int argc, char **argv) {
       data = argv[++i];
     } else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
       dir = argv[++i];
-    } else if (!strcmp(argv[i], "--frames") && i + 1 < argc) {
-      if (sm_parse_u64(argv[++i], &frames) || !frames)
-        return cli_usage_error("bench", "--frames '%s': expected >= 1",
-                               argv[i]);
     } else if (!strcmp(argv[i], "--rows") && i + 1 < argc) {
       if (sm_parse_u64(argv[++i], &nrows) || nrows < 1000)
         return cli_usage_error("bench", "--rows '%s': expected >= 1000",
@@ -121,6 +157,7 @@ int cli_bench_recorder(int argc, char **argv) {
                              argv[i]);
     }
   }
+  uint64_t frames = cm.frames ? cm.frames : 500;
   if (!model_path)
     return cli_usage_error("bench", "recorder needs --model FILE");
   struct sm_err err = {0};
@@ -158,36 +195,8 @@ int cli_bench_recorder(int argc, char **argv) {
     fflush(stdout);
   }
   /* the writer alone */
-  if (rc == CLI_EXIT_OK) {
-    struct trace_db *db;
-    int64_t run;
-    struct trace_run_info info = {.kind = "bench", .detail = "spike"};
-    rm_db(path);
-    if (trace_db_open(path, &db, &err) ||
-        trace_run_begin(db, &info, &run, &err)) {
-      rc = cli_report("bench", &err);
-    } else {
-      struct trace_stream *s = trace_stream_open(db, run);
-      uint64_t t0 = sm_now_ns();
-      for (uint64_t i = 0; i < nrows; i++) {
-        struct trace_spike_row row = {(int64_t)(i / 1000), (int64_t)(i % 3),
-                                      (int64_t)i, (int64_t)(i % 16),
-                                      (int64_t)i * 1000, (int64_t)(i % 10)};
-        trace_put_spike(s, &row);
-        if (i % 1000 == 999)
-          trace_frame_end(s, (int64_t)(i / 1000));
-      }
-      trace_stream_close(s);
-      trace_db_flush(db, &err);
-      double secs = (double)(sm_now_ns() - t0) * 1e-9;
-      printf("writer: %llu spike rows committed in %.3f s: %.0f rows/s "
-             "(goal >= 500000)\n",
-             (unsigned long long)trace_db_rows(db), secs,
-             (double)trace_db_rows(db) / secs);
-      trace_db_close(db, NULL);
-    }
-    rm_db(path);
-  }
+  if (rc == CLI_EXIT_OK && writer_rate(path, nrows, &err))
+    rc = cli_report("bench", &err);
   train_data_free(&dd);
   model_free(m);
   return rc;

@@ -33,8 +33,7 @@ static void usage(FILE *out) {
           "with OpenBLAS and with naive loops (same code, GEMMs as loops) and\n"
           "the ratio.\n"
           "\nOptions:\n"
-          "  --data DIR         IDX directory [/usr/share/datasets/"
-          "fashion-mnist]\n"
+          "  --data DIR         IDX directory [" TRAIN_DEFAULT_DATA "]\n"
           "  --batch N          samples per step [128]\n"
           "  --threads N        BLAS threads [2]\n"
           "  --min-seconds S    measuring time per point [3]\n"
@@ -42,7 +41,7 @@ static void usage(FILE *out) {
 }
 
 int cli_bench_train(int argc, char **argv) {
-  const char *data = "/usr/share/datasets/fashion-mnist";
+  const char *data = TRAIN_DEFAULT_DATA;
   uint64_t batch = 128, threads = 2;
   double min_s = 3;
   int baseline = 1;

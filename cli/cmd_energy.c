@@ -180,6 +180,126 @@ static int cmp_d(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* "FILE" or "FILE:RUN" -> path and run (-1: none given). */
+static void split_db_spec(const char *spec, char *path, size_t len,
+                          int64_t *run) {
+  *run = -1;
+  snprintf(path, len, "%s", spec);
+  char *colon = strrchr(path, ':');
+  if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+    *colon = '\0';
+    sm_parse_i64(colon + 1, run);
+  }
+}
+
+/* The coefficients a run was recorded with: the energy.* keys of its
+ * configuration (the run row's JSON text, or NULL) into ec. */
+static int run_coefficients(const char *config, const char *path, int64_t run,
+                            struct core_energy_conf *ec, struct sm_err *err) {
+  json_error_t je;
+  json_t *cj = config ? json_loads(config, 0, &je) : NULL;
+  struct sm_conf c;
+  sm_conf_init(&c);
+  sm_conf_add(&c, core_energy_conf_opts, core_energy_conf_nopts, ec);
+  const char *k;
+  json_t *v;
+  int bad = !json_is_object(cj);
+  json_object_foreach(cj, k, v) {
+    if (!strncmp(k, "energy.", 7) && !bad) {
+      json_t *one = json_object();
+      json_object_set(one, k, v);
+      bad = sm_conf_load_json(&c, one, path, err) != 0;
+      json_decref(one);
+    }
+  }
+  json_decref(cj);
+  if (!bad)
+    return 0;
+  if (!err->msg[0])
+    sm_fail(err, SM_EFORMAT, "%s: run %lld: no readable configuration", path,
+            (long long)run);
+  return err->code ? err->code : SM_EFORMAT;
+}
+
+/* Eq. 12 recomputed over a run's frames against the recorded totals. */
+struct db_energy {
+  size_t n;
+  double s_sop, s_hop, s_static, s_total, rec_total; /* uJ, sums */
+  double maxdiff;          /* uJ, largest frame |recomputed - recorded| */
+  double *tot;             /* [n] uJ per frame, sorted */
+};
+
+static void db_energy_sum(const struct core_energy_conf *ec,
+                          const struct trace_frame_row *f, size_t n,
+                          struct db_energy *d) {
+  memset(d, 0, sizeof *d);
+  d->n = n;
+  d->tot = sm_xmallocarray(n, sizeof *d->tot);
+  for (size_t i = 0; i < n; i++) {
+    struct core_energy e;
+    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
+                      (sim_time_t)f[i].latency, &e);
+    d->tot[i] = e.total_uj;
+    d->s_sop += e.sop_uj;
+    d->s_hop += e.hop_uj;
+    d->s_static += e.static_uj;
+    d->s_total += e.total_uj;
+    d->rec_total += f[i].e_total * 1e-6;
+    double diff = fabs(e.total_uj - f[i].e_total * 1e-6);
+    if (diff > d->maxdiff)
+      d->maxdiff = diff;
+  }
+  qsort(d->tot, n, sizeof *d->tot, cmp_d);
+}
+
+static void print_per_frame(const struct core_energy_conf *ec,
+                            const struct trace_frame_row *f, size_t n) {
+  printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
+         "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
+  for (size_t i = 0; i < n; i++) {
+    struct core_energy e;
+    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
+                      (sim_time_t)f[i].latency, &e);
+    printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
+           (long long)f[i].frame, (long long)f[i].sops, (long long)f[i].hops,
+           (double)f[i].latency * 1e-6, e.sop_uj, e.hop_uj, e.static_uj,
+           e.total_uj);
+  }
+}
+
+static void print_db_energy(const char *path, int64_t run,
+                            const struct core_energy_conf *ec, int own,
+                            int json, const struct db_energy *d) {
+  size_t n = d->n;
+  const double *tot = d->tot;
+  double p50 = tot[n / 2], p99 = tot[(size_t)((double)(n - 1) * 0.99)];
+  if (json) {
+    printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
+           "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
+           "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
+           "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
+           "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
+           "\"coefficients\":\"%s\"}\n",
+           path, (long long)run, n, ec->e_sop_pj, ec->e_hop_pj, d->s_sop / n,
+           d->s_hop / n, d->s_static / n, d->s_total / n, tot[0], p50, p99,
+           tot[n - 1], d->s_total, d->rec_total, d->maxdiff,
+           own ? "run" : "given");
+    return;
+  }
+  printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
+         "(E_SOP %g pJ, E_Hop %g pJ)\n",
+         (long long)run, path, n, own ? "the run's" : "the given",
+         ec->e_sop_pj, ec->e_hop_pj);
+  printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
+         d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n);
+  printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
+         "%.4f uJ\n",
+         tot[0], p50, p99, tot[n - 1]);
+  printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
+         "frame difference %.3g uJ)\n",
+         d->s_total, d->rec_total, d->maxdiff);
+}
+
 /* Eq. 12 over the frames of a recorded run: per frame, mean and
  * distribution.  With the run's own coefficients (own != 0) the recomputed
  * terms must equal the recorded ones; otherwise it is a what-if under other
@@ -188,13 +308,8 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
                           int per_frame, int json) {
   struct sm_err err = {0};
   char path[1024];
-  int64_t run = -1;
-  snprintf(path, sizeof path, "%s", spec);
-  char *colon = strrchr(path, ':');
-  if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-    *colon = '\0';
-    sm_parse_i64(colon + 1, &run);
-  }
+  int64_t run;
+  split_db_spec(spec, path, sizeof path, &run);
   if (run < 0 && trace_db_last_run(path, &run, &err))
     return cli_report("energy frame", &err);
   struct trace_frame_row *f;
@@ -202,100 +317,155 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
   char *config;
   if (trace_db_frames(path, run, &f, &n, &config, &err))
     return cli_report("energy frame", &err);
-  if (own) {
-    /* The coefficients the run was recorded with: its energy.* keys. */
-    json_error_t je;
-    json_t *cj = config ? json_loads(config, 0, &je) : NULL;
-    struct sm_conf c;
-    sm_conf_init(&c);
-    sm_conf_add(&c, core_energy_conf_opts, core_energy_conf_nopts, &o->energy);
-    const char *k;
-    json_t *v;
-    int bad = !json_is_object(cj);
-    json_object_foreach(cj, k, v) {
-      if (!strncmp(k, "energy.", 7) && !bad) {
-        json_t *one = json_object();
-        json_object_set(one, k, v);
-        bad = sm_conf_load_json(&c, one, path, &err) != 0;
-        json_decref(one);
-      }
-    }
-    json_decref(cj);
-    if (bad) {
-      if (!err.msg[0])
-        sm_fail(&err, SM_EFORMAT, "%s: run %lld: no readable configuration",
-                path, (long long)run);
-      free(f);
-      free(config);
-      return cli_report("energy frame", &err);
-    }
-  }
+  int e = own ? run_coefficients(config, path, run, &o->energy, &err) : 0;
   free(config);
-  double *tot = sm_xmallocarray(n, sizeof *tot);
-  double s_sop = 0, s_hop = 0, s_static = 0, s_total = 0, rec_total = 0;
-  double maxdiff = 0;
-  if (per_frame && !json)
-    printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
-           "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
-  for (size_t i = 0; i < n; i++) {
-    struct core_energy e;
-    core_energy_frame(&o->energy, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
-                      (sim_time_t)f[i].latency, &e);
-    tot[i] = e.total_uj;
-    s_sop += e.sop_uj;
-    s_hop += e.hop_uj;
-    s_static += e.static_uj;
-    s_total += e.total_uj;
-    rec_total += f[i].e_total * 1e-6;
-    double d = fabs(e.total_uj - f[i].e_total * 1e-6);
-    if (d > maxdiff)
-      maxdiff = d;
-    if (per_frame && !json)
-      printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
-             (long long)f[i].frame, (long long)f[i].sops, (long long)f[i].hops,
-             (double)f[i].latency * 1e-6, e.sop_uj, e.hop_uj, e.static_uj,
-             e.total_uj);
+  if (e) {
+    free(f);
+    return cli_report("energy frame", &err);
   }
-  qsort(tot, n, sizeof *tot, cmp_d);
-  double p50 = tot[n / 2], p99 = tot[(size_t)((double)(n - 1) * 0.99)];
+  struct db_energy d;
+  db_energy_sum(&o->energy, f, n, &d);
+  if (per_frame && !json)
+    print_per_frame(&o->energy, f, n);
+  print_db_energy(path, run, &o->energy, own, json, &d);
+  free(d.tot);
+  free(f);
   /* Agreement to a part in 10^9 of the total: the recorded terms are the
    * same arithmetic stored as doubles in pJ. */
-  int agree = maxdiff <= 1e-9 * (fabs(s_total) / (double)n + 1e-12) + 1e-12;
-  if (json) {
-    printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
-           "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
-           "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
-           "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
-           "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
-           "\"coefficients\":\"%s\"}\n",
-           path, (long long)run, n, o->energy.e_sop_pj, o->energy.e_hop_pj,
-           s_sop / n, s_hop / n, s_static / n, s_total / n, tot[0], p50, p99,
-           tot[n - 1], s_total, rec_total, maxdiff, own ? "run" : "given");
-  } else {
-    printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
-           "(E_SOP %g pJ, E_Hop %g pJ)\n",
-           (long long)run, path, n, own ? "the run's" : "the given",
-           o->energy.e_sop_pj, o->energy.e_hop_pj);
-    printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
-           s_sop / n, s_hop / n, s_static / n, s_total / n);
-    printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
-           "%.4f uJ\n",
-           tot[0], p50, p99, tot[n - 1]);
-    printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
-           "frame difference %.3g uJ)\n",
-           s_total, rec_total, maxdiff);
-  }
-  free(tot);
-  free(f);
+  int agree = d.maxdiff <= 1e-9 * (fabs(d.s_total) / (double)n + 1e-12) + 1e-12;
   if (own && !agree) {
     fprintf(stderr,
             "spikemesh energy frame: error: %s run %lld: the recorded energy "
             "terms differ from Eq. 12 on the recorded counts (by up to %.3g "
             "uJ in a frame)\n",
-            path, (long long)run, maxdiff);
+            path, (long long)run, d.maxdiff);
     return CLI_EXIT_FAIL;
   }
   return CLI_EXIT_OK;
+}
+
+/* The arguments of `energy frame`; quantities < 0: not given. */
+struct frame_args {
+  struct cli_common cm;
+  double sops, hops;       /* per frame */
+  double latency_s, claim_j, e_sop, e_hop, e_static; /* s, J */
+  int json, per_frame;
+  int arch_given, energy_given; /* --arch, an energy.* key (what-if) */
+};
+
+/* --sops N, --e-hop E, ...: 1 taken, 0 not one of them, -1 a usage error
+ * (reported). */
+static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
+  const struct {
+    const char *opt, *unit;
+    double *v;
+  } q[] = {{"--sops", "", &a->sops},          {"--spikes", "", &a->sops},
+           {"--hops", "", &a->hops},          {"--latency", "s", &a->latency_s},
+           {"--e-sop", "J", &a->e_sop},       {"--e-hop", "J", &a->e_hop},
+           {"--e-static", "J", &a->e_static}, {"--claim", "J", &a->claim_j}};
+  const char *s = argv[*i];
+  for (size_t k = 0; k < SM_ARRAY_LEN(q); k++) {
+    if (strcmp(s, q[k].opt))
+      continue;
+    if (*i + 1 >= argc) {
+      cli_usage_error("energy frame", "%s needs a value", s);
+      return -1;
+    }
+    if (sm_parse_scaled(argv[++*i], q[k].unit, q[k].v) || *q[k].v < 0) {
+      cli_usage_error("energy frame", "%s '%s': expected a number >= 0%s%s%s",
+                      s, argv[*i],
+                      q[k].unit[0] ? " with unit " : " (prefixes k, M, G)",
+                      q[k].unit[0] ? "p/n/u/m" : "", q[k].unit);
+      return -1;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+/* 0 parsed, 1 help printed, -1 a usage error (reported). */
+static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
+  memset(a, 0, sizeof *a);
+  cli_common_init(&a->cm, "energy frame", CLI_F_ARCH | CLI_F_DB | CLI_F_KV);
+  a->sops = a->hops = a->claim_j = -1;
+  a->e_sop = a->e_hop = a->e_static = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (!strcmp(s, "--arch"))
+      a->arch_given = 1;
+    int t = cli_common_arg(&a->cm, argc, argv, &i);
+    if (!t)
+      t = quantity_arg(a, argc, argv, &i);
+    if (t < 0)
+      return -1;
+    if (t)
+      continue;
+    if (cli_is_help(s)) {
+      frame_usage(stdout);
+      return 1;
+    } else if (!strcmp(s, "--json")) {
+      a->json = 1;
+    } else if (!strcmp(s, "--per-frame")) {
+      a->per_frame = 1;
+    } else {
+      cli_usage_error("energy frame", "unknown option '%s'", s);
+      return -1;
+    }
+  }
+  for (int i = a->cm.first_kv; a->cm.first_kv && i < argc; i++)
+    if (strchr(argv[i], '=') && argv[i][0] != '-' &&
+        !strncmp(argv[i], "energy.", 7))
+      a->energy_given = 1;
+  return 0;
+}
+
+/* --e-sop, --e-hop, --e-static over the preset and key=value. */
+static void apply_coefficients(const struct frame_args *a,
+                               struct core_energy_conf *ec) {
+  if (a->e_sop >= 0)
+    ec->e_sop_pj = a->e_sop * 1e12;
+  if (a->e_hop >= 0)
+    ec->e_hop_pj = a->e_hop * 1e12;
+  if (a->e_static >= 0) {
+    ec->e_static_uj = a->e_static * 1e6;
+    ec->static_mode = CORE_STATIC_PER_FRAME;
+  }
+}
+
+static void print_frame(const struct frame_args *a, const char *preset,
+                        const struct core_energy_conf *ec,
+                        const struct core_energy *e) {
+  double claim_uj = a->claim_j * 1e6;
+  if (a->json) {
+    printf("{\"sops\":%.0f,\"hops\":%.0f,\"e_sop_pj\":%g,\"e_hop_pj\":%g,"
+           "\"sop_uj\":%.6f,\"hop_uj\":%.6f,\"static_uj\":%.6f,"
+           "\"total_uj\":%.6f",
+           a->sops, a->hops, ec->e_sop_pj, ec->e_hop_pj, e->sop_uj, e->hop_uj,
+           e->static_uj, e->total_uj);
+    if (a->claim_j >= 0)
+      printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_uj,
+             e->total_uj / claim_uj);
+    printf("}\n");
+    return;
+  }
+  printf("Eq. 12 with %s:\n", preset);
+  printf("  E_SOP    x SOPs  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
+         ec->e_sop_pj, a->sops, e->sop_uj, 100 * e->sop_uj / e->total_uj);
+  printf("  E_Hop    x Hops  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
+         ec->e_hop_pj, a->hops, e->hop_uj, 100 * e->hop_uj / e->total_uj);
+  if (ec->static_mode == CORE_STATIC_POWER)
+    printf("  P_static x latency = %g mW x %g us     = %14.4f uJ  (%5.1f%%)\n",
+           ec->p_static_mw, a->latency_s * 1e6, e->static_uj,
+           100 * e->static_uj / e->total_uj);
+  else
+    printf("  E_static (per frame)                       = %14.4f uJ  (%5.1f%%)\n",
+           e->static_uj, 100 * e->static_uj / e->total_uj);
+  printf("  E_total                                    = %14.4f uJ\n",
+         e->total_uj);
+  if (a->claim_j >= 0)
+    printf("  claimed                                    = %14.4f uJ  "
+           "(computed / claimed = %.4g)\n",
+           claim_uj, e->total_uj / claim_uj);
 }
 
 int cli_energy_frame(int argc, char **argv) {
@@ -305,137 +475,36 @@ int cli_energy_frame(int argc, char **argv) {
   run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("energy frame", &err);
-  double sops = -1, hops = -1, latency_s = 0, claim_j = -1;
-  double e_sop = -1, e_hop = -1, e_static = -1;
-  const char *arch = "paper-22nm", *db = NULL;
-  int json = 0, per_frame = 0, arch_given = 0, energy_given = 0;
-  /* First pass: the preset, so that later options override it. */
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      frame_usage(stdout);
-      return CLI_EXIT_OK;
-    }
-    if (i + 1 < argc && !strcmp(argv[i], "--arch")) {
-      arch = argv[i + 1];
-      arch_given = 1;
-    }
-  }
-  char path[1024];
-  if (model_preset_path(arch, path, sizeof path, &err) ||
-      sm_conf_load_file(&c, path, &err))
+  struct frame_args a;
+  int p = parse_frame_args(argc, argv, &a);
+  if (p)
+    return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+  char preset[1024];
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      model_preset_path(a.cm.arch, preset, sizeof preset, &err))
     return cli_report("energy frame", &err);
-  struct {
-    const char *opt, *unit;
-    double *v;
-  } q[] = {{"--sops", "", &sops},          {"--spikes", "", &sops},
-           {"--hops", "", &hops},          {"--latency", "s", &latency_s},
-           {"--e-sop", "J", &e_sop},       {"--e-hop", "J", &e_hop},
-           {"--e-static", "J", &e_static}, {"--claim", "J", &claim_j}};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int done = 0;
-    if (!strcmp(a, "--json")) {
-      json = 1;
-      continue;
-    }
-    if (!strcmp(a, "--per-frame")) {
-      per_frame = 1;
-      continue;
-    }
-    if (i + 1 < argc && !strcmp(a, "--db")) {
-      db = argv[++i];
-      continue;
-    }
-    if (i + 1 < argc && !strcmp(a, "--arch")) {
-      i++;
-      continue;
-    }
-    for (size_t k = 0; k < SM_ARRAY_LEN(q) && !done; k++)
-      if (!strcmp(a, q[k].opt)) {
-        if (i + 1 >= argc)
-          return cli_usage_error("energy frame", "%s needs a value", a);
-        if (sm_parse_scaled(argv[++i], q[k].unit, q[k].v) || *q[k].v < 0)
-          return cli_usage_error(
-              "energy frame", "%s '%s': expected a number >= 0%s%s%s", a,
-              argv[i], q[k].unit[0] ? " with unit " : " (prefixes k, M, G)",
-              q[k].unit[0] ? "p/n/u/m" : "", q[k].unit);
-        done = 1;
-      }
-    if (done)
-      continue;
-    if (strchr(a, '=')) {
-      if (sm_conf_set(&c, a, "command line", &err))
-        return cli_report("energy frame", &err);
-      energy_given |= !strncmp(a, "energy.", 7);
-      continue;
-    }
-    return cli_usage_error("energy frame", "unknown option '%s'", a);
-  }
-  if (db) {
-    if (sops >= 0 || hops >= 0)
+  apply_coefficients(&a, &o.energy);
+  if (a.cm.db) {
+    if (a.sops >= 0 || a.hops >= 0)
       return cli_usage_error("energy frame",
                              "--db takes the counts from the run: no --sops "
                              "or --hops with it");
-    int given = arch_given || energy_given || e_sop >= 0 || e_hop >= 0 ||
-                e_static >= 0;
-    if (e_sop >= 0)
-      o.energy.e_sop_pj = e_sop * 1e12;
-    if (e_hop >= 0)
-      o.energy.e_hop_pj = e_hop * 1e12;
-    if (e_static >= 0) {
-      o.energy.e_static_uj = e_static * 1e6;
-      o.energy.static_mode = CORE_STATIC_PER_FRAME;
-    }
-    return energy_from_db(db, &o, !given, per_frame, json);
+    int given = a.arch_given || a.energy_given || a.e_sop >= 0 ||
+                a.e_hop >= 0 || a.e_static >= 0;
+    return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json);
   }
-  if (sops < 0 || hops < 0)
+  if (a.sops < 0 || a.hops < 0)
     return cli_usage_error("energy frame", "--sops and --hops are required");
-  if (e_sop >= 0)
-    o.energy.e_sop_pj = e_sop * 1e12;
-  if (e_hop >= 0)
-    o.energy.e_hop_pj = e_hop * 1e12;
-  if (e_static >= 0) {
-    o.energy.e_static_uj = e_static * 1e6;
-    o.energy.static_mode = CORE_STATIC_PER_FRAME;
-  }
-  if (o.energy.static_mode == CORE_STATIC_POWER && latency_s <= 0)
+  if (o.energy.static_mode == CORE_STATIC_POWER && a.latency_s <= 0)
     return cli_usage_error("energy frame",
                            "energy.static_mode=power needs --latency");
-  if (sops > 1.8e19 || hops > 1.8e19)
+  if (a.sops > 1.8e19 || a.hops > 1.8e19)
     return cli_usage_error("energy frame", "counts above 1.8e19 do not fit");
   struct core_energy e;
-  core_energy_frame(&o.energy, (uint64_t)llround(sops), (uint64_t)llround(hops),
-                    (sim_time_t)llround(latency_s * 1e12), &e);
-  if (json) {
-    printf("{\"sops\":%.0f,\"hops\":%.0f,\"e_sop_pj\":%g,\"e_hop_pj\":%g,"
-           "\"sop_uj\":%.6f,\"hop_uj\":%.6f,\"static_uj\":%.6f,"
-           "\"total_uj\":%.6f",
-           sops, hops, o.energy.e_sop_pj, o.energy.e_hop_pj, e.sop_uj, e.hop_uj,
-           e.static_uj, e.total_uj);
-    if (claim_j >= 0)
-      printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_j * 1e6,
-             e.total_uj / (claim_j * 1e6));
-    printf("}\n");
-    return CLI_EXIT_OK;
-  }
-  printf("Eq. 12 with %s:\n", path);
-  printf("  E_SOP    x SOPs  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
-         o.energy.e_sop_pj, sops, e.sop_uj, 100 * e.sop_uj / e.total_uj);
-  printf("  E_Hop    x Hops  = %8g pJ x %-12.6g = %14.4f uJ  (%5.1f%%)\n",
-         o.energy.e_hop_pj, hops, e.hop_uj, 100 * e.hop_uj / e.total_uj);
-  if (o.energy.static_mode == CORE_STATIC_POWER)
-    printf("  P_static x latency = %g mW x %g us     = %14.4f uJ  (%5.1f%%)\n",
-           o.energy.p_static_mw, latency_s * 1e6, e.static_uj,
-           100 * e.static_uj / e.total_uj);
-  else
-    printf("  E_static (per frame)                       = %14.4f uJ  (%5.1f%%)\n",
-           e.static_uj, 100 * e.static_uj / e.total_uj);
-  printf("  E_total                                    = %14.4f uJ\n",
-         e.total_uj);
-  if (claim_j >= 0)
-    printf("  claimed                                    = %14.4f uJ  "
-           "(computed / claimed = %.4g)\n",
-           claim_j * 1e6, e.total_uj / (claim_j * 1e6));
+  core_energy_frame(&o.energy, (uint64_t)llround(a.sops),
+                    (uint64_t)llround(a.hops),
+                    (sim_time_t)llround(a.latency_s * 1e12), &e);
+  print_frame(&a, preset, &o.energy, &e);
   return CLI_EXIT_OK;
 }
 

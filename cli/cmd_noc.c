@@ -9,16 +9,14 @@
  * did not all arrive within the drain phase (latency growing without
  * bound).  A run whose network does not empty, or that loses or duplicates
  * a flit, is a failure (exit 1).
+ *
+ * This file parses the arguments and prints; run/noc.c runs the loads and
+ * records them.
  */
 #include "cli/cli.h"
 #include "run/run.h"
-#include "traces/trace.h"
 
-#include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define MAX_RATES 256
 
 static void usage(FILE *out, struct sm_conf *c) {
   fprintf(out,
@@ -59,6 +57,140 @@ static void usage(FILE *out, struct sm_conf *c) {
   sm_conf_print_help(c, out);
 }
 
+/* The arguments of a sweep. */
+struct noc_args {
+  struct cli_common cm;
+  int json, resume;
+};
+
+/* Options, FILE.json (loaded here, in order), key=value (left to
+ * cli_common_conf).  0 parsed, 1 help printed, -1 a usage error or a bad
+ * file (reported; *rc is the exit status). */
+static int parse_args(int argc, char **argv, struct noc_args *a,
+                      struct sm_conf *c, int *rc) {
+  memset(a, 0, sizeof *a);
+  cli_common_init(&a->cm, "noc", CLI_F_DB | CLI_F_DETAIL | CLI_F_KV);
+  *rc = CLI_EXIT_USAGE;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    int t = cli_common_arg(&a->cm, argc, argv, &i);
+    if (t < 0)
+      return -1;
+    if (t)
+      continue;
+    struct sm_err err = {0};
+    if (cli_is_help(s)) {
+      usage(stdout, c);
+      return 1;
+    } else if (!strcmp(s, "--json")) {
+      a->json = 1;
+    } else if (!strcmp(s, "--resume")) {
+      a->resume = 1;
+    } else if (s[0] == '-') {
+      cli_usage_error("noc", "unknown option '%s'", s);
+      return -1;
+    } else if (sm_conf_load_file(c, s, &err)) {
+      *rc = cli_report("noc", &err);
+      return -1;
+    }
+  }
+  if (a->resume && !a->cm.db) {
+    cli_usage_error("noc", "--resume needs --db FILE");
+    return -1;
+  }
+  return 0;
+}
+
+/* What the per-load printer needs. */
+struct noc_print {
+  const struct run_options *o;
+  char pat[64], alloc[64]; /* traffic.pattern and noc.allocator names */
+  int json;
+};
+
+static void print_header(const struct noc_print *p) {
+  const struct noc_conf *nc = &p->o->noc;
+  sim_time_t zl1 = noc_zero_load_ps(nc, 1, 1);
+  sim_time_t zl0 = noc_zero_load_ps(nc, 0, 1);
+  printf("# %llux%llu mesh, %s timing, routing %s, allocator %s, depth %llu "
+         "flits; %s traffic, %llu-flit packets\n"
+         "# zero-load latency (1 flit): %.3f + %.3f x hops cycles "
+         "(cycle = %llu ps)\n",
+         (unsigned long long)nc->width, (unsigned long long)nc->height,
+         nc->timing == NOC_CLOCKED ? "clocked" : "async",
+         noc_routing_get(nc->routing)->name, p->alloc,
+         (unsigned long long)nc->buffer_depth, p->pat,
+         (unsigned long long)p->o->traffic.packet_flits,
+         (double)zl0 / (double)nc->clock_ps,
+         (double)(zl1 - zl0) / (double)nc->clock_ps,
+         (unsigned long long)nc->clock_ps);
+  printf("%7s %8s %8s %9s %7s %7s %8s %9s %6s %6s  %s\n", "rate", "offered",
+         "accepted", "lat_mean", "p50", "p99", "max", "zero_load", "hops",
+         "maxutl", "state");
+}
+
+static void print_json(const struct noc_print *p,
+                       const struct noc_traffic_result *r) {
+  char dirs[1024];
+  size_t len = 0;
+  for (int d = 0; d < NOC_NDIRS; d++)
+    len += (size_t)snprintf(dirs + len, sizeof dirs - len,
+                            "%s{\"dir\":\"%s\",\"flits\":%llu,"
+                            "\"max_util\":%.4f,\"blocked\":%.4f}",
+                            d ? "," : "", noc_dir_name((enum noc_dir)d),
+                            (unsigned long long)r->dir_flits[d],
+                            r->dir_max_util[d], r->dir_blocked[d]);
+  const struct run_options *o = p->o;
+  printf("{\"cmd\":\"noc\",\"pattern\":\"%s\",\"width\":%llu,"
+         "\"height\":%llu,\"packet_flits\":%llu,\"rate\":%.6g,"
+         "\"active\":%u,\"offered\":%.6f,\"accepted\":%.6f,"
+         "\"lat_mean\":%.4f,\"lat_p50\":%.4f,\"lat_p99\":%.4f,"
+         "\"lat_max\":%.4f,\"zero_load\":%.4f,\"hops\":%.4f,"
+         "\"max_link_util\":%.4f,\"backlog_growth\":%lld,\"measured\":%llu,"
+         "\"measured_delivered\":%llu,\"drained\":%s,\"saturated\":%s,"
+         "\"conserved\":%s,\"gen_flits\":%llu,\"deliv_flits\":%llu,"
+         "\"cycles\":%llu,\"events\":%llu,\"wall_s\":%.4f,"
+         "\"digest\":\"%016llx\",\"dirs\":[%s]}\n",
+         p->pat, (unsigned long long)o->noc.width,
+         (unsigned long long)o->noc.height,
+         (unsigned long long)o->traffic.packet_flits, r->rate, r->active,
+         r->offered, r->accepted, r->lat_mean, r->lat_p50, r->lat_p99,
+         r->lat_max, r->zero_load_mean, r->hops_mean, r->max_link_util,
+         (long long)r->backlog_growth, (unsigned long long)r->measured,
+         (unsigned long long)r->measured_delivered,
+         r->drained ? "true" : "false", r->saturated ? "true" : "false",
+         run_noc_conserved(r) ? "true" : "false",
+         (unsigned long long)r->gen_flits, (unsigned long long)r->deliv_flits,
+         (unsigned long long)r->cycles, (unsigned long long)r->events,
+         r->wall_s, (unsigned long long)r->digest, dirs);
+}
+
+static void on_point(void *ctx, size_t i, const struct noc_traffic_result *r) {
+  const struct noc_print *p = ctx;
+  (void)i;
+  if (p->json)
+    print_json(p, r);
+  else
+    printf("%7.4g %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
+           "%s%s\n",
+           r->rate, r->offered, r->accepted, r->lat_mean, r->lat_p50,
+           r->lat_p99, r->lat_max, r->zero_load_mean, r->hops_mean,
+           r->max_link_util, r->saturated ? "SAT" : "ok",
+           run_noc_conserved(r) ? "" : " NOT-CONSERVED");
+  fflush(stdout);
+}
+
+static void print_summary(const struct run_noc *s) {
+  if (s->nrates < 2)
+    return;
+  if (s->first_sat > 0)
+    printf("# saturated from offered %.4g; peak accepted %.4f "
+           "flits/node/cycle\n",
+           s->first_sat, s->peak);
+  else
+    printf("# not saturated up to offered %.4g\n", s->rates[s->nrates - 1]);
+}
+
 int cli_cmd_noc(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -66,182 +198,32 @@ int cli_cmd_noc(int argc, char **argv) {
   run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("noc", &err);
-  int json = 0, resume = 0;
-  const char *db_path = NULL;
-  enum trace_detail detail = TRACE_SUMMARY;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (cli_is_help(a)) {
-      usage(stdout, &c);
-      return CLI_EXIT_OK;
-    } else if (!strcmp(a, "--json")) {
-      json = 1;
-    } else if (!strcmp(a, "--db") && i + 1 < argc) {
-      db_path = argv[++i];
-    } else if (!strcmp(a, "--detail") && i + 1 < argc) {
-      if (trace_detail_parse(argv[++i], &detail))
-        return cli_usage_error("noc", "--detail '%s': expected one of "
-                               TRACE_DETAIL_CHOICES, argv[i]);
-    } else if (!strcmp(a, "--resume")) {
-      resume = 1;
-    } else if (strchr(a, '=')) {
-      if (sm_conf_set(&c, a, "command line", &err))
-        return cli_report("noc", &err);
-    } else if (a[0] == '-') {
-      return cli_usage_error("noc", "unknown option '%s'", a);
-    } else if (sm_conf_load_file(&c, a, &err)) {
-      return cli_report("noc", &err);
-    }
-  }
-  static double rates[MAX_RATES];
-  size_t nr;
-  if (noc_traffic_parse_rates(o.traffic.rates, rates, MAX_RATES, &nr, &err))
+  struct noc_args a;
+  int rc, p = parse_args(argc, argv, &a, &c, &rc);
+  if (p)
+    return p > 0 ? CLI_EXIT_OK : rc;
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
     return cli_report("noc", &err);
-  if (noc_traffic_check(&o.noc, &o.traffic, &err))
+  struct run_noc s;
+  if (run_noc_open(&s, &o, &c, a.cm.db, a.resume, a.cm.detail, &err))
     return cli_report("noc", &err);
   /* sm_opt_choice returns a shared buffer: copy what we keep */
-  char pat[64], alloc[64];
-  snprintf(pat, sizeof pat, "%s",
+  struct noc_print pr = {.o = &o, .json = a.json};
+  snprintf(pr.pat, sizeof pr.pat, "%s",
            sm_opt_choice(sm_conf_find(&c, "traffic.pattern", NULL),
                          o.traffic.pattern));
-  snprintf(alloc, sizeof alloc, "%s",
+  snprintf(pr.alloc, sizeof pr.alloc, "%s",
            sm_opt_choice(sm_conf_find(&c, "noc.allocator", NULL),
                          o.noc.allocator));
-  if (!json) {
-    sim_time_t zl1 = noc_zero_load_ps(&o.noc, 1, 1);
-    sim_time_t zl0 = noc_zero_load_ps(&o.noc, 0, 1);
-    printf("# %llux%llu mesh, %s timing, routing %s, allocator %s, depth %llu "
-           "flits; %s traffic, %llu-flit packets\n"
-           "# zero-load latency (1 flit): %.3f + %.3f x hops cycles "
-           "(cycle = %llu ps)\n",
-           (unsigned long long)o.noc.width, (unsigned long long)o.noc.height,
-           o.noc.timing == NOC_CLOCKED ? "clocked" : "async",
-           noc_routing_get(o.noc.routing)->name, alloc,
-           (unsigned long long)o.noc.buffer_depth, pat,
-           (unsigned long long)o.traffic.packet_flits,
-           (double)zl0 / (double)o.noc.clock_ps,
-           (double)(zl1 - zl0) / (double)o.noc.clock_ps,
-           (unsigned long long)o.noc.clock_ps);
-    printf("%7s %8s %8s %9s %7s %7s %8s %9s %6s %6s  %s\n", "rate", "offered",
-           "accepted", "lat_mean", "p50", "p99", "max", "zero_load", "hops",
-           "maxutl", "state");
-  }
-  if (resume && !db_path)
-    return cli_usage_error("noc", "--resume needs --db FILE");
-  /* recording: one run row, one unit per offered load */
-  struct trace_db *db = NULL;
-  struct trace_stream *ts = NULL;
-  int64_t run_id = -1, first = 0;
-  if (db_path) {
-    json_t *j = sm_conf_to_json(&c);
-    char *cfg = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(j);
-    int e = trace_db_open(db_path, &db, &err);
-    if (!e && resume) {
-      int found = trace_run_resume(db, "noc", cfg, &run_id, &first, &err);
-      e = found < 0 ? found : 0;
-      if (!found)
-        e = sm_fail(&err, SM_EINVAL, "%s: no unfinished sweep to resume",
-                    db_path);
-    } else if (!e) {
-      struct trace_run_info info = {.kind = "noc",
-                                    .config_json = cfg,
-                                    .detail = trace_detail_name(detail),
-                                    .seed = o.sim.seed,
-                                    .frames_planned = (int64_t)nr};
-      e = trace_run_begin(db, &info, &run_id, &err);
-    }
-    free(cfg);
-    if (e) {
-      trace_db_close(db, NULL);
-      return cli_report("noc", &err);
-    }
-    ts = trace_stream_open(db, run_id);
-  }
-  int failed = 0;
-  double first_sat = 0, peak = 0;
-  for (size_t i = (size_t)first; i < nr; i++) {
-    struct noc_traffic_result r;
-    if (noc_traffic_run(&o.noc, &o.traffic, rates[i], o.sim.queue, o.sim.seed,
-                        (enum noc_sched)o.traffic.schedule, &r, &err)) {
-      if (db) {
-        trace_stream_close(ts);
-        trace_run_end(db, run_id, "failed", NULL);
-        trace_db_close(db, NULL);
-      }
-      return cli_report("noc", &err);
-    }
-    if (ts) { /* each load is one unit ("frame" i) */
-      struct trace_noc_row row = {r.offered,  r.accepted, r.lat_mean,
-                                  r.lat_p50,  r.lat_p99,  r.lat_max,
-                                  (int64_t)r.measured, r.saturated};
-      trace_put_noc(ts, &row);
-      trace_frame_end(ts, (int64_t)i);
-    }
-    int conserved = r.idle && r.gen_flits == r.deliv_flits;
-    if (r.saturated && first_sat == 0)
-      first_sat = r.rate;
-    if (r.accepted > peak)
-      peak = r.accepted;
-    failed |= !conserved;
-    if (json) {
-      char dirs[1024];
-      size_t len = 0;
-      for (int d = 0; d < NOC_NDIRS; d++)
-        len += (size_t)snprintf(dirs + len, sizeof dirs - len,
-                                "%s{\"dir\":\"%s\",\"flits\":%llu,"
-                                "\"max_util\":%.4f,\"blocked\":%.4f}",
-                                d ? "," : "", noc_dir_name((enum noc_dir)d),
-                                (unsigned long long)r.dir_flits[d],
-                                r.dir_max_util[d], r.dir_blocked[d]);
-      printf("{\"cmd\":\"noc\",\"pattern\":\"%s\",\"width\":%llu,"
-             "\"height\":%llu,\"packet_flits\":%llu,\"rate\":%.6g,"
-             "\"active\":%u,\"offered\":%.6f,\"accepted\":%.6f,"
-             "\"lat_mean\":%.4f,\"lat_p50\":%.4f,\"lat_p99\":%.4f,"
-             "\"lat_max\":%.4f,\"zero_load\":%.4f,\"hops\":%.4f,"
-             "\"max_link_util\":%.4f,\"backlog_growth\":%lld,\"measured\":%llu,"
-             "\"measured_delivered\":%llu,\"drained\":%s,\"saturated\":%s,"
-             "\"conserved\":%s,\"gen_flits\":%llu,\"deliv_flits\":%llu,"
-             "\"cycles\":%llu,\"events\":%llu,\"wall_s\":%.4f,"
-             "\"digest\":\"%016llx\",\"dirs\":[%s]}\n",
-             pat, (unsigned long long)o.noc.width,
-             (unsigned long long)o.noc.height,
-             (unsigned long long)o.traffic.packet_flits, r.rate, r.active,
-             r.offered, r.accepted, r.lat_mean, r.lat_p50, r.lat_p99,
-             r.lat_max, r.zero_load_mean, r.hops_mean, r.max_link_util,
-             (long long)r.backlog_growth, (unsigned long long)r.measured,
-             (unsigned long long)r.measured_delivered,
-             r.drained ? "true" : "false", r.saturated ? "true" : "false",
-             conserved ? "true" : "false", (unsigned long long)r.gen_flits,
-             (unsigned long long)r.deliv_flits, (unsigned long long)r.cycles,
-             (unsigned long long)r.events, r.wall_s,
-             (unsigned long long)r.digest, dirs);
-    } else {
-      printf("%7.4g %8.4f %8.4f %9.2f %7.1f %7.1f %8.1f %9.2f %6.2f %6.3f  "
-             "%s%s\n",
-             r.rate, r.offered, r.accepted, r.lat_mean, r.lat_p50, r.lat_p99,
-             r.lat_max, r.zero_load_mean, r.hops_mean, r.max_link_util,
-             r.saturated ? "SAT" : "ok",
-             conserved ? "" : " NOT-CONSERVED");
-    }
-    fflush(stdout);
-  }
-  if (!json && nr > 1) {
-    if (first_sat > 0)
-      printf("# saturated from offered %.4g; peak accepted %.4f "
-             "flits/node/cycle\n",
-             first_sat, peak);
-    else
-      printf("# not saturated up to offered %.4g\n", rates[nr - 1]);
-  }
-  if (db) {
-    trace_stream_close(ts);
-    int e = trace_run_end(db, run_id, failed ? "failed" : "complete", &err);
-    e = trace_db_close(db, e ? NULL : &err) ? -1 : e;
-    if (e)
-      return cli_report("noc", &err);
-  }
-  if (failed) {
+  if (!a.json)
+    print_header(&pr);
+  if (run_noc_run(&s, on_point, &pr, &err))
+    return cli_report("noc", &err);
+  if (!a.json)
+    print_summary(&s);
+  if (run_noc_close(&s, &err))
+    return cli_report("noc", &err);
+  if (s.failed) {
     fprintf(stderr, "spikemesh noc: error: a run did not deliver every "
                     "injected flit exactly once\n");
     return CLI_EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include "run/run.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out) {
@@ -26,119 +27,154 @@ static void usage(FILE *out) {
           "Formats: doc/recorder.md.\n");
 }
 
-static int export(int argc, char **argv) {
-  const char *db = NULL, *outp = NULL, *model_path = NULL;
-  int64_t run = -1;
-  int csv = 0, packet = 0;
-  struct sm_err err = {0};
+/* The arguments of `trace export`. */
+struct export_args {
+  struct cli_common cm;    /* --db */
+  const char *out, *model;
+  int64_t run;             /* -1: the newest */
+  int csv, packet;
+};
+
+/* 0 parsed, -1 a usage error (reported). */
+static int parse_export_args(int argc, char **argv, struct export_args *a) {
+  memset(a, 0, sizeof *a);
+  cli_common_init(&a->cm, "trace", CLI_F_DB);
+  a->run = -1;
   for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--db") && i + 1 < argc)
-      db = argv[++i];
-    else if (!strcmp(a, "-o") && i + 1 < argc)
-      outp = argv[++i];
-    else if (!strcmp(a, "--model") && i + 1 < argc)
-      model_path = argv[++i];
-    else if (!strcmp(a, "--csv"))
-      csv = 1;
-    else if (!strcmp(a, "--run") && i + 1 < argc) {
-      if (sm_parse_i64(argv[++i], &run) || run < 1)
-        return cli_usage_error("trace", "--run '%s': expected a run id",
-                               argv[i]);
-    } else if (!strcmp(a, "--kind") && i + 1 < argc) {
+    const char *s = argv[i];
+    int t = cli_common_arg(&a->cm, argc, argv, &i);
+    if (t < 0)
+      return -1;
+    if (t)
+      continue;
+    if (!strcmp(s, "-o") && i + 1 < argc) {
+      a->out = argv[++i];
+    } else if (!strcmp(s, "--model") && i + 1 < argc) {
+      a->model = argv[++i];
+    } else if (!strcmp(s, "--csv")) {
+      a->csv = 1;
+    } else if (!strcmp(s, "--run") && i + 1 < argc) {
+      if (sm_parse_i64(argv[++i], &a->run) || a->run < 1) {
+        cli_usage_error("trace", "--run '%s': expected a run id", argv[i]);
+        return -1;
+      }
+    } else if (!strcmp(s, "--kind") && i + 1 < argc) {
       const char *k = argv[++i];
-      if (strcmp(k, "spike") && strcmp(k, "packet"))
-        return cli_usage_error("trace", "--kind '%s': expected spike or "
-                                        "packet", k);
-      packet = !strcmp(k, "packet");
-    } else
-      return cli_usage_error("trace", "export: unknown or incomplete option "
-                                      "'%s'", a);
-  }
-  if (!db || !outp)
-    return cli_usage_error("trace", "export needs --db FILE and -o OUT");
-  if (run < 0 && trace_db_last_run(db, &run, &err))
-    return cli_report("trace", &err);
-  struct trace_file t, tp;
-  if (trace_db_spikes(db, run, &t, &err))
-    return cli_report("trace", &err);
-  int rc = CLI_EXIT_OK;
-  if (!packet) {
-    if (trace_file_write(outp, &t, csv, &err))
-      rc = cli_report("trace", &err);
-    else
-      printf("wrote %zu spikes of run %lld to %s\n", t.n, (long long)run,
-             outp);
-    trace_file_free(&t);
-    return rc;
-  }
-  /* packets: the run's own mapping, rebuilt from its configuration */
-  struct run_options o;
-  struct sm_conf c;
-  run_options_init(&o, &c);
-  sm_conf_defaults(&c, &err);
-  json_error_t je;
-  json_t *meta = json_loads(t.meta, 0, &je);
-  json_t *cfg = NULL;
-  struct model *m = NULL;
-  struct model_map *map = NULL;
-  {
-    /* the run row's full configuration */
-    json_t *v = json_object_get(meta, "model");
-    if (!model_path && json_is_string(v))
-      model_path = json_string_value(v);
-  }
-  if (!model_path || !*model_path) {
-    rc = cli_usage_error("trace", "export --kind packet needs --model FILE");
-    goto out;
-  }
-  /* the run's configuration (its own run.* keys are not options) */
-  json_t *rc_cfg = json_object_get(meta, "config");
-  if (json_is_object(rc_cfg)) {
-    cfg = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
-        json_object_set(cfg, key, v);
-    int e = sm_conf_load_json(&c, cfg, db, &err);
-    json_decref(cfg);
-    if (e) {
-      rc = cli_report("trace", &err);
-      goto out;
+      if (strcmp(k, "spike") && strcmp(k, "packet")) {
+        cli_usage_error("trace", "--kind '%s': expected spike or packet", k);
+        return -1;
+      }
+      a->packet = !strcmp(k, "packet");
+    } else {
+      cli_usage_error("trace", "export: unknown or incomplete option '%s'", s);
+      return -1;
     }
   }
-  if (model_load(model_path, &m, &err)) {
-    rc = cli_report("trace", &err);
-    goto out;
+  if (!a->cm.db || !a->out) {
+    cli_usage_error("trace", "export needs --db FILE and -o OUT");
+    return -1;
   }
+  return 0;
+}
+
+/* The options a run was recorded with: the run row's configuration in the
+ * trace's meta (its own run.* keys are not options), over the defaults. */
+static int run_options_of(json_t *meta, const char *db, struct run_options *o,
+                          struct sm_err *err) {
+  struct sm_conf c;
+  run_options_init(o, &c);
+  sm_conf_defaults(&c, err);
+  json_t *rc_cfg = json_object_get(meta, "config");
+  if (!json_is_object(rc_cfg))
+    return 0;
+  json_t *cfg = json_object();
+  const char *key;
+  json_t *v;
+  json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
+      json_object_set(cfg, key, v);
+  int e = sm_conf_load_json(&c, cfg, db, err);
+  json_decref(cfg);
+  return e;
+}
+
+/* The spikes of trace t as packets through the run's own mapping (model
+ * m on the run's mesh, rebuilt from its options); meta gets the mesh. */
+static int run_packets(const struct trace_file *t, json_t *meta,
+                       const struct model *m, const struct run_options *o,
+                       struct trace_file *tp, struct sm_err *err) {
   json_t *w = json_object_get(meta, "run.mesh_width"),
          *h = json_object_get(meta, "run.mesh_height");
-  struct model_map_params mp = {.neurons_per_core = o.core.neurons_per_core,
-                                .sram_bytes = o.core.sram_bytes,
-                                .weight_bits = o.core.weight_bits,
+  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
+                                .sram_bytes = o->core.sram_bytes,
+                                .weight_bits = o->core.weight_bits,
                                 .width = (uint32_t)json_integer_value(w),
                                 .height = (uint32_t)json_integer_value(h),
-                                .placement = o.map.placement,
-                                .sram_fit = o.map.sram_fit};
-  if (model_map_build(m, &mp, &map, &err) ||
-      run_trace_to_packets(&t, m, map, &o.core, &tp, &err)) {
-    rc = cli_report("trace", &err);
-    goto out;
+                                .placement = o->map.placement,
+                                .sram_fit = o->map.sram_fit};
+  struct model_map *map = NULL;
+  int e = model_map_build(m, &mp, &map, err);
+  if (!e)
+    e = run_trace_to_packets(t, m, map, &o->core, tp, err);
+  if (!e) {
+    json_object_set_new(meta, "run.mesh_width", json_integer(map->width));
+    json_object_set_new(meta, "run.mesh_height", json_integer(map->height));
+    free(tp->meta);
+    tp->meta = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
   }
-  json_object_set_new(meta, "run.mesh_width", json_integer(map->width));
-  json_object_set_new(meta, "run.mesh_height", json_integer(map->height));
-  free(tp.meta);
-  tp.meta = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
-  if (trace_file_write(outp, &tp, csv, &err))
+  model_map_free(map);
+  return e;
+}
+
+/* The packets of a run's spikes t into a file. */
+static int export_packets(const struct export_args *a,
+                          const struct trace_file *t, int64_t run) {
+  struct sm_err err = {0};
+  struct run_options o;
+  json_error_t je;
+  json_t *meta = json_loads(t->meta, 0, &je);
+  const char *model_path = a->model;
+  json_t *v = json_object_get(meta, "model");
+  if (!model_path && json_is_string(v))
+    model_path = json_string_value(v);
+  struct model *m = NULL;
+  struct trace_file tp;
+  memset(&tp, 0, sizeof tp);
+  int rc = CLI_EXIT_OK;
+  if (!model_path || !*model_path)
+    rc = cli_usage_error("trace", "export --kind packet needs --model FILE");
+  else if (run_options_of(meta, a->cm.db, &o, &err) ||
+           model_load(model_path, &m, &err) ||
+           run_packets(t, meta, m, &o, &tp, &err))
+    rc = cli_report("trace", &err);
+  else if (trace_file_write(a->out, &tp, a->csv, &err))
     rc = cli_report("trace", &err);
   else
     printf("wrote %zu packets of run %lld to %s\n", tp.n, (long long)run,
-           outp);
+           a->out);
   trace_file_free(&tp);
-out:
   json_decref(meta);
   model_free(m);
-  model_map_free(map);
+  return rc;
+}
+
+static int export(int argc, char **argv) {
+  struct export_args a;
+  struct sm_err err = {0};
+  if (parse_export_args(argc, argv, &a))
+    return CLI_EXIT_USAGE;
+  int64_t run = a.run;
+  if (run < 0 && trace_db_last_run(a.cm.db, &run, &err))
+    return cli_report("trace", &err);
+  struct trace_file t;
+  if (trace_db_spikes(a.cm.db, run, &t, &err))
+    return cli_report("trace", &err);
+  int rc = CLI_EXIT_OK;
+  if (a.packet)
+    rc = export_packets(&a, &t, run);
+  else if (trace_file_write(a.out, &t, a.csv, &err))
+    rc = cli_report("trace", &err);
+  else
+    printf("wrote %zu spikes of run %lld to %s\n", t.n, (long long)run, a.out);
   trace_file_free(&t);
   return rc;
 }

@@ -104,6 +104,56 @@ static void on_progress(void *ctx, const char *stage, size_t epoch,
   cli_progress_draw(bar, done, extra, 0);
 }
 
+/* "spikemesh train ARGS...", for the model's metadata. */
+static char *command_line(int argc, char **argv) {
+  size_t len = 32;
+  for (int i = 0; i < argc; i++)
+    len += strlen(argv[i]) + 1;
+  char *command = sm_xmalloc(len);
+  strcpy(command, "spikemesh train");
+  for (int i = 1; i < argc; i++) {
+    strcat(command, " ");
+    strcat(command, argv[i]);
+  }
+  return command;
+}
+
+/* FILE.json (loaded here, in order), --eval, key=value (left to
+ * cli_common_conf).  0 parsed, 1 help printed, -1 a usage error or a bad
+ * file (reported; *rc is the exit status). */
+static int parse_args(int argc, char **argv, struct cli_common *cm,
+                      struct sm_conf *c, const char **eval, int *rc) {
+  cli_common_init(cm, "train", CLI_F_KV);
+  *eval = NULL;
+  *rc = CLI_EXIT_USAGE;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int t = cli_common_arg(cm, argc, argv, &i);
+    if (t < 0)
+      return -1;
+    if (t)
+      continue;
+    struct sm_err err = {0};
+    if (cli_is_help(a)) {
+      usage(stdout, c);
+      return 1;
+    } else if (!strcmp(a, "--eval")) {
+      if (i + 1 >= argc) {
+        cli_usage_error("train", "--eval needs a model file");
+        return -1;
+      }
+      *eval = argv[++i];
+    } else if (a[0] == '-') {
+      cli_usage_error("train", "unknown option '%s'", a);
+      return -1;
+    } else if (sm_conf_load_file(c, a, &err)) {
+      *rc = cli_report("train", &err);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int cli_cmd_train(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -111,56 +161,24 @@ int cli_cmd_train(int argc, char **argv) {
   run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("train", &err);
-  const char *eval = NULL;
-  size_t cmdlen = 32;
-  for (int i = 0; i < argc; i++)
-    cmdlen += strlen(argv[i]) + 1;
-  char *command = sm_xmalloc(cmdlen);
-  strcpy(command, "spikemesh train");
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    strcat(command, " ");
-    strcat(command, a);
-    if (cli_is_help(a)) {
-      usage(stdout, &c);
-      free(command);
-      return CLI_EXIT_OK;
-    } else if (!strcmp(a, "--eval")) {
-      if (i + 1 >= argc) {
-        free(command);
-        return cli_usage_error("train", "--eval needs a model file");
-      }
-      eval = argv[++i];
-      strcat(command, " ");
-      strcat(command, eval);
-    } else if (strchr(a, '=')) {
-      if (sm_conf_set(&c, a, "command line", &err)) {
-        free(command);
-        return cli_report("train", &err);
-      }
-    } else if (a[0] == '-') {
-      free(command);
-      return cli_usage_error("train", "unknown option '%s'", a);
-    } else if (sm_conf_load_file(&c, a, &err)) {
-      free(command);
-      return cli_report("train", &err);
-    }
-  }
-  int rc;
-  if (eval) {
-    rc = do_eval(eval, &o.train);
-  } else {
-    struct train_result res;
-    struct cli_progress bar = {0};
-    if (!o.train.quiet)
-      train_set_progress(on_progress, &bar);
-    int e = train_run(&o.train, command, stdout, &res, &err);
-    train_set_progress(NULL, NULL);
-    if (e)
-      rc = cli_report("train", &err);
-    else
-      rc = CLI_EXIT_OK;
-  }
+  struct cli_common cm;
+  const char *eval;
+  int rc, p = parse_args(argc, argv, &cm, &c, &eval, &rc);
+  if (p)
+    return p > 0 ? CLI_EXIT_OK : rc;
+  if (cli_common_conf(&cm, &c, argc, argv, &err))
+    return cli_report("train", &err);
+  if (eval)
+    return do_eval(eval, &o.train);
+  char *command = command_line(argc, argv);
+  struct train_result res;
+  struct cli_progress bar = {0};
+  if (!o.train.quiet)
+    train_set_progress(on_progress, &bar);
+  rc = CLI_EXIT_OK;
+  if (train_run(&o.train, command, stdout, &res, &err))
+    rc = cli_report("train", &err);
+  train_set_progress(NULL, NULL);
   free(command);
   return rc;
 }

@@ -16,6 +16,7 @@
  *   replay.c    a trace injected frame by frame; spikes to packets
  *   grid.c      a sweep's grid file: parsed, checked, expanded
  *   sweep.c     a sweep's points run in parallel into one database
+ *   noc.c       latency-throughput sweeps of synthetic traffic on the mesh
  */
 #ifndef SPIKEMESH_RUN_H
 #define SPIKEMESH_RUN_H
@@ -436,5 +437,50 @@ struct run_sweep_opts {
  * anything ran. */
 int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
                   struct sm_err *err);
+
+/* ==== noc.c ============================================================= */
+/*
+ * `spikemesh noc`: a latency-throughput sweep of synthetic traffic.  Each
+ * offered load of traffic.rates is an independent noc_traffic_run() (a
+ * fresh kernel and mesh, the same seed); recorded, the sweep is one run of
+ * kind 'noc' with one noc_points row per load (one unit per load, so
+ * --resume skips the loads done).
+ */
+#define RUN_NOC_MAX_RATES 256
+
+struct run_noc {
+  const struct run_options *o;
+  double rates[RUN_NOC_MAX_RATES]; /* flits/node/cycle */
+  size_t nrates;
+  size_t first;            /* first load to run (resumed: the loads before
+                              it are in the database) */
+  struct run_record rec;   /* rec.db NULL: not recorded */
+  /* filled by run_noc_run */
+  int failed;              /* a load did not deliver every flit once */
+  double first_sat;        /* flits/node/cycle: nominal rate of the first
+                              saturated load run, 0: none */
+  double peak;             /* flits/node/cycle: highest accepted */
+};
+
+/* Parse traffic.rates and check the noc.* and traffic.* options of o;
+ * with db, open the sweep's run (configuration: every option of c) or,
+ * with resume, the newest unfinished 'noc' run with the same one. */
+int run_noc_open(struct run_noc *s, const struct run_options *o,
+                 const struct sm_conf *c, const char *db, int resume,
+                 enum trace_detail detail, struct sm_err *err);
+
+/* Called after each load i (its row already recorded). */
+typedef void (*run_noc_point_fn)(void *ctx, size_t i,
+                                 const struct noc_traffic_result *r);
+/* Run loads [first, nrates) in order.  A load that cannot run ends the
+ * recorded run as 'failed' and returns its error. */
+int run_noc_run(struct run_noc *s, run_noc_point_fn on_point, void *ctx,
+                struct sm_err *err);
+/* 1 when the load's network emptied with every injected flit delivered
+ * exactly once. */
+int run_noc_conserved(const struct noc_traffic_result *r);
+/* End the recorded run ('failed' if a load was not conserved, else
+ * 'complete') and close its database; 0 when nothing is recorded. */
+int run_noc_close(struct run_noc *s, struct sm_err *err);
 
 #endif /* SPIKEMESH_RUN_H */
