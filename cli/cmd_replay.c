@@ -139,7 +139,9 @@ static int open_record(const struct replay_args *a, const struct sm_conf *c,
                                 .detail = trace_detail_name(a->cm.detail),
                                 .seed = o->sim.seed,
                                 .frames_planned =
-                                    run_replay_frames_planned(rp)};
+                                    run_replay_frames_planned(rp),
+                                .mesh_width = (uint32_t)o->noc.width,
+                                .mesh_height = (uint32_t)o->noc.height};
   int e = run_record_open(rr, a->cm.db, 0, &info, err);
   free(cfg);
   return e;

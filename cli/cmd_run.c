@@ -219,8 +219,8 @@ static int parse_args(int argc, char **argv, struct run_args *a,
 
 /* The run row: a new one, or the run to resume. */
 static int open_record(const struct run_args *a, const struct sm_conf *c,
-                       const struct run_options *o, size_t n,
-                       struct run_record *rr, struct sm_err *err) {
+                       const struct run_options *o, const struct run_sim *r,
+                       size_t n, struct run_record *rr, struct sm_err *err) {
   char hash[17];
   int e = run_file_digest(a->model, hash, err);
   if (e)
@@ -233,7 +233,9 @@ static int open_record(const struct run_args *a, const struct sm_conf *c,
                                 .model_hash = hash,
                                 .detail = trace_detail_name(a->cm.detail),
                                 .seed = o->sim.seed,
-                                .frames_planned = (int64_t)n};
+                                .frames_planned = (int64_t)n,
+                                .mesh_width = run_sim_map(r)->width,
+                                .mesh_height = run_sim_map(r)->height};
   e = run_record_open(rr, a->cm.db, a->resume, &info, err);
   free(cfg);
   if (!e && a->resume)
@@ -282,7 +284,7 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   }
   size_t n = a.cm.frames && a.cm.frames < d.n ? (size_t)a.cm.frames : d.n;
-  if (a.cm.db && open_record(&a, &c, &o, n, &rr, &err)) {
+  if (a.cm.db && open_record(&a, &c, &o, r, n, &rr, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }

@@ -37,7 +37,9 @@ int run_noc_open(struct run_noc *s, const struct run_options *o,
                                 .config_json = cfg,
                                 .detail = trace_detail_name(detail),
                                 .seed = o->sim.seed,
-                                .frames_planned = (int64_t)s->nrates};
+                                .frames_planned = (int64_t)s->nrates,
+                                .mesh_width = (uint32_t)o->noc.width,
+                                .mesh_height = (uint32_t)o->noc.height};
   e = run_record_open(&s->rec, db, resume, &info, err);
   free(cfg);
   s->first = s->rec.first_frame;

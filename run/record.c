@@ -66,6 +66,29 @@ static void snapshot(struct run_rec *rec) {
     rec->core_sops[c] = core_array_core_sops(ca, c);
 }
 
+void run_put_layerdefs(struct trace_stream *s, const struct model *m,
+                       const struct model_map *map) {
+  for (uint32_t l = 0; l < map->nlayers; l++) {
+    const struct model_map_layer *L = &map->layers[l];
+    const struct model_layer *ml =
+        L->model_layer >= 0 ? &m->layers[L->model_layer] : NULL;
+    int64_t h = ml ? ml->out_h : m->in_h, w = ml ? ml->out_w : m->in_w;
+    int64_t per = L->pool > 1 ? (h / L->pool) * (w / L->pool) : h * w;
+    struct trace_layerdef_row row = {
+        .layer = l,
+        .type = !ml                       ? TRACE_LAYER_INPUT
+                : ml->type == MODEL_CONV ? TRACE_LAYER_CONV
+                                         : TRACE_LAYER_DENSE,
+        .channels = L->channels,
+        .height = h,
+        .width = w,
+        .pool = L->pool,
+        .neurons = (int64_t)L->channels * L->plane,
+        .outputs = (int64_t)L->channels * per};
+    trace_put_layerdef(s, &row);
+  }
+}
+
 struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
                             enum trace_detail d) {
   struct run_rec *rec = sm_xcalloc(1, sizeof *rec);
@@ -81,6 +104,7 @@ struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
   rec->core_spikes = sm_xcalloc(rec->ncores, sizeof *rec->core_spikes);
   rec->layer_hops = sm_xcalloc(rec->nlayers, sizeof *rec->layer_hops);
   snapshot(rec);
+  run_put_layerdefs(s, run_sim_model(r), rec->map);
   if (d >= TRACE_LINK)
     run_sim_set_spike_hook(r, on_spike, rec);
   if (d >= TRACE_LAYER)
@@ -175,7 +199,8 @@ void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
           (int64_t)(st->sops - rec->prev[l].sops),
           (int64_t)rec->layer_hops[l],
           (int64_t)(st->late_spikes - rec->prev[l].late_spikes),
-          ws};
+          ws,
+          (int64_t)(st->fired - rec->prev[l].fired)};
       trace_put_layer(rec->s, &row);
     }
   if (rec->detail >= TRACE_LINK)

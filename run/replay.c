@@ -89,6 +89,7 @@ struct run_replay {
   struct sim_kernel *k;
   struct noc_mesh *noc;
   struct model_map *map;  /* spike traces: the new mapping; else NULL */
+  const struct model *m;  /* spike traces: its model */
   struct trace_file tp;   /* the packets injected (owned) */
   struct core_energy_conf energy;
   size_t *start;          /* [nframes + 1] first record of each frame */
@@ -186,6 +187,7 @@ static int prepare_spikes(struct run_replay *r, const struct run_replay_spec *sp
     return e;
   o->noc.width = r->map->width;
   o->noc.height = r->map->height;
+  r->m = sp->m;
   r->layers = 1;
   return 0;
 }
@@ -329,6 +331,8 @@ static void *replay_rec_new(void *hw, struct trace_stream *s,
   struct run_replay *r = hw;
   r->s = s;
   r->detail = d;
+  if (r->layers)
+    run_put_layerdefs(s, r->m, r->map);
   return r;
 }
 
@@ -350,7 +354,8 @@ static void replay_rec_end(void *rec, size_t i, const struct run_frame *f) {
                                    0,
                                    (int64_t)r->layer_hops[l],
                                    (int64_t)r->layer_late[l],
-                                   0};
+                                   0,
+                                   TRACE_NULL};
       trace_put_layer(r->s, &lr);
     }
   if (r->detail >= TRACE_LINK)

@@ -133,6 +133,7 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err);
 
 const struct model_map *run_sim_map(const struct run_sim *r);
+const struct model *run_sim_model(const struct run_sim *r);
 /* The data set run_sim_engine() runs frames of (or NULL). */
 void run_sim_set_data(struct run_sim *r, const struct train_data *d);
 const struct train_data *run_sim_data(const struct run_sim *r);
@@ -278,6 +279,11 @@ void run_rec_frame_begin(struct run_rec *rec, int64_t frame);
 void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
                        int label);
 
+/* The layers rows of a run: each mapping layer's type, shape, pooling,
+ * neurons and outputs after pooling (written once per run). */
+void run_put_layerdefs(struct trace_stream *s, const struct model *m,
+                       const struct model_map *map);
+
 /* The mesh's link rows (outputs that carried flits) and port rows (inputs
  * that passed or blocked flits) since its last noc_reset_stats(). */
 void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
@@ -356,6 +362,7 @@ struct run_sweep_point {
   json_t *over;          /* its overrides (flat keys, run.* canonical) */
   char *model, *data, *arch; /* run keys (arch: preset name or file) */
   uint32_t mesh_w, mesh_h;   /* 0 x 0: the mapper's smallest square */
+  uint32_t used_w, used_h;   /* the mesh it maps onto (after planning) */
   uint64_t frames;       /* frames to run, 0: the whole test set */
   struct run_options o;  /* effective options */
   struct sm_conf conf;   /* over o */

@@ -267,6 +267,8 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
 
 const struct model_map *run_sim_map(const struct run_sim *r) { return r->map; }
 
+const struct model *run_sim_model(const struct run_sim *r) { return r->m; }
+
 void run_sim_set_data(struct run_sim *r, const struct train_data *d) {
   r->data = d;
 }

@@ -176,7 +176,9 @@ static void dispatch(struct sweep_ctx *x) {
                                     .point_key = p->key,
                                     .detail = trace_detail_name(x->opt->detail),
                                     .seed = p->o.sim.seed,
-                                    .frames_planned = (int64_t)p->nframes};
+                                    .frames_planned = (int64_t)p->nframes,
+                                    .mesh_width = p->used_w,
+                                    .mesh_height = p->used_h};
       if (trace_run_begin(x->db, &info, &p->run_id, &p->err)) {
         fail_point(x, p);
         continue;
@@ -293,6 +295,8 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
       sm_err_prefix(err, "%s: point %zu (%s)", s->source, i + 1, p->label);
       return rc;
     }
+    p->used_w = map->width;
+    p->used_h = map->height;
     model_map_free(map);
     p->nframes = p->frames && p->frames < d->n ? (size_t)p->frames : d->n;
     j->config = run_config_json(&p->conf, p->model, p->data, p->mesh_w,

@@ -72,7 +72,8 @@ static void write_frame(struct trace_stream *s, int64_t f, int nspikes) {
     trace_put_spike(s, &sr);
   }
   for (int l = 0; l < 3; l++) {
-    struct trace_layer_row lr = {f, l, 100, nspikes / 3, 10 * nspikes, 5, 0, 1};
+    struct trace_layer_row lr = {f, l, 100, nspikes / 3, 10 * nspikes, 5, 0, 1,
+                                 l == 2 ? TRACE_NULL : 40 + l};
     trace_put_layer(s, &lr);
   }
   struct trace_frame_row fr = {.frame = f,

@@ -95,7 +95,7 @@ done
 n=$(grep -vc '^#' "$tmp/p/raster.dat")
 m=$(sqlite3 "$tmp/a.db" "SELECT count(*) FROM spikes WHERE run_id=1 AND frame=0")
 [ "$n" = "$m" ] && ok "raster.dat holds frame 0's $m spikes" || bad "raster.dat: $n rows, $m spikes"
-pct=$(sqlite3 "$tmp/a.db" "SELECT printf('%.6g', 100.0 * avg(CAST(neurons - spikes AS REAL) / neurons)) FROM layer_frames WHERE run_id=1 AND layer=1")
+pct=$(sqlite3 "$tmp/a.db" "SELECT printf('%.6g', 100.0 * avg(CAST(neurons - fired AS REAL) / neurons)) FROM layer_frames WHERE run_id=1 AND layer=1")
 awk -v p="$pct" '$1 == 1 && $4 == p {f=1} END {exit !f}' "$tmp/p/inactive.dat" &&
   ok "inactive: layer 1 at $pct%" || bad "inactive.dat layer 1 != $pct"
 
@@ -104,11 +104,11 @@ db=$tmp/a.db p=$tmp/p
 F="(SELECT count(*) FROM frames WHERE run_id=1)"
 NODES="WITH RECURSIVE n(node) AS (SELECT 0 UNION ALL SELECT node + 1 FROM n WHERE node < 8)"
 
-# inactive: per layer, neurons, mean spikes and the share of neurons silent
-# in a frame (each layer has one size, so the share of the sums is the mean
-# of the shares)
+# inactive: per layer, neurons, mean spikes and the share of neurons that
+# never fired in a frame (each layer has one size, so the share of the sums
+# is the mean of the shares)
 q "$db" "SELECT layer, max(neurons), 1.0 * sum(spikes) / count(*),
-  100.0 - 100.0 * sum(spikes) / sum(neurons) FROM layer_frames WHERE run_id=1
+  100.0 - 100.0 * sum(fired) / sum(neurons) FROM layer_frames WHERE run_id=1
   GROUP BY layer ORDER BY layer" >"$tmp/want"
 rows "$p/inactive.dat" >"$tmp/got"
 same "inactive.dat: every layer's neurons, mean spikes and inactive %" "$tmp/want" "$tmp/got"
@@ -252,11 +252,49 @@ check "frame without spikes" 2 "no spikes in frame 99" -- \
 check "summary run: the rest is skipped by default" 0 "skipped: links needs" -- \
   ./spikemesh plot "$tmp/a.db" --run 2 --out "$tmp/y"
 
+# a conv+pool layer: "never fired" counts neurons before pooling, the
+# raster's y divides by the outputs after pooling (what spike indices run
+# over); the shipped CNN's layer 1 is 16x24x24 pooled 2x2
+./spikemesh run --model "$srcdir/models/fmnist-cnn.json" --frames 3 --quiet \
+  --db "$tmp/cnn.db" --detail spike >/dev/null || bad "CNN run"
+./spikemesh plot "$tmp/cnn.db" --kind inactive,raster --out "$tmp/c" >/dev/null 2>&1 ||
+  bad "CNN plots"
+q "$tmp/cnn.db" "SELECT neurons, outputs, pool FROM layers WHERE layer=1" >"$tmp/got"
+echo "9216 2304 2" >"$tmp/want"
+same "layers row of the CNN's pooled conv layer" "$tmp/want" "$tmp/got"
+want=$(q "$tmp/cnn.db" "SELECT printf('%.6g', 100.0 - 100.0 * sum(fired) / sum(neurons)) FROM layer_frames WHERE layer=1")
+wrong=$(q "$tmp/cnn.db" "SELECT printf('%.6g', 100.0 - 100.0 * sum(spikes) / sum(neurons)) FROM layer_frames WHERE layer=1")
+got=$(awk '!/^#/ && $1 == 1 {print $4}' "$tmp/c/inactive.dat")
+[ -n "$got" ] && [ "$got" = "$want" ] && [ "$want" != "$wrong" ] &&
+  ok "inactive: the CNN's layer 1 at $want% never fired (not $wrong%, post-pool spikes over pre-pool neurons)" ||
+  bad "inactive CNN layer 1: got '$got', want $want (wrong formula gives $wrong)"
+q "$tmp/cnn.db" "SELECT printf('%.6g', 1.0 * max(neuron) / 2303) FROM spikes WHERE frame=0 AND layer=1" >"$tmp/want"
+awk '!/^#/ && $1 == 1 {if ($4 > m) m = $4} END {printf "%.6g\n", m}' "$tmp/c/raster.dat" >"$tmp/got"
+same "raster: layer 1's y is neuron / (outputs - 1)" "$tmp/want" "$tmp/got"
+awk '!/^#/ && $4 > 1 {bad = 1} END {exit bad}' "$tmp/c/raster.dat" &&
+  ok "raster: every y within [0, 1]" || bad "raster: a y above 1"
+
+# a replay's mesh comes from its run row: a 4x4 replay of a 3x3 run is
+# drawn on 4x4 (every node of the replay's link rows inside the picture)
+./spikemesh replay --from-db "$tmp/a.db" --run 1 --mesh 4x4 --db "$tmp/r.db" >/dev/null ||
+  bad "replay on 4x4"
+./spikemesh plot "$tmp/r.db" --kind links --out "$tmp/r" >/dev/null 2>&1 || bad "replay links plot"
+q "$tmp/r.db" "SELECT mesh_width || 'x' || mesh_height FROM runs" >"$tmp/got"
+echo 4x4 >"$tmp/want"
+same "replay run row: mesh 4x4" "$tmp/want" "$tmp/got"
+q "$tmp/r.db" "SELECT printf('%.6g', sum(flits)) FROM links WHERE dir != 4" >"$tmp/want"
+awk '/^# block 1/ {b = 1} b && !/^#/ && NF == 7 {s += $7} END {print (s > 0)}' "$tmp/r/links.dat" >"$tmp/got"
+echo 1 >"$tmp/want"
+same "replay links plot: the 4x4 mesh carries flits" "$tmp/want" "$tmp/got"
+grep -q "set xrange \[-0.6:3.6\]" "$tmp/r/links.gp" &&
+  grep -q "set yrange \[3.6:-0.6\]" "$tmp/r/links.gp" && ok "replay links plot drawn on 4x4" ||
+  bad "replay links plot not 4x4: $(grep range "$tmp/r/links.gp" | head -2)"
+
 # bad arguments
 check "missing database" 2 "nope.db: No such file" -- ./spikemesh plot "$tmp/nope.db"
 cp "$tmp/a.db" "$tmp/old.db"
 sqlite3 "$tmp/old.db" "UPDATE meta SET value='1' WHERE key='schema_version'"
-check "database of another version" 2 "schema version 1, this spikemesh reads version 2" -- \
+check "database of another version" 2 "schema version 1, this spikemesh reads version 3" -- \
   ./spikemesh plot "$tmp/old.db" --out "$tmp/x"
 echo "not a database" > "$tmp/junk.db"
 check "not a database" 2 "not a spikemesh database" -- ./spikemesh plot "$tmp/junk.db"

@@ -207,14 +207,15 @@ static void data_raster(struct plot *p) {
   fprintf(p->dat,
           "# spikes of frame %lld of run %lld, in send order\n"
           "# time_us: since the frame's first input spike; y: neuron / "
-          "(neurons - 1)\n# layer neuron time_us y\n",
+          "(outputs - 1), outputs: the layer's neurons after pooling (what "
+          "its spikes index)\n# layer neuron time_us y\n",
           (long long)p->frame, (long long)p->run);
   sqlite3_stmt *st = prep(
       p,
-      "SELECT s.layer, s.neuron, s.time_ps, coalesce(l.neurons, "
+      "SELECT s.layer, s.neuron, s.time_ps, coalesce(l.outputs, "
       "(SELECT max(neuron) + 1 FROM spikes WHERE run_id=?1 AND frame=?2 AND "
-      "layer=s.layer)) FROM spikes s LEFT JOIN layer_frames l ON "
-      "l.run_id=s.run_id AND l.frame=s.frame AND l.layer=s.layer WHERE "
+      "layer=s.layer)) FROM spikes s LEFT JOIN layers l ON "
+      "l.run_id=s.run_id AND l.layer=s.layer WHERE "
       "s.run_id=?1 AND s.frame=?2 ORDER BY s.rowid",
       p->run, p->frame);
   double tmax = 0;
@@ -232,14 +233,19 @@ static void data_raster(struct plot *p) {
 }
 
 static void data_inactive(struct plot *p) {
-  fprintf(p->dat, "# run %lld: neurons that sent no spike in a frame, mean "
-                  "over %lld frames\n# layer neurons mean_spikes "
-                  "inactive_percent\n",
+  fprintf(p->dat, "# run %lld: neurons that never fired in a frame (before "
+                  "pooling), mean over %lld frames; a replay, which has no "
+                  "neurons, counts the outputs (after pooling) that sent no "
+                  "spike\n# layer neurons mean_spikes inactive_percent\n",
           (long long)p->run, (long long)p->frames);
   sqlite3_stmt *st =
-      prep(p, "SELECT layer, max(neurons), avg(spikes), "
-              "100.0 * avg(CAST(neurons - spikes AS REAL) / max(neurons, 1)) "
-              "FROM layer_frames WHERE run_id=?1 GROUP BY layer ORDER BY layer",
+      prep(p, "SELECT f.layer, max(f.neurons), avg(f.spikes), 100.0 * "
+              "avg(CASE WHEN f.fired IS NOT NULL THEN CAST(f.neurons - "
+              "f.fired AS REAL) / max(f.neurons, 1) ELSE CAST(coalesce("
+              "l.outputs, f.neurons) - f.spikes AS REAL) / max(coalesce("
+              "l.outputs, f.neurons), 1) END) FROM layer_frames f LEFT JOIN "
+              "layers l ON l.run_id=f.run_id AND l.layer=f.layer WHERE "
+              "f.run_id=?1 GROUP BY f.layer ORDER BY f.layer",
            p->run, 0);
   while (st && sqlite3_step(st) == SQLITE_ROW)
     fprintf(p->dat, "%lld %lld %.6g %.6g\n",
@@ -249,11 +255,18 @@ static void data_inactive(struct plot *p) {
   sqlite3_finalize(st);
 }
 
-/* The mesh's size: the run's --mesh, else the smallest square holding
- * every node and core that has a row (what --mesh auto picks). */
+/* The mesh's size: the one the run row says it used, else the run's
+ * --mesh, else the smallest square holding every node and core that has a
+ * row (what --mesh auto picks). */
 static void mesh_size(struct plot *p) {
-  int w = (int)run_conf(p, "run.mesh_width", 0);
-  int h = (int)run_conf(p, "run.mesh_height", 0);
+  int w = (int)q1i(p, "SELECT mesh_width FROM runs WHERE run_id=?1", p->run,
+                   0, 0);
+  int h = (int)q1i(p, "SELECT mesh_height FROM runs WHERE run_id=?1", p->run,
+                   0, 0);
+  if (w <= 0 || h <= 0) {
+    w = (int)run_conf(p, "run.mesh_width", 0);
+    h = (int)run_conf(p, "run.mesh_height", 0);
+  }
   if (w > 0 && h > 0) {
     p->mesh_w = w;
     p->mesh_h = h;

@@ -67,7 +67,8 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
       "SELECT * FROM cores WHERE run_id=? ORDER BY frame, core",
       "SELECT * FROM spikes WHERE run_id=? ORDER BY rowid",
       "SELECT * FROM packets WHERE run_id=? ORDER BY rowid",
-      "SELECT * FROM noc_points WHERE run_id=? ORDER BY rowid"};
+      "SELECT * FROM noc_points WHERE run_id=? ORDER BY rowid",
+      "SELECT * FROM layers WHERE run_id=? ORDER BY layer"};
   sqlite3 *c;
   int e = trace__open_ro(path, &c, err);
   if (e)
@@ -220,7 +221,7 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
     sqlite3_finalize(st);
   }
   static const char *const tables[] = {"runs",  "frames", "layer_frames",
-                                       "links", "ports",  "cores",
+                                       "layers", "links", "ports", "cores",
                                        "spikes", "packets", "noc_points"};
   fprintf(out, "rows:");
   for (size_t i = 0; i < SM_ARRAY_LEN(tables); i++) {

@@ -52,6 +52,7 @@ enum msg_type {
   M_SPIKE,
   M_PACKET,
   M_NOC,
+  M_LAYERDEF,
   M_FRAME_END,
   M_NTYPES
 };
@@ -83,9 +84,9 @@ static const struct {
                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  10, 4},
     [M_LAYER] = {"INSERT INTO layer_frames(run_id, frame, layer, neurons, "
-                 "spikes, sops, hops, late_spikes, window_start_spikes) "
-                 "VALUES (?,?,?,?,?,?,?,?,?)",
-                 8, 0},
+                 "spikes, sops, hops, late_spikes, window_start_spikes, "
+                 "fired) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 9, 0},
     [M_LINK] = {"INSERT INTO links(run_id, frame, node, dir, flits, busy_ps, "
                 "utilization) VALUES (?,?,?,?,?,?,?)",
                 5, 1},
@@ -107,6 +108,11 @@ static const struct {
                "accepted, latency_mean, latency_p50, latency_p99, "
                "latency_max) VALUES (?,?,?,?,?,?,?,?,?)",
                2, 6},
+    [M_LAYERDEF] = {"INSERT OR IGNORE INTO layers(run_id, layer, type, "
+                    "channels, height, width, pool, neurons, outputs) VALUES "
+                    "(?,?,CASE ? WHEN 0 THEN 'input' WHEN 1 THEN 'conv' ELSE "
+                    "'dense' END,?,?,?,?,?,?)",
+                    8, 0},
     [M_FRAME_END] = {"UPDATE runs SET frames_done = ?2 + 1 WHERE run_id = ?1 "
                      "AND frames_done < ?2 + 1",
                      1, 0},
@@ -122,7 +128,8 @@ static const char schema_sql[] =
     "  model_path TEXT, model_hash TEXT, point_key TEXT, detail TEXT,\n"
     "  version TEXT NOT NULL, seed INTEGER NOT NULL,\n"
     "  frames_planned INTEGER NOT NULL, frames_done INTEGER NOT NULL,\n"
-    "  started_at TEXT NOT NULL, ended_at TEXT);\n"
+    "  started_at TEXT NOT NULL, ended_at TEXT,\n"
+    "  mesh_width INTEGER, mesh_height INTEGER);\n"
     "CREATE TABLE IF NOT EXISTS frames(\n"
     "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL,\n"
     "  label INTEGER, prediction INTEGER,\n"
@@ -133,8 +140,13 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS layer_frames(\n"
     "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, layer INTEGER NOT NULL,\n"
     "  neurons INTEGER, spikes INTEGER, sops INTEGER, hops INTEGER,\n"
-    "  late_spikes INTEGER, window_start_spikes INTEGER,\n"
+    "  late_spikes INTEGER, window_start_spikes INTEGER, fired INTEGER,\n"
     "  PRIMARY KEY(run_id, frame, layer)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS layers(\n"
+    "  run_id INTEGER NOT NULL, layer INTEGER NOT NULL, type TEXT,\n"
+    "  channels INTEGER, height INTEGER, width INTEGER, pool INTEGER,\n"
+    "  neurons INTEGER, outputs INTEGER,\n"
+    "  PRIMARY KEY(run_id, layer)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS links(\n"
     "  run_id INTEGER NOT NULL, frame INTEGER NOT NULL, node INTEGER NOT NULL,\n"
     "  dir INTEGER NOT NULL, flits INTEGER, busy_ps INTEGER, utilization REAL,\n"
@@ -243,8 +255,11 @@ static void bind_msgs(sqlite3_stmt *st, const struct msg *m, uint32_t n) {
   int ni = msg_sql[m->type].ni, nd = msg_sql[m->type].nd, p = 1;
   for (uint32_t k = 0; k < n; k++, m++) {
     sqlite3_bind_int64(st, p++, m->run);
-    for (int i = 0; i < ni; i++)
-      sqlite3_bind_int64(st, p++, m->v[i]);
+    for (int i = 0; i < ni; i++, p++)
+      if (m->v[i] == TRACE_NULL)
+        sqlite3_bind_null(st, p);
+      else
+        sqlite3_bind_int64(st, p, m->v[i]);
     for (int i = 0; i < nd; i++)
       sqlite3_bind_double(st, p++, m->d[i]);
   }
@@ -587,7 +602,8 @@ int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
       db,
       "INSERT INTO runs(kind, status, config, model_path, model_hash, "
       "point_key, detail, version, seed, frames_planned, frames_done, "
-      "started_at) VALUES (?,'running',?,?,?,?,?,?,?,?,0,?)",
+      "started_at, mesh_width, mesh_height) "
+      "VALUES (?,'running',?,?,?,?,?,?,?,?,0,?,?,?)",
       &st, "recording the run", err);
   if (e)
     return e;
@@ -601,6 +617,10 @@ int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
   sqlite3_bind_int64(st, 8, (sqlite3_int64)info->seed);
   sqlite3_bind_int64(st, 9, info->frames_planned);
   bind_text_or_null(st, 10, now);
+  if (info->mesh_width && info->mesh_height) {
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)info->mesh_width);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)info->mesh_height);
+  }
   if (sqlite3_step(st) != SQLITE_DONE)
     e = db_fail(db, err, "recording the run");
   else
@@ -848,8 +868,16 @@ void trace_put_frame(struct trace_stream *s, const struct trace_frame_row *r) {
 
 void trace_put_layer(struct trace_stream *s, const struct trace_layer_row *r) {
   struct msg *m = slot(s, M_LAYER);
-  int64_t v[] = {r->frame, r->layer, r->neurons, r->spikes,
-                 r->sops,  r->hops,  r->late,    r->window_start};
+  int64_t v[] = {r->frame, r->layer, r->neurons,      r->spikes, r->sops,
+                 r->hops,  r->late,  r->window_start, r->fired};
+  memcpy(m->v, v, sizeof v);
+}
+
+void trace_put_layerdef(struct trace_stream *s,
+                        const struct trace_layerdef_row *r) {
+  struct msg *m = slot(s, M_LAYERDEF);
+  int64_t v[] = {r->layer, r->type,  r->channels, r->height,
+                 r->width, r->pool,  r->neurons,  r->outputs};
   memcpy(m->v, v, sizeof v);
 }
 

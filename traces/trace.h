@@ -34,7 +34,10 @@
 
 #include "util/util.h"
 
-#define TRACE_SCHEMA_VERSION 2
+#define TRACE_SCHEMA_VERSION 3
+
+/* An integer row field that is not known (stored as SQL NULL). */
+#define TRACE_NULL INT64_MIN
 
 /* Detail levels, each including the ones before it. */
 enum trace_detail {
@@ -76,6 +79,7 @@ struct trace_run_info {
   const char *detail;      /* detail level name */
   uint64_t seed;
   int64_t frames_planned;
+  uint32_t mesh_width, mesh_height; /* the mesh used; 0: none (NULL) */
 };
 
 /* Insert a run row (status 'running'); returns its id. */
@@ -135,8 +139,22 @@ struct trace_frame_row {
 
 struct trace_layer_row {
   int64_t frame, layer;
-  int64_t neurons, spikes, sops, hops, late;
-  int64_t window_start; /* spikes at the window start (saturated) */
+  int64_t neurons;      /* before pooling */
+  int64_t spikes;       /* sent: after the fused pooling */
+  int64_t sops, hops, late;
+  int64_t window_start; /* neurons firing at the window start (saturated) */
+  int64_t fired;        /* neurons that fired, before pooling (TRACE_NULL:
+                           not known, a replay) */
+};
+
+/* A mapping layer of the run (the layers table; once per run). */
+enum trace_layer_type { TRACE_LAYER_INPUT, TRACE_LAYER_CONV, TRACE_LAYER_DENSE };
+struct trace_layerdef_row {
+  int64_t layer, type;  /* enum trace_layer_type */
+  int64_t channels, height, width; /* the layer's output before pooling */
+  int64_t pool;         /* fused pooling window side, 1: none */
+  int64_t neurons;      /* channels x height x width */
+  int64_t outputs;      /* after pooling: what its spikes index */
 };
 
 /* Per link (router output towards dir) and per router input port; run
@@ -184,6 +202,8 @@ void trace_stream_close(struct trace_stream *s);
 
 void trace_put_frame(struct trace_stream *s, const struct trace_frame_row *r);
 void trace_put_layer(struct trace_stream *s, const struct trace_layer_row *r);
+void trace_put_layerdef(struct trace_stream *s,
+                        const struct trace_layerdef_row *r);
 void trace_put_link(struct trace_stream *s, const struct trace_link_row *r);
 void trace_put_port(struct trace_stream *s, const struct trace_port_row *r);
 void trace_put_core(struct trace_stream *s, const struct trace_core_row *r);
