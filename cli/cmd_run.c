@@ -119,16 +119,19 @@ static void print_summary(const struct model *m, const struct run_options *o,
   printf("timing: %zu frames with late spikes; %zu frames where arrival "
          "timing changed a spike time\n",
          t->frames_late, t->frames_perturbed);
-  if (!labelled)
-    printf("inputs: %s, no labels: accuracy below is meaningless\n", data);
   double stored = stored_accuracy(m);
-  printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu",
-         100.0 * t->correct / dn, t->correct, n, t->nodecision);
-  if (stored >= 0)
+  double acc = t->labelled ? 100.0 * t->correct / (double)t->labelled : 0;
+  if (!labelled || !t->labelled)
+    printf("accuracy: n/a (inputs %s have no labels), no decision: %zu", data,
+           t->nodecision);
+  else
+    printf("accuracy: %.2f%% (%zu/%zu), no decision: %zu", acc, t->correct,
+           t->labelled, t->nodecision);
+  if (stored >= 0 && t->labelled)
     printf("; the model's stored %d-bit accuracy (trainer): %.2f%% (%+.2f "
            "points)",
            m->nlayers ? m->layers[0].bits : 0, 100.0 * stored,
-           100.0 * t->correct / dn - 100.0 * stored);
+           acc - 100.0 * stored);
   printf("\noutput ties: %zu frames with several outputs at the decision "
          "step; %zu decided by the lowest index (core.tie_rule=%s)\n",
          t->frames_tied, t->frames_index,

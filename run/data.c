@@ -30,7 +30,7 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
   d->h = m->in_h;
   d->w = m->in_w;
   d->a_max = m->a_max;
-  d->nclasses = 1;
+  d->nclasses = 0; /* no labels: frames record label -1 */
   d->images = sm_xmallocarray(n, img);
   d->labels = sm_xcalloc(n, 1);
   for (size_t i = 0; i < n; i++)

@@ -61,7 +61,7 @@ static int sim_frame(void *hw, size_t i, struct run_frame *f,
   size_t img = (size_t)d->c * (size_t)d->h * (size_t)d->w;
   int rc = run_sim_frame(r, d->images + i * img, f, err);
   f->index = (int64_t)i;
-  f->label = d->labels[i];
+  f->label = d->nclasses ? d->labels[i] : -1;
   return rc;
 }
 
@@ -119,7 +119,8 @@ int run_frame_by_index(const struct run_frame *f, int tie_rule) {
 void run_totals_add(struct run_totals *t, const struct run_frame *f,
                     int tie_rule) {
   t->frames++;
-  t->correct += f->pred == f->label;
+  t->labelled += f->label >= 0;
+  t->correct += f->label >= 0 && f->pred == f->label;
   t->nodecision += f->pred < 0;
   t->frames_late += f->late_spikes > 0;
   t->frames_perturbed += f->perturbed > 0 || f->dropped > 0;

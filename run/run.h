@@ -72,7 +72,8 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
 
 /* A run's frames: synthetic:SEED (frames of them, 10 when 0) or the IDX
  * test set in directory spec, checked against m's input shape.  Returns 1
- * (labelled), 0 (synthetic: no labels) or a negative SM_E* code. */
+ * (labelled), 0 (synthetic: no labels, d->nclasses 0; its frames record
+ * label -1) or a negative SM_E* code. */
 int run_data_load(const char *spec, const struct model *m,
                   const char *model_path, uint64_t frames,
                   struct train_data *d, struct sm_err *err);
@@ -198,7 +199,9 @@ char *run_config_json(const struct sm_conf *c, const char *model,
 
 /* Totals over frames, as the commands print them. */
 struct run_totals {
-  size_t frames, correct, nodecision;
+  size_t frames, nodecision;
+  size_t labelled;         /* frames with a label (accuracy is over these) */
+  size_t correct;          /* of those, predicted right */
   size_t frames_late;      /* frames with late spikes */
   size_t frames_perturbed; /* frames where arrival timing changed a spike */
   size_t frames_tied;      /* several outputs at the decision step */

@@ -583,6 +583,99 @@ START_TEST(test_digest_ignores_timestamps_and_sees_results) {
 }
 END_TEST
 
+/* A run of `kind` whose frames carry labels 0..9 (two in three right) or,
+ * unlabelled, label -1 (a replay: no decisions either). */
+static void record_kind(const char *path, const char *kind, const char *cfg,
+                        int labelled) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(path, &db, &err), 0);
+  struct trace_run_info info = {.kind = kind, .config_json = cfg,
+                                .frames_planned = 30, .detail = "summary"};
+  int64_t run;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  struct trace_stream *s = trace_stream_open(db, run);
+  for (int64_t f = 0; f < 30; f++) {
+    struct trace_frame_row fr = {.frame = f,
+                                 .label = labelled ? f % 10 : -1,
+                                 .prediction = !labelled ? -1
+                                               : f % 3 ? f % 10
+                                                       : (f + 1) % 10,
+                                 .spikes = 10,
+                                 .latency = 2000000,
+                                 .e_total = 1e6};
+    trace_put_frame(s, &fr);
+    trace_frame_end(s, f);
+  }
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+
+static char *read_all(FILE *f) {
+  fflush(f);
+  long n = ftell(f);
+  rewind(f);
+  char *s = calloc(1, (size_t)n + 1);
+  ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+  return s;
+}
+
+/* Accuracy is over labelled frames only: a replay (label -1) shows n/a,
+ * never 100%; compare names the configuration keys that differ and what
+ * each latency measures. */
+START_TEST(test_info_and_compare_count_only_labelled_frames) {
+  char a[300];
+  snprintf(a, sizeof a, "%s/k.db", dir);
+  record_kind(a, "run", "{\"noc.buffer_depth\":8,\"run.frames\":30}", 1);
+  record_kind(a, "replay", "{\"noc.buffer_depth\":2,\"replay.time_scale\":1}",
+              0);
+  struct sm_err err = {0};
+  FILE *out = tmpfile();
+  ck_assert_int_eq(trace_db_info(a, out, &err), 0);
+  char *s = read_all(out);
+  /* frames 0..29: 20 of them with f % 3 != 0 are right */
+  ck_assert_msg(strstr(s, "66.67%"), "%s", s);
+  char *line2 = strstr(s, "\n   2 replay");
+  ck_assert_msg(line2 && strstr(line2, " n/a "), "%s", s);
+  ck_assert_msg(!strstr(s, "100.00%"), "%s", s);
+  free(s);
+  fclose(out);
+  out = tmpfile();
+  ck_assert_int_eq(trace_db_compare(a, 1, a, 2, 5, out, &err), 0);
+  s = read_all(out);
+  ck_assert_msg(strstr(s, "accuracy % (labelled)"), "%s", s);
+  ck_assert_msg(strstr(s, "66.67%") && strstr(s, "n/a"), "%s", s);
+  ck_assert_msg(strstr(s, "A: first input spike to decision; B: first send "
+                          "to last delivery (different definitions"),
+                "%s", s);
+  ck_assert_msg(strstr(s, "configuration keys that differ (A -> B):\n"
+                          "  noc.buffer_depth: 8 -> 2\n"
+                          "  replay.time_scale: (absent) -> 1\n"
+                          "  run.frames: 30 -> (absent)\n"),
+                "%s", s);
+  free(s);
+  fclose(out);
+  /* the same run twice: nothing differs */
+  out = tmpfile();
+  ck_assert_int_eq(trace_db_compare(a, 1, a, 1, 5, out, &err), 0);
+  s = read_all(out);
+  ck_assert_msg(strstr(s, "configuration: the same in both runs"), "%s", s);
+  ck_assert_msg(strstr(s, "\n0 frames differ"), "%s", s);
+  free(s);
+  fclose(out);
+  /* and a sweep's figures use the labelled frames too */
+  struct trace_db *db;
+  ck_assert_int_eq(trace_db_open(a, &db, &err), 0);
+  struct trace_run_stats st;
+  ck_assert_int_eq(trace_run_stats(db, 2, &st, &err), 0);
+  ck_assert_double_lt(st.accuracy, 0); /* none labelled */
+  ck_assert_int_eq(trace_run_stats(db, 1, &st, &err), 0);
+  ck_assert_double_eq_tol(st.accuracy, 20.0 / 30, 1e-12);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+END_TEST
+
 START_TEST(test_resume_finds_the_unfinished_run_with_its_config) {
   struct trace_db *db;
   struct sm_err err = {0};
@@ -731,6 +824,7 @@ int main(void) {
   tcase_add_test(tc, test_bad_binary_traces_name_the_byte_offset);
   tcase_add_test(tc, test_bad_csv_rows_name_line_and_field);
   tcase_add_test(tc, test_digest_ignores_timestamps_and_sees_results);
+  tcase_add_test(tc, test_info_and_compare_count_only_labelled_frames);
   tcase_add_test(tc, test_resume_finds_the_unfinished_run_with_its_config);
   tcase_add_test(tc, test_pareto_plot_front_is_the_shared_front);
   suite_add_tcase(s, tc);

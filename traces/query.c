@@ -133,6 +133,8 @@ int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err) {
 /* Totals of one run, from its frames. */
 struct totals {
   int64_t frames, correct, decided, spikes, sops, hops, late;
+  int64_t labelled; /* frames with label >= 0: accuracy is over these */
+  char *config;     /* the run's configuration (owned) */
   double latency_us, e_total_uj, e_sop_uj, e_hop_uj, e_static_uj;
   char kind[16], status[16], detail[16], model[256];
   int64_t done, planned, seed;
@@ -145,7 +147,8 @@ static void run_totals(sqlite3 *c, int64_t run, struct totals *t) {
   if (sqlite3_prepare_v2(c,
                          "SELECT kind, status, coalesce(detail,''), "
                          "coalesce(model_path,''), frames_done, "
-                         "frames_planned, seed FROM runs WHERE run_id=?",
+                         "frames_planned, seed, config FROM runs WHERE "
+                         "run_id=?",
                          -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -157,16 +160,20 @@ static void run_totals(sqlite3 *c, int64_t run, struct totals *t) {
       t->done = sqlite3_column_int64(st, 4);
       t->planned = sqlite3_column_int64(st, 5);
       t->seed = sqlite3_column_int64(st, 6);
+      const char *cfg = (const char *)sqlite3_column_text(st, 7);
+      t->config = sm_xstrdup(cfg ? cfg : "{}");
     }
     sqlite3_finalize(st);
   }
   if (sqlite3_prepare_v2(
           c,
-          "SELECT count(*), total(label=prediction), total(prediction>=0), "
+          "SELECT count(*), total(label >= 0 AND label=prediction), "
+          "total(prediction>=0), "
           "total(spikes), total(sops), total(hops), total(late_spikes), "
           "total(latency_ps)*1e-6, total(e_total_pj)*1e-6, "
           "total(e_sop_pj)*1e-6, total(e_hop_pj)*1e-6, "
-          "total(e_static_pj)*1e-6 FROM frames WHERE run_id=?",
+          "total(e_static_pj)*1e-6, total(label >= 0) FROM frames WHERE "
+          "run_id=?",
           -1, &st, NULL) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -180,12 +187,79 @@ static void run_totals(sqlite3 *c, int64_t run, struct totals *t) {
       t->e_sop_uj = sqlite3_column_double(st, 9);
       t->e_hop_uj = sqlite3_column_double(st, 10);
       t->e_static_uj = sqlite3_column_double(st, 11);
+      t->labelled = (int64_t)sqlite3_column_double(st, 12);
     }
     sqlite3_finalize(st);
   }
 }
 
 static double per(double v, int64_t n) { return n ? v / (double)n : 0; }
+
+/* Accuracy over the labelled frames, or "n/a" (a replay, synthetic
+ * inputs: no labels). */
+static void accuracy_text(const struct totals *t, char *buf, size_t len) {
+  if (t->labelled)
+    snprintf(buf, len, "%.2f%%", 100.0 * (double)t->correct /
+                                     (double)t->labelled);
+  else
+    snprintf(buf, len, "n/a");
+}
+
+/* What a run's latency measures (frames.latency_ps). */
+static const char *latency_means(const struct totals *t) {
+  return !strcmp(t->kind, "replay") ? "first send to last delivery"
+                                    : "first input spike to decision";
+}
+
+/* The configuration keys whose values differ between two runs. */
+static void config_diff(const struct totals *a, const struct totals *b,
+                        FILE *out) {
+  json_error_t je;
+  json_t *ja = json_loads(a->config ? a->config : "{}", 0, &je);
+  json_t *jb = json_loads(b->config ? b->config : "{}", 0, &je);
+  if (!json_is_object(ja) || !json_is_object(jb)) {
+    fprintf(out, "\nconfiguration: not comparable (not JSON objects)\n");
+    json_decref(ja);
+    json_decref(jb);
+    return;
+  }
+  json_t *keys = json_object();
+  const char *k;
+  json_t *v;
+  json_object_foreach(ja, k, v) json_object_set_new(keys, k, json_true());
+  json_object_foreach(jb, k, v) json_object_set_new(keys, k, json_true());
+  size_t ndiff = 0;
+  /* sorted, so the listing is stable */
+  const char **names = sm_xmallocarray(json_object_size(keys) + 1,
+                                       sizeof *names);
+  size_t n = 0;
+  json_object_foreach(keys, k, v) names[n++] = k;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+      const char *s = names[j];
+      names[j] = names[j - 1];
+      names[j - 1] = s;
+    }
+  for (size_t i = 0; i < n; i++) {
+    json_t *va = json_object_get(ja, names[i]), *vb = json_object_get(jb, names[i]);
+    if (va && vb && json_equal(va, vb))
+      continue;
+    char *sa = va ? json_dumps(va, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    char *sb = vb ? json_dumps(vb, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    if (!ndiff++)
+      fprintf(out, "\nconfiguration keys that differ (A -> B):\n");
+    fprintf(out, "  %s: %s -> %s\n", names[i], sa ? sa : "(absent)",
+            sb ? sb : "(absent)");
+    free(sa);
+    free(sb);
+  }
+  if (!ndiff)
+    fprintf(out, "\nconfiguration: the same in both runs\n");
+  free(names);
+  json_decref(keys);
+  json_decref(ja);
+  json_decref(jb);
+}
 
 int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
   sqlite3 *c;
@@ -206,17 +280,18 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
       int64_t id = sqlite3_column_int64(st, 0);
       struct totals t;
       run_totals(c, id, &t);
-      char fr[32];
+      char fr[32], acc[16];
       snprintf(fr, sizeof fr, "%lld/%lld", (long long)t.done,
                (long long)t.planned);
+      accuracy_text(&t, acc, sizeof acc);
       fprintf(out,
-              "%4lld %-7s %-12s %-8s %13s %4lld %8.2f%% %9.1f %11.3f %9.3f "
+              "%4lld %-7s %-12s %-8s %13s %4lld %9s %9.1f %11.3f %9.3f "
               "%10.4f  %s %s\n",
               (long long)id, t.kind, t.status, t.detail, fr, (long long)t.seed,
-              100.0 * per((double)t.correct, t.frames),
-              per((double)t.hops, t.frames), per((double)t.late, t.frames),
+              acc, per((double)t.hops, t.frames), per((double)t.late, t.frames),
               per(t.latency_us, t.frames), per(t.e_total_uj, t.frames),
               sqlite3_column_text(st, 1), t.model);
+      free(t.config);
     }
     sqlite3_finalize(st);
   }
@@ -269,6 +344,8 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
   sqlite3_close(cb);
   if (!ta.found || !tb.found) {
     sqlite3_close(c);
+    free(ta.config);
+    free(tb.config);
     return sm_fail(err, SM_ENOENT, "%s: no run %lld",
                    ta.found ? path_b : path_a,
                    (long long)(ta.found ? run_b : run_a));
@@ -277,15 +354,29 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
   fprintf(out, "%-22s %16s %16s\n", "run", path_a, path_b);
   fprintf(out, "%-22s %16lld %16lld\n", "run id", (long long)run_a,
           (long long)run_b);
-  fprintf(out, "%-22s %16s %16s\n", "kind / status", ta.status, tb.status);
+  char ks_a[40], ks_b[40];
+  snprintf(ks_a, sizeof ks_a, "%s / %s", ta.kind, ta.status);
+  snprintf(ks_b, sizeof ks_b, "%s / %s", tb.kind, tb.status);
+  fprintf(out, "%-22s %16s %16s\n", "kind / status", ks_a, ks_b);
 #define ROW(name, a, b)                                                        \
   fprintf(out, "%-22s %16.4f %16.4f %12.4f\n", name, (double)(a), (double)(b), \
           (double)(b) - (double)(a))
   ROW("frames", ta.frames, tb.frames);
-  ROW("accuracy %", 100.0 * per((double)ta.correct, ta.frames),
-      100.0 * per((double)tb.correct, tb.frames));
-  ROW("spikes / frame", per((double)ta.spikes, ta.frames),
-      per((double)tb.spikes, tb.frames));
+  if (ta.labelled && tb.labelled) {
+    ROW("accuracy %", 100.0 * per((double)ta.correct, ta.labelled),
+        100.0 * per((double)tb.correct, tb.labelled));
+  } else {
+    char aa[16], ab[16];
+    accuracy_text(&ta, aa, sizeof aa);
+    accuracy_text(&tb, ab, sizeof ab);
+    fprintf(out, "%-22s %16s %16s %12s\n", "accuracy % (labelled)", aa, ab,
+            "n/a");
+  }
+  /* a replay's frames count the packets it injected, not spikes */
+  int ra = !strcmp(ta.kind, "replay"), rb = !strcmp(tb.kind, "replay");
+  ROW(ra == rb ? (ra ? "packets / frame" : "spikes / frame")
+               : "spikes|packets/frame",
+      per((double)ta.spikes, ta.frames), per((double)tb.spikes, tb.frames));
   ROW("SOPs / frame", per((double)ta.sops, ta.frames),
       per((double)tb.sops, tb.frames));
   ROW("hops / frame", per((double)ta.hops, ta.frames),
@@ -294,6 +385,11 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
       per((double)tb.late, tb.frames));
   ROW("latency us / frame", per(ta.latency_us, ta.frames),
       per(tb.latency_us, tb.frames));
+  fprintf(out, "%-22s A: %s; B: %s%s\n", "  (latency measures)",
+          latency_means(&ta), latency_means(&tb),
+          strcmp(latency_means(&ta), latency_means(&tb))
+              ? " (different definitions: the difference means nothing)"
+              : "");
   ROW("E_SOP uJ / frame", per(ta.e_sop_uj, ta.frames),
       per(tb.e_sop_uj, tb.frames));
   ROW("E_Hop uJ / frame", per(ta.e_hop_uj, ta.frames),
@@ -341,6 +437,9 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
     fprintf(out, "%s%lld frames differ\n", ndiff ? "" : "\n",
             (long long)ndiff);
   }
+  config_diff(&ta, &tb, out);
+  free(ta.config);
+  free(tb.config);
   sqlite3_close(c);
   return 0;
 }

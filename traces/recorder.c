@@ -699,7 +699,8 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
   out->peak_util = -1;
   sqlite3_stmt *st;
   int e = run_stmt(db,
-                   "SELECT count(*), avg(label = prediction), avg(e_total_pj), "
+                   "SELECT count(*), avg(CASE WHEN label >= 0 THEN "
+                   "label = prediction END), avg(e_total_pj), "
                    "avg(e_sop_pj), avg(e_hop_pj), avg(e_static_pj), "
                    "avg(latency_ps), avg(hops), avg(late_spikes) FROM frames "
                    "WHERE run_id=?",
@@ -709,7 +710,9 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
   sqlite3_bind_int64(st, 1, run_id);
   if (sqlite3_step(st) == SQLITE_ROW) {
     out->frames = sqlite3_column_int64(st, 0);
-    out->accuracy = sqlite3_column_double(st, 1);
+    out->accuracy = sqlite3_column_type(st, 1) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_double(st, 1);
     out->e_total_uj = sqlite3_column_double(st, 2) * 1e-6;
     out->e_sop_uj = sqlite3_column_double(st, 3) * 1e-6;
     out->e_hop_uj = sqlite3_column_double(st, 4) * 1e-6;

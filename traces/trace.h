@@ -106,7 +106,8 @@ void trace_run_found_free(struct trace_run_found *f);
 /* A run's figures over its recorded frames (means per frame). */
 struct trace_run_stats {
   int64_t frames;        /* frames recorded */
-  double accuracy;       /* fraction with prediction = label */
+  double accuracy;       /* of the labelled frames (label >= 0), the
+                            fraction with prediction = label; -1: none */
   double e_total_uj, e_sop_uj, e_hop_uj, e_static_uj; /* uJ per frame */
   double latency_us;     /* us, mean first input spike to decision */
   double hops;           /* link traversals per frame */
