@@ -219,6 +219,10 @@ int cli_cmd_replay(int argc, char **argv) {
          (unsigned long long)o.noc.height,
          o.noc.timing == NOC_CLOCKED ? "clocked" : "async",
          o.noc.multicast ? "tree" : "unicast", a.scale);
+  if (run_replay_unsorted(rp))
+    printf("  %zu records were out of time order within their frame: "
+           "replayed in time order (ties in trace order)\n",
+           run_replay_unsorted(rp));
   struct run_engine e;
   run_replay_engine(rp, &e);
   struct replay_view v = {0};

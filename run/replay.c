@@ -94,6 +94,7 @@ struct run_replay {
   struct core_energy_conf energy;
   size_t *start;          /* [nframes + 1] first record of each frame */
   size_t nframes;
+  size_t unsorted;        /* records that were out of time order */
   double scale;
   int64_t shift;          /* ps added to this frame's (scaled) times */
   size_t next, end;       /* records [next, end) of the frame to inject */
@@ -130,8 +131,10 @@ static void on_inject(struct sim_kernel *k, const struct sim_event *ev,
       r->layer_sends[core_payload_layer(q->payload)]++;
     r->next++;
   }
-  if (r->next < r->end)
-    sim_schedule(k, when(r, r->next), KIND_INJECT, 0, 0, 0, NULL);
+  /* records are in time order (sort_frame), so this is never in the past */
+  if (r->next < r->end &&
+      sim_schedule(k, when(r, r->next), KIND_INJECT, 0, 0, 0, NULL))
+    r->failed = 1;
 }
 
 static void on_deliver(void *ctx, uint32_t node, uint64_t payload,
@@ -230,6 +233,43 @@ static int prepare_packets(struct run_replay *r,
   return 0;
 }
 
+struct order {
+  int64_t t;
+  size_t i;
+};
+
+static int cmp_order(const void *a, const void *b) {
+  const struct order *x = a, *y = b;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Records [i, j) of one frame in time order, ties in trace order (a stable
+ * sort): the injection chain schedules the next send time after the
+ * current one, so a trace out of order within a frame would otherwise lose
+ * every record after the first step back.  Counts the records moved. */
+static void sort_frame(struct run_replay *r, size_t i, size_t j) {
+  struct trace_packet *p = r->tp.packets;
+  size_t k = i + 1;
+  while (k < j && p[k].time_ps >= p[k - 1].time_ps)
+    k++;
+  if (k >= j)
+    return;
+  struct order *o = sm_xmallocarray(j - i, sizeof *o);
+  for (size_t a = i; a < j; a++)
+    o[a - i] = (struct order){p[a].time_ps, a};
+  qsort(o, j - i, sizeof *o, cmp_order);
+  struct trace_packet *tmp = sm_xmallocarray(j - i, sizeof *tmp);
+  for (size_t a = 0; a < j - i; a++) {
+    tmp[a] = p[o[a].i];
+    r->unsorted += o[a].i != i + a;
+  }
+  memcpy(p + i, tmp, (j - i) * sizeof *tmp);
+  free(tmp);
+  free(o);
+}
+
 /* Frame boundaries: records must come in frame order. */
 static int split_frames(struct run_replay *r, struct sm_err *err) {
   const struct trace_file *tp = &r->tp;
@@ -243,6 +283,8 @@ static int split_frames(struct run_replay *r, struct sm_err *err) {
     if (i == 0 || tp->packets[i].frame != tp->packets[i - 1].frame)
       r->start[r->nframes++] = i;
   r->start[r->nframes] = tp->n;
+  for (size_t f = 0; f < r->nframes; f++)
+    sort_frame(r, r->start[f], r->start[f + 1]);
   return 0;
 }
 
@@ -283,6 +325,7 @@ void run_replay_free(struct run_replay *r) {
 
 size_t run_replay_nframes(const struct run_replay *r) { return r->nframes; }
 size_t run_replay_npackets(const struct run_replay *r) { return r->tp.n; }
+size_t run_replay_unsorted(const struct run_replay *r) { return r->unsorted; }
 int64_t run_replay_frames_planned(const struct run_replay *r) {
   return r->tp.n ? (int64_t)r->tp.packets[r->tp.n - 1].frame + 1 : 0;
 }

@@ -319,6 +319,9 @@ int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
 void run_replay_free(struct run_replay *r); /* NULL-safe */
 size_t run_replay_nframes(const struct run_replay *r);
 size_t run_replay_npackets(const struct run_replay *r);
+/* Records that were out of time order within their frame (replayed in
+ * time order, ties in trace order). */
+size_t run_replay_unsorted(const struct run_replay *r);
 int64_t run_replay_frames_planned(const struct run_replay *r);
 /* The engine: frame i is the trace's i-th frame; its rows carry the
  * trace's frame number. */

@@ -148,6 +148,22 @@ out=$(./spikemesh trace export --db "$tmp/other.db" -o "$tmp/o.trace" 2>&1); st=
 [ $st = 2 ] && echo "$out" | grep -q "not a spikemesh database" && [ ! -e "$tmp/o.trace" ] &&
   ok "trace export of another program's database: refused" || bad "trace export other.db: exit $st: $out"
 
+# 4d. a trace whose records are out of time order within a frame replays
+# every record (in time order), as the sorted trace does
+./spikemesh trace export --db "$tmp/p.db" --kind packet --csv -o "$tmp/pk.csv" >/dev/null ||
+  bad "packet trace export"
+awk -F, '/^#|^frame/ {print; next}
+  {a[$1] = a[$1] $0 "\n"; if (!($1 in seen)) {seen[$1] = 1; order[n++] = $1}}
+  END {for (i = 0; i < n; i++) {k = split(a[order[i]], L, "\n");
+       for (j = k - 1; j >= 1; j--) print L[j]}}' "$tmp/pk.csv" > "$tmp/rev.csv"
+./spikemesh replay --trace "$tmp/pk.csv" $O > "$tmp/s1.out" 2>&1 || bad "replay of the sorted trace"
+./spikemesh replay --trace "$tmp/rev.csv" $O > "$tmp/s2.out" 2>&1 || bad "replay of the reversed trace"
+d1=$(sed -n 's/^frames .*deliveries \([0-9]*\), hops \([0-9]*\).*/\1 \2/p' "$tmp/s1.out")
+d2=$(sed -n 's/^frames .*deliveries \([0-9]*\), hops \([0-9]*\).*/\1 \2/p' "$tmp/s2.out")
+[ -n "$d1" ] && [ "$d1" = "$d2" ] && grep -q "out of time order within their frame" "$tmp/s2.out" &&
+  ok "a trace out of time order replays every record ($d1 deliveries and hops), and says so" ||
+  bad "out-of-order trace: '$d1' vs '$d2': $(cat "$tmp/s2.out")"
+
 # 5. noc sweeps record into the same schema
 ./spikemesh noc --db "$tmp/n.db" traffic.rates=0.05,0.1 noc.width=3 noc.height=3 >/dev/null &&
   [ "$(q "$tmp/n.db" "SELECT count(*) FROM noc_points")" = 2 ] &&
