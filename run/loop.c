@@ -148,8 +148,7 @@ int run_record_open(struct run_record *rr, const char *path, int resume,
   int e = trace_db_open(path, &rr->db, err);
   if (!e && resume) {
     int64_t first = 0;
-    int found = trace_run_resume(rr->db, info->kind, info->config_json,
-                                 &rr->run_id, &first, err);
+    int found = trace_run_resume(rr->db, info, &rr->run_id, &first, err);
     e = found < 0 ? found : 0;
     if (!found)
       e = sm_fail(err, SM_EINVAL, "%s: no unfinished run to resume", path);
@@ -158,6 +157,8 @@ int run_record_open(struct run_record *rr, const char *path, int resume,
     e = trace_run_begin(rr->db, info, &rr->run_id, err);
   }
   if (e) {
+    /* a run this call did not open (a refused resume) keeps its status */
+    rr->run_id = -1;
     run_record_close(rr, "failed", NULL);
     return e;
   }

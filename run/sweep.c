@@ -306,14 +306,24 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
     if (found < 0)
       return found;
     if (found && strcmp(f.status, "failed")) {
-      int same = !strcmp(f.config, j->config) && !strcmp(f.model_hash, j->hash);
+      const char *why =
+          strcmp(f.config, j->config) ? "another configuration (defaults or "
+                                        "preset changed?)"
+          : strcmp(f.model_hash, j->hash)
+              ? "a model file of other contents (the file changed since)"
+          : strcmp(f.detail, trace_detail_name(x->opt->detail))
+              ? "another --detail (the frames before and after would hold "
+                "different rows)"
+              : NULL;
+      char recorded[16];
+      snprintf(recorded, sizeof recorded, "%s", f.detail);
       trace_run_found_free(&f);
-      if (!same)
+      if (why)
         return sm_fail(err, SM_EINVAL, "%s: run %lld holds point %zu (%s) "
-                       "with another configuration or model file (defaults, "
-                       "preset or model changed?); use another database",
+                       "recorded with %s (detail %s); use another database "
+                       "or the same inputs",
                        trace_db_path(x->db), (long long)f.run_id, i + 1,
-                       p->label);
+                       p->label, why, recorded);
       p->run_id = f.run_id;
       if (!strcmp(f.status, "complete")) {
         p->state = RUN_SWEEP_SKIPPED;

@@ -680,7 +680,8 @@ START_TEST(test_resume_finds_the_unfinished_run_with_its_config) {
   struct trace_db *db;
   struct sm_err err = {0};
   ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
-  struct trace_run_info info = {.kind = "run", .config_json = "{\"x\":1}"};
+  struct trace_run_info info = {.kind = "run", .config_json = "{\"x\":1}",
+                                .model_hash = "00ff", .detail = "link"};
   int64_t run, id, done;
   ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
   struct trace_stream *s = trace_stream_open(db, run);
@@ -688,16 +689,28 @@ START_TEST(test_resume_finds_the_unfinished_run_with_its_config) {
     write_frame(s, f, 10);
   trace_stream_close(s);
   ck_assert_int_eq(trace_run_end(db, run, "interrupted", &err), 0);
-  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":2}", &id, &done, &err),
-                   SM_EINVAL);
+  struct trace_run_info other = info;
+  other.config_json = "{\"x\":2}";
+  ck_assert_int_eq(trace_run_resume(db, &other, &id, &done, &err), SM_EINVAL);
   ck_assert_ptr_nonnull(strstr(err.msg, "another configuration"));
-  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":1}", &id, &done, &err),
-                   1);
+  /* the same path and options, but the model file changed */
+  other = info;
+  other.model_hash = "00fe";
+  ck_assert_int_eq(trace_run_resume(db, &other, &id, &done, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "model file of other contents"), "%s", err.msg);
+  ck_assert_ptr_nonnull(strstr(err.msg, dbpath));
+  other = info;
+  other.detail = "spike";
+  ck_assert_int_eq(trace_run_resume(db, &other, &id, &done, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "another --detail") &&
+                    strstr(err.msg, "recorded: detail link"),
+                "%s", err.msg);
+  /* the refusals left the run as it was */
+  ck_assert_int_eq(trace_run_resume(db, &info, &id, &done, &err), 1);
   ck_assert_int_eq(id, run);
   ck_assert_int_eq(done, 4);
   ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
-  ck_assert_int_eq(trace_run_resume(db, "run", "{\"x\":1}", &id, &done, &err),
-                   0);
+  ck_assert_int_eq(trace_run_resume(db, &info, &id, &done, &err), 0);
   ck_assert_int_eq(trace_db_close(db, &err), 0);
 }
 END_TEST

@@ -84,6 +84,22 @@ nl=$(q "$tmp/k.db" "SELECT count(*) FROM frames f WHERE NOT EXISTS (SELECT 1 FRO
 [ "$fd" -ge 50 ] && [ "$fd" -lt $N ] && [ "$fd" = "$nf" ] && [ "$nl" = 0 ] &&
   [ "$(q "$tmp/k.db" "SELECT count(*) FROM links WHERE frame >= $fd")" = 0 ] &&
   ok "killed at frame $fd: whole frames only" || bad "killed: frames_done $fd, frames $nf, frames without cores $nl"
+# a resume must be the same run: another --detail, or the model file
+# changed in place, is refused and leaves the database as it was
+before=$(./spikemesh db digest "$tmp/k.db" | cut -d' ' -f1)
+out=$($R --frames $N --db "$tmp/k.db" --detail spike --resume $O 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "another --detail" &&
+  ok "resume with another --detail is refused" || bad "resume with another detail: exit $st: $out"
+cp "$tmp/m.json" "$tmp/m.json.orig"
+sed 's/"name": *"[^"]*"/"name": "changed in place"/' "$tmp/m.json.orig" > "$tmp/m.json"
+cmp -s "$tmp/m.json" "$tmp/m.json.orig" && bad "the model file did not change"
+out=$($R --frames $N --db "$tmp/k.db" --detail link --resume $O 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "model file of other contents" &&
+  ok "resume after the model file changed is refused" || bad "resume with a changed model: exit $st: $out"
+cp "$tmp/m.json.orig" "$tmp/m.json"
+[ "$(./spikemesh db digest "$tmp/k.db" | cut -d' ' -f1)" = "$before" ] &&
+  [ "$(q "$tmp/k.db" "SELECT count(*) FROM runs")" = 1 ] &&
+  ok "refused resumes left the database unchanged" || bad "a refused resume changed the database"
 $R --frames $N --db "$tmp/k.db" --detail link --resume $O >/dev/null || bad "resume"
 dk=$(./spikemesh db digest "$tmp/k.db" | cut -d' ' -f1)
 df=$(./spikemesh db digest "$tmp/full.db" | cut -d' ' -f1)

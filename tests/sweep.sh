@@ -67,6 +67,13 @@ else
   [ $st = 1 ] && grep -q "interrupted" "$tmp/c.out" &&
     [ "$(q "$tmp/c.db" "SELECT count(*) FROM runs WHERE status='interrupted'")" -ge 1 ] &&
     ok "Ctrl-C: exit 1, runs recorded as interrupted" || bad "Ctrl-C: exit $st: $(cat "$tmp/c.out")"
+  # resuming at another detail would leave frames with and without rows
+  before=$(q "$tmp/c.db" "SELECT group_concat(status || frames_done) FROM runs")
+  out=$(./spikemesh sweep "$tmp/c.json" --jobs 2 --detail link --quiet 2>&1); st2=$?
+  [ $st2 = 2 ] && echo "$out" | grep -q "another --detail" &&
+    [ "$(q "$tmp/c.db" "SELECT group_concat(status || frames_done) FROM runs")" = "$before" ] &&
+    ok "resuming the sweep at another --detail is refused, runs untouched" ||
+    bad "sweep resume at another detail: exit $st2: $out"
   ./spikemesh sweep "$tmp/c.json" --jobs 2 --detail summary --quiet > "$tmp/c2.out" 2>&1 &&
     [ "$(q "$tmp/c.db" "SELECT count(*) FROM runs WHERE status='complete' AND frames_done=1000")" = 2 ] &&
     [ "$(q "$tmp/c.db" "SELECT count(*) FROM runs")" = 2 ] &&

@@ -666,8 +666,8 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
   sqlite3_stmt *st;
   int found = run_stmt(db,
                        "SELECT run_id, status, frames_done, config, "
-                       "model_hash FROM runs WHERE kind=? AND point_key IS ? "
-                       "ORDER BY run_id DESC LIMIT 1",
+                       "model_hash, detail FROM runs WHERE kind=? AND "
+                       "point_key IS ? ORDER BY run_id DESC LIMIT 1",
                        &st, "looking up a run", err);
   if (found)
     return found;
@@ -681,6 +681,8 @@ int trace_run_find(struct trace_db *db, const char *kind, const char *point_key,
     out->frames_done = sqlite3_column_int64(st, 2);
     out->config = column_dup(st, 3);
     out->model_hash = column_dup(st, 4);
+    t = (const char *)sqlite3_column_text(st, 5);
+    snprintf(out->detail, sizeof out->detail, "%s", t ? t : "");
   }
   sqlite3_finalize(st);
   uv_mutex_unlock(&db->conn_lock);
@@ -737,29 +739,48 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
   return e;
 }
 
-int trace_run_resume(struct trace_db *db, const char *kind,
-                     const char *config_json, int64_t *run_id,
-                     int64_t *frames_done, struct sm_err *err) {
+/* What differs between a recorded run and the one asked to resume it, or
+ * NULL. */
+static const char *resume_mismatch(sqlite3_stmt *st,
+                                   const struct trace_run_info *info) {
+  const char *cfg = (const char *)sqlite3_column_text(st, 2);
+  const char *hash = (const char *)sqlite3_column_text(st, 3);
+  const char *detail = (const char *)sqlite3_column_text(st, 4);
+  if (info->config_json && (!cfg || strcmp(cfg, info->config_json)))
+    return "another configuration; --resume needs the same options";
+  if (info->model_hash && (!hash || strcmp(hash, info->model_hash)))
+    return "a model file of other contents (its digest differs: the file "
+           "changed since); --resume needs the same model";
+  if (info->detail && (!detail || strcmp(detail, info->detail)))
+    return "another --detail; --resume needs the same detail, or the frames "
+           "before and after would hold different rows";
+  return NULL;
+}
+
+int trace_run_resume(struct trace_db *db, const struct trace_run_info *info,
+                     int64_t *run_id, int64_t *frames_done,
+                     struct sm_err *err) {
   sqlite3_stmt *st;
   int found = run_stmt(db,
-                       "SELECT run_id, frames_done, config FROM runs WHERE "
-                       "kind=? AND status!='complete' ORDER BY run_id DESC "
-                       "LIMIT 1",
+                       "SELECT run_id, frames_done, config, model_hash, detail "
+                       "FROM runs WHERE kind=? AND status!='complete' ORDER BY "
+                       "run_id DESC LIMIT 1",
                        &st, "looking up a run to resume", err);
   if (found)
     return found;
-  bind_text_or_null(st, 1, kind);
+  bind_text_or_null(st, 1, info->kind);
   if (sqlite3_step(st) == SQLITE_ROW) {
     *run_id = sqlite3_column_int64(st, 0);
     *frames_done = sqlite3_column_int64(st, 1);
-    const char *cfg = (const char *)sqlite3_column_text(st, 2);
-    if (config_json && (!cfg || strcmp(cfg, config_json)))
-      found = sm_fail(err, SM_EINVAL,
-                      "%s: run %lld was recorded with another "
-                      "configuration; --resume needs the same options",
-                      db->path, (long long)*run_id);
-    else
+    const char *why = resume_mismatch(st, info);
+    if (why) {
+      const char *d = (const char *)sqlite3_column_text(st, 4);
+      found = sm_fail(err, SM_EINVAL, "%s: run %lld was recorded with %s "
+                      "(recorded: detail %s)",
+                      db->path, (long long)*run_id, why, d ? d : "?");
+    } else {
       found = 1;
+    }
   }
   sqlite3_finalize(st);
   if (found == 1) {

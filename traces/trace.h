@@ -94,6 +94,7 @@ struct trace_run_found {
   int64_t run_id;
   char status[16];       /* running, interrupted, complete, failed */
   int64_t frames_done;
+  char detail[16];       /* its --detail */
   char *config;          /* the run's configuration JSON (owned) */
   char *model_hash;      /* "" if none (owned) */
 };
@@ -118,14 +119,17 @@ struct trace_run_stats {
 int trace_run_stats(struct trace_db *db, int64_t run_id,
                     struct trace_run_stats *out, struct sm_err *err);
 
-/* The newest run of this kind that did not complete ('running' after a
+/* The newest run of info->kind that did not complete ('running' after a
  * kill, 'interrupted' after Ctrl-C): its id and frames done; its status
- * becomes 'running' again.  Its configuration must equal config_json
- * (else SM_EINVAL naming the database and the run).  Returns 1 if found,
- * 0 if there is none, < 0 on error. */
-int trace_run_resume(struct trace_db *db, const char *kind,
-                     const char *config_json, int64_t *run_id,
-                     int64_t *frames_done, struct sm_err *err);
+ * becomes 'running' again.  It must have been recorded with the same
+ * configuration (info->config_json: options, model path, data set, mesh,
+ * frames), the same model file contents (info->model_hash, when given)
+ * and the same detail (when given); else SM_EINVAL naming the database,
+ * the run and what differs.  Returns 1 if found, 0 if there is none, < 0
+ * on error. */
+int trace_run_resume(struct trace_db *db, const struct trace_run_info *info,
+                     int64_t *run_id, int64_t *frames_done,
+                     struct sm_err *err);
 
 /* ---- rows ----------------------------------------------------------------- */
 
