@@ -303,6 +303,25 @@ START_TEST(test_the_database_is_the_same_for_any_number_of_jobs) {
     ck_assert_double_eq(a->points[i].st.e_total_uj, b->points[i].st.e_total_uj);
     ck_assert_int_eq(a->points[i].pareto, b->points[i].pareto);
   }
+  /* the Pareto flags against the definition, point by point: on the front
+   * when no other point is at least as good in energy, latency and
+   * accuracy and better in one */
+  size_t on = 0;
+  for (size_t i = 0; i < 4; i++) {
+    const struct trace_run_stats *p = &a->points[i].st;
+    int dominated = 0;
+    for (size_t k = 0; k < 4; k++) {
+      const struct trace_run_stats *q = &a->points[k].st;
+      dominated |= k != i && q->e_total_uj <= p->e_total_uj &&
+                   q->latency_us <= p->latency_us &&
+                   q->accuracy >= p->accuracy &&
+                   (q->e_total_uj < p->e_total_uj ||
+                    q->latency_us < p->latency_us || q->accuracy > p->accuracy);
+    }
+    ck_assert_int_eq(a->points[i].pareto, !dominated);
+    on += a->points[i].pareto;
+  }
+  ck_assert_uint_ge(on, 1);
   /* the points differ (buffer depth and multicast matter on this model) */
   uint64_t h0, h3;
   ck_assert(trace_db_digest(db1, a->points[0].run_id, &h0, &err) == 0);
