@@ -102,6 +102,12 @@ void noc_reset_stats(struct noc_mesh *m);
 uint32_t noc_nodes(const struct noc_mesh *m);
 /* Hop count of the dimension-order path between two nodes. */
 uint32_t noc_distance(const struct noc_mesh *m, uint32_t a, uint32_t b);
+/* Link traversals (hops) one packet from src to the n destinations dst
+ * costs on this mesh: with tree multicast the directed links of the union
+ * of its routes (copies share the links before they split), with unicast
+ * the sum of the routes.  What noc_totals() counts for it. */
+uint64_t noc_route_links(const struct noc_mesh *m, uint32_t src,
+                         const uint32_t *dst, uint32_t n);
 
 /* ==== Additions to the contract (implementation-defined parts) ======== */
 

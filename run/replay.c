@@ -127,8 +127,12 @@ static void on_inject(struct sim_kernel *k, const struct sim_event *ev,
     if (noc_send(r->noc, q->src, r->tp.dst + q->dst_off, q->ndst, 1,
                  r->next))
       r->failed = 1;
-    if (r->layers)
-      r->layer_sends[core_payload_layer(q->payload)]++;
+    if (r->layers) {
+      uint32_t l = core_payload_layer(q->payload);
+      r->layer_sends[l]++;
+      r->layer_hops[l] +=
+          noc_route_links(r->noc, q->src, r->tp.dst + q->dst_off, q->ndst);
+    }
     r->next++;
   }
   /* records are in time order (sort_frame), so this is never in the past */
@@ -161,9 +165,6 @@ static void on_deliver(void *ctx, uint32_t node, uint64_t payload,
 
 static void on_packet(void *ctx, const struct noc_packet_record *p) {
   struct run_replay *r = ctx;
-  if (r->layers)
-    r->layer_hops[core_payload_layer(r->tp.packets[p->payload].payload)] +=
-        p->hops;
   if (r->s && r->detail >= TRACE_PACKET) {
     struct trace_packet_row row = {r->frame,           p->src,
                                    p->dst,             (int64_t)p->t_send,

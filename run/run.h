@@ -261,9 +261,10 @@ void run_compare_free(struct run_compare *c); /* NULL-safe */
  * (traces/trace.h) at each detail level, and the run row's identity.
  *
  * A struct run_rec watches one struct run_sim: it
- * installs the run's spike hook (spike detail, and link detail for per-core
- * spike counts) and the mesh's packet observer (layer detail and above, for
- * per-layer hops; packet rows at packet detail).  At summary detail it
+ * installs the run's spike hook (layer detail and above: per-layer hops,
+ * each spike charged the links its packet occupies, noc_route_links; link
+ * detail: per-core spike counts; spike detail: spike rows) and the mesh's
+ * packet observer (packet detail: packet rows).  At summary detail it
  * installs nothing, so an unrecorded or summary run pays no per-event cost.
  */
 struct run_rec;

@@ -514,7 +514,7 @@ static void multicast_round(const char *mode, const char *routing,
   struct sim_rng rng;
   sim_rng_init(&rng, seed, 5);
   uint32_t n = noc_nodes(h.m);
-  uint64_t total_union = 0, total_dist = 0;
+  uint64_t total_union = 0, total_dist = 0, total_links = 0;
   uint32_t *want = calloc(n, sizeof *want);
   for (int round = 0; round < 150; round++) {
     uint32_t src = (uint32_t)sim_rng_below(&rng, n), dst[40], nd = 1 +
@@ -529,6 +529,7 @@ static void multicast_round(const char *mode, const char *routing,
         total_dist += noc_distance(h.m, src, dst[i]);
       }
     total_union += union_links(&c, src, uniq, nu);
+    total_links += noc_route_links(h.m, src, dst, nd);
     size_t before = h.nd;
     ck_assert_int_eq(noc_send(h.m, src, dst, nd, 1, (uint64_t)round), 0);
     /* overlapping multicasts: let them contend */
@@ -546,6 +547,8 @@ static void multicast_round(const char *mode, const char *routing,
     ck_assert_uint_eq(t.hops, total_union); /* each tree link once */
   else
     ck_assert_uint_eq(t.hops, total_dist); /* one copy per destination */
+  /* what the mesh says a packet costs is what it charged */
+  ck_assert_uint_eq(total_links, t.hops);
   *hops_out = t.hops;
   free(want);
   h_close(&h);
