@@ -53,7 +53,9 @@ EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests
 TESTS += tests/sweep.sh tests/shipped_models.sh
 EXTRA_DIST += tests/shipped_models.sh
 EXTRA_DIST += tests/sweep.sh
-AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
+# SPIKEMESH_DATA would move the data directory of the program under test.
+AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir; \
+	unset SPIKEMESH_DATA;
 
 # Fuzz harnesses, built as plain programs that replay saved inputs
 # (tests/data/fuzz/<harness>/ and the shipped files); scripts/fuzz.sh
