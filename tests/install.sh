@@ -69,6 +69,22 @@ if command -v strace >/dev/null 2>&1 &&
 else
   echo "note: no usable strace: checking the paths the program prints only"
 fi
+# Nothing the staged program printed or touched is in the source or build
+# tree.  The installation prefix may lie inside them (make distcheck puts it
+# in the unpacked tree): paths under it are the installed ones, and its
+# parents are looked at when $(bindir) is resolved, not the tree's files.
+# Paths are the words of the output and strace's quoted strings.
+tree_paths() { # tree_paths FILE...: the paths in FILEs under src or build
+  awk -v src="$src" -v given="$srcdir" -v build="$build" -v prefix="$prefix" \
+      -v tmp="$tmp" '
+    function in_(p, top) { return index(p, top) == 1 &&
+      (length(p) == length(top) || substr(p, length(top) + 1, 1) == "/") }
+    { n = split($0, w, /[ \t"(),=]+/)
+      for (k = 1; k <= n; k++)
+        if ((in_(w[k], src) || in_(w[k], given) || in_(w[k], build)) &&
+            !in_(w[k], prefix) && !in_(prefix, w[k]) && !in_(w[k], tmp))
+          print w[k] }' "$@"
+}
 i=0
 S() { # S NAME WANT ARGS...: run the staged program, expect WANT in its output
   name=$1 want=$2; shift 2
@@ -104,26 +120,13 @@ S "noc: the installed noc-clocked preset" "clocked timing" \
 # an unknown preset names the one directory searched
 "$bin" run --arch no-such-chip >"$tmp/out.x" 2>&1
 if [ $? = 2 ] && grep -qF "'no-such-chip' not found in $data/arch (" "$tmp/out.x" &&
-   ! grep -qF -e "$src" -e "$build" "$tmp/out.x"; then
+   [ -z "$(tree_paths "$tmp/out.x")" ]; then
   ok "an unknown preset names $data/arch only"
 else
   bad "unknown preset message"; cat "$tmp/out.x"
 fi
 
-# Nothing the staged program printed or touched is in the source or build
-# tree.  The installation prefix may lie inside them (make distcheck puts it
-# in the unpacked tree): paths under it are the installed ones, not the
-# tree's.  Paths are the words of the output and strace's quoted strings.
-tree_paths() { # tree_paths FILE...: the paths in FILEs under src or build
-  awk -v src="$src" -v given="$srcdir" -v build="$build" -v prefix="$prefix" \
-      -v tmp="$tmp" '
-    function in_(p, top) { return index(p, top) == 1 &&
-      (length(p) == length(top) || substr(p, length(top) + 1, 1) == "/") }
-    { n = split($0, w, /[ \t"(),=]+/)
-      for (k = 1; k <= n; k++)
-        if ((in_(w[k], src) || in_(w[k], given) || in_(w[k], build)) &&
-            !in_(w[k], prefix) && !in_(w[k], tmp)) print w[k] }' "$@"
-}
+# nothing the staged program printed or touched is in the source or build tree
 touched=$(tree_paths "$tmp"/out.*)
 if [ -n "$touched" ]; then
   bad "a path of the source or build tree in the output:"
