@@ -20,7 +20,7 @@
 
 static void usage(FILE *out, struct sm_conf *c) {
   fprintf(out,
-          "Usage: spikemesh noc [--json] [FILE.json] [key=value...]\n"
+          "Usage: spikemesh noc [--json] [PRESET|FILE.json] [key=value...]\n"
           "\n"
           "Synthetic traffic on the W x H mesh: for each offered load in\n"
           "traffic.rates (flits/node/cycle, cycle = noc.clock_ps in both\n"
@@ -39,8 +39,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "with the first saturated load and the peak accepted throughput.\n"
           "Exit status 1 if a run does not deliver every injected flit\n"
           "exactly once.\n"
-          "Configuration: defaults, then FILE.json (e.g.\n"
-          "models/arch/noc-clocked.json), then each key=value in order.\n"
+          "Configuration: defaults, then each PRESET (a name: NAME.json in\n"
+          "the data directory's arch/, e.g. noc-clocked; see spikemesh\n"
+          "--help) or FILE.json (a value with '/' or ending in .json), then\n"
+          "each key=value in order.\n"
           "\n"
           "Options:\n"
           "  --json   one JSON object per load instead of the table, with\n"
@@ -63,7 +65,7 @@ struct noc_args {
   int json, resume;
 };
 
-/* Options, FILE.json (loaded here, in order), key=value (left to
+/* Options, PRESET|FILE.json (loaded here, in order), key=value (left to
  * cli_common_conf).  0 parsed, 1 help printed, -1 a usage error or a bad
  * file (reported; *rc is the exit status). */
 static int parse_args(int argc, char **argv, struct noc_args *a,
@@ -89,9 +91,13 @@ static int parse_args(int argc, char **argv, struct noc_args *a,
     } else if (s[0] == '-') {
       cli_usage_error("noc", "unknown option '%s'", s);
       return -1;
-    } else if (sm_conf_load_file(c, s, &err)) {
-      *rc = cli_report("noc", &err);
-      return -1;
+    } else {
+      char path[4096];
+      if (model_preset_path(s, path, sizeof path, &err) ||
+          sm_conf_load_file(c, path, &err)) {
+        *rc = cli_report("noc", &err);
+        return -1;
+      }
     }
   }
   if (a->resume && !a->cm.db) {

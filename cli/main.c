@@ -2,6 +2,7 @@
  * main.c -- the spikemesh program: git-style subcommands.
  */
 #include "cli/cli.h"
+#include "models/map.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,6 +63,19 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < SM_ARRAY_LEN(commands); i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\nRun 'spikemesh COMMAND --help' for a command's options.\n");
+  char dir[4096];
+  enum model_data_from from = model_data_dir(dir, sizeof dir);
+  fprintf(out,
+          "\nData directory: the default model, presets (arch/) and the "
+          "paper's\ntables (paper/) are found by name in one directory:\n"
+          "  $SPIKEMESH_DATA if set; else\n"
+          "  %s for the program installed in %s\n"
+          "    (DESTDIR%s for one staged in DESTDIR%s);\n"
+          "  else the source tree's models/ for the program in its build "
+          "tree.\n"
+          "This program's: %s\n  (%s)\n",
+          SM_DATADIR, SM_BINDIR, SM_DATADIR, SM_BINDIR, dir,
+          model_data_from_name(from));
 }
 
 int main(int argc, char **argv) {

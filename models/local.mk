@@ -4,11 +4,13 @@ noinst_LIBRARIES += models/libsmmodels.a
 models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
 	models/synth.h models/synth.c \
 	models/map.c
-EXTRA_DIST += models/fmnist-cnn.json
-# `spikemesh run` without --model finds it here when installed
-dist_pkgdata_DATA = models/fmnist-mlp.json
+# The data directory (model_data_dir in map.c): the shipped models, where
+# `spikemesh run` without --model finds the MLP ...
+dist_pkgdata_DATA = models/fmnist-mlp.json models/fmnist-cnn.json
+# ... every architecture preset (--arch NAME, spikemesh noc NAME) ...
 archdir = $(pkgdatadir)/arch
-dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json
-# the paper's tables (model_paper_path: `energy theory` reads table2)
+dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json \
+	models/arch/noc-clocked.json
+# ... and the paper's tables (model_paper_path: `energy theory` reads table2)
 paperdir = $(pkgdatadir)/paper
 dist_paper_DATA = models/paper/table2.json

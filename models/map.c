@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const struct sm_opt model_map_conf_opts[] = {
     SM_OPT_E(struct model_map_conf, placement, "map.placement", "snake",
@@ -323,22 +324,95 @@ static int is_file(const char *p) {
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The search path: NAME+EXT in the source tree's models/SUB, then in the
- * installed data directory's SUB; messages name NAME and both places. */
+/* Copy A then B into dst; 0 when it fits. */
+static int join(char *dst, size_t len, const char *a, const char *b) {
+  int w = snprintf(dst, len, "%s%s", a, b);
+  return w < 0 || (size_t)w >= len;
+}
+
+/* realpath(p), or p itself when it does not resolve (a directory not yet
+ * created); "" when neither fits. */
+static void resolved(const char *p, char *out, size_t len) {
+  char *r = realpath(p, NULL);
+  if (join(out, len, r ? r : p, ""))
+    out[0] = '\0';
+  free(r);
+}
+
+const char *model_data_from_name(enum model_data_from from) {
+  switch (from) {
+  case MODEL_DATA_ENV:
+    return "from SPIKEMESH_DATA";
+  case MODEL_DATA_SOURCE:
+    return "the source tree: the program runs from its build tree";
+  case MODEL_DATA_STAGED:
+    return "the data directory staged beside the program (DESTDIR)";
+  case MODEL_DATA_INSTALLED:
+    break;
+  }
+  return "the installed data directory";
+}
+
+/* 1 when DIR is TOP or inside it. */
+static int under(const char *dir, const char *top) {
+  size_t n = strlen(top);
+  return n && !strncmp(dir, top, n) && (dir[n] == '\0' || dir[n] == '/');
+}
+
+enum model_data_from model_data_dir_for(const char *env, const char *exe_dir,
+                                        char *dir, size_t len) {
+  if (env && *env && !join(dir, len, env, ""))
+    return MODEL_DATA_ENV;
+  char bin[4096], build[4096], src[4096];
+  size_t ne = exe_dir ? strlen(exe_dir) : 0, nb = strlen(SM_BINDIR);
+  if (ne)
+    resolved(SM_BINDIR, bin, sizeof bin);
+  /* installed, or from nowhere known: the data directory as configured */
+  int installed = !ne || !strcmp(exe_dir, bin) || !strcmp(exe_dir, SM_BINDIR);
+  /* DESTDIR$(bindir): the data installed with it, DESTDIR$(pkgdatadir) */
+  int staged = !installed && SM_BINDIR[0] == '/' && ne > nb &&
+               !strcmp(exe_dir + ne - nb, SM_BINDIR);
+  if (staged) {
+    int w = snprintf(dir, len, "%.*s%s", (int)(ne - nb), exe_dir, SM_DATADIR);
+    if (w > 0 && (size_t)w < len)
+      return MODEL_DATA_STAGED;
+  } else if (!installed) {
+    /* the build tree is looked at only for a program outside $(bindir) */
+    resolved(SM_BUILDDIR, build, sizeof build);
+    resolved(SM_SRCDIR "/models", src, sizeof src);
+    if (under(exe_dir, build) && *src && !join(dir, len, src, ""))
+      return MODEL_DATA_SOURCE;
+  }
+  join(dir, len, SM_DATADIR, "");
+  return MODEL_DATA_INSTALLED;
+}
+
+enum model_data_from model_data_dir(char *dir, size_t len) {
+  char exe[4096]; /* the kernel's link names the program's resolved path */
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char *slash = n > 0 ? memchr(exe, '/', (size_t)n) : NULL;
+  if (slash) {
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    *(slash == exe ? slash + 1 : slash) = '\0';
+  }
+  return model_data_dir_for(getenv("SPIKEMESH_DATA"), slash ? exe : NULL, dir,
+                            len);
+}
+
+/* NAME+EXT in the data directory's SUB; a refusal names NAME, the
+ * directory and why that one was chosen. */
 static int data_file(const char *sub, const char *name, const char *ext,
                      const char *what, char *path, size_t len,
                      struct sm_err *err) {
-  char dirs[2][1024];
-  snprintf(dirs[0], sizeof dirs[0], "%s/models%s%s", SM_SRCDIR, *sub ? "/" : "",
-           sub);
-  snprintf(dirs[1], sizeof dirs[1], "%s%s%s", SM_DATADIR, *sub ? "/" : "", sub);
-  for (size_t i = 0; i < SM_ARRAY_LEN(dirs); i++) {
-    int w = snprintf(path, len, "%s/%s%s", dirs[i], name, ext);
-    if (w > 0 && (size_t)w < len && is_file(path))
-      return 0;
-  }
-  return sm_fail(err, SM_ENOENT, "%s '%s' not found in %s or %s", what, name,
-                 dirs[0], dirs[1]);
+  char root[4096];
+  enum model_data_from from = model_data_dir(root, sizeof root);
+  const char *sep = *sub ? "/" : "";
+  int w = snprintf(path, len, "%s%s%s/%s%s", root, sep, sub, name, ext);
+  if (w > 0 && (size_t)w < len && is_file(path))
+    return 0;
+  return sm_fail(err, SM_ENOENT, "%s '%s' not found in %s%s%s (%s)", what,
+                 name, root, sep, sub, model_data_from_name(from));
 }
 
 int model_data_file(const char *sub, const char *name, const char *what,

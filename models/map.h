@@ -135,22 +135,55 @@ extern const size_t model_preset_conf_nopts;
 #define MODEL_DEFAULT_PRESET "paper-22nm"
 #define MODEL_DEFAULT_MODEL "fmnist-mlp.json" /* what `run` maps by default */
 
-/* The search path of shipped files: NAME in the source tree's models/SUB,
- * then in the installed data directory's SUB (SUB "" or e.g. "arch").
- * Errors (SM_ENOENT) name what was looked for (`what`) and both places. */
+/* The data directory: where shipped models, presets (arch/) and the
+ * paper's tables (paper/) are looked up by name.  Exactly one directory,
+ * chosen in this order:
+ *   1. $SPIKEMESH_DATA when set and not empty (e.g. a source tree's
+ *      models/ for an installed program);
+ *   2. $(pkgdatadir) when the program runs from $(bindir) (compared after
+ *      realpath), or DESTDIR$(pkgdatadir) when it runs from a staged
+ *      DESTDIR$(bindir) (a `make install DESTDIR=...` not yet moved);
+ *   3. the source tree's models/ (SM_SRCDIR/models, after realpath) when
+ *      the program runs from inside its build tree (SM_BUILDDIR):
+ *      build/spikemesh, the top-level link ./spikemesh, the test programs;
+ *   4. $(pkgdatadir) otherwise.
+ * So an installed program never reads the source or build tree unless
+ * SPIKEMESH_DATA says so.  The program's directory is that of
+ * /proc/self/exe; where it cannot be read, rule 4 applies. */
+enum model_data_from {
+  MODEL_DATA_ENV,       /* 1 */
+  MODEL_DATA_INSTALLED, /* 2 and 4 */
+  MODEL_DATA_STAGED,    /* 2, under DESTDIR */
+  MODEL_DATA_SOURCE,    /* 3 */
+};
+
+/* The rule above for a given SPIKEMESH_DATA value (NULL: unset) and
+ * program directory (NULL: unknown): writes the directory into dir. */
+enum model_data_from model_data_dir_for(const char *env, const char *exe_dir,
+                                        char *dir, size_t len);
+
+/* The rule for this process (getenv, /proc/self/exe). */
+enum model_data_from model_data_dir(char *dir, size_t len);
+
+/* Why that directory, in words ("the installed data directory", ...). */
+const char *model_data_from_name(enum model_data_from from);
+
+/* NAME in the data directory's SUB (SUB "" or e.g. "arch").  Errors
+ * (SM_ENOENT) name what was looked for (`what`), the directory searched
+ * and why it was chosen. */
 int model_data_file(const char *sub, const char *name, const char *what,
                     char *path, size_t len, struct sm_err *err);
 
 /* Resolve a preset name ("paper-22nm") or a file path to a file: a value
- * containing '/' or ending in ".json" is a path; a name is looked up in the
- * source tree's models/arch/ and then the installed arch/ directory.
- * Returns 0 or SM_ENOENT with the places searched. */
+ * containing '/' or ending in ".json" is a path; a name is NAME.json in the
+ * data directory's arch/.  Returns 0 or SM_ENOENT naming the directory
+ * searched. */
 int model_preset_path(const char *name, char *path, size_t len,
                       struct sm_err *err);
 
 /* Resolve a table of the paper's figures ("table2": Table 2, read by
- * core_theory_load) the same way: a path as it is, a name in the source
- * tree's models/paper/ and then the installed paper/ directory. */
+ * core_theory_load) the same way: a path as it is, a name in the data
+ * directory's paper/. */
 int model_paper_path(const char *name, char *path, size_t len,
                      struct sm_err *err);
 

@@ -2,5 +2,3 @@
 noinst_LIBRARIES += noc/libsmnoc.a
 noc_libsmnoc_a_SOURCES = noc/noc.h noc/noc-int.h noc/mesh.c noc/route.c \
 	noc/alloc.c noc/stats.c noc/traffic.c
-EXTRA_DIST += models/arch/noc-clocked.json
-dist_doc_DATA += doc/noc.md

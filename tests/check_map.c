@@ -390,13 +390,25 @@ START_TEST(test_every_preset_loads_and_states_sources) {
 }
 END_TEST
 
+/* The source tree's models/ as the data directory names it (resolved). */
+static const char *src_models(void) {
+  static char dir[4096];
+  char *r = realpath(SM_SRCDIR "/models", NULL);
+  ck_assert_ptr_nonnull(r);
+  snprintf(dir, sizeof dir, "%s", r);
+  free(r);
+  return dir;
+}
+
 START_TEST(test_paper_tables_are_found_like_presets) {
-  char path[1024];
+  char path[1024], want[4096];
   struct sm_err err = {0};
-  /* by name: the source tree's models/paper/ first */
+  /* by name: this test program runs from the build tree, so the source
+   * tree's models/paper/ */
   ck_assert_msg(model_paper_path("table2", path, sizeof path, &err) == 0, "%s",
                 err.msg);
-  ck_assert_str_eq(path, SM_SRCDIR "/models/paper/table2.json");
+  snprintf(want, sizeof want, "%s/paper/table2.json", src_models());
+  ck_assert_str_eq(path, want);
   struct core_theory t;
   ck_assert_msg(core_theory_load(path, NULL, 0, NULL, 0, &t, &err) == 0, "%s",
                 err.msg);
@@ -410,10 +422,10 @@ START_TEST(test_paper_tables_are_found_like_presets) {
   /* refusals name what was looked for and where */
   ck_assert_int_eq(model_paper_path("table9", path, sizeof path, &err),
                    SM_ENOENT);
-  ck_assert_msg(strstr(err.msg, "paper table 'table9' not found in "
-                                SM_SRCDIR "/models/paper or " SM_DATADIR
-                                "/paper"),
-                "%s", err.msg);
+  snprintf(want, sizeof want,
+           "paper table 'table9' not found in %s/paper (the source tree: "
+           "the program runs from its build tree)", src_models());
+  ck_assert_str_eq(err.msg, want);
   ck_assert_int_eq(model_paper_path("/nonexistent/t.json", path, sizeof path,
                                     &err),
                    SM_ENOENT);
@@ -422,14 +434,60 @@ START_TEST(test_paper_tables_are_found_like_presets) {
   /* presets keep their own words */
   ck_assert_int_eq(model_preset_path("table2", path, sizeof path, &err),
                    SM_ENOENT);
-  ck_assert_msg(strstr(err.msg, "architecture preset 'table2' not found in "
-                                SM_SRCDIR "/models/arch or "),
-                "%s", err.msg);
+  snprintf(want, sizeof want,
+           "architecture preset 'table2' not found in %s/arch (", src_models());
+  ck_assert_msg(strstr(err.msg, want), "%s", err.msg);
   ck_assert_int_eq(model_preset_path("/nonexistent/x.json", path, sizeof path,
                                      &err),
                    SM_ENOENT);
   ck_assert_str_eq(err.msg,
                    "architecture file '/nonexistent/x.json' not found");
+}
+END_TEST
+
+START_TEST(test_data_directory_follows_where_the_program_runs) {
+  char dir[4096];
+  /* SPIKEMESH_DATA wins wherever the program is */
+  ck_assert_int_eq(model_data_dir_for("/some/models", SM_BINDIR, dir,
+                                      sizeof dir),
+                   MODEL_DATA_ENV);
+  ck_assert_str_eq(dir, "/some/models");
+  /* installed in $(bindir): $(pkgdatadir), even with a build tree around */
+  ck_assert_int_eq(model_data_dir_for(NULL, SM_BINDIR, dir, sizeof dir),
+                   MODEL_DATA_INSTALLED);
+  ck_assert_str_eq(dir, SM_DATADIR);
+  ck_assert_int_eq(model_data_dir_for("", SM_BINDIR, dir, sizeof dir),
+                   MODEL_DATA_INSTALLED);
+  /* staged by make install DESTDIR=/stage: the staged data */
+  ck_assert_int_eq(model_data_dir_for(NULL, "/stage" SM_BINDIR, dir,
+                                      sizeof dir),
+                   MODEL_DATA_STAGED);
+  ck_assert_str_eq(dir, "/stage" SM_DATADIR);
+  /* the build tree (and below it, as the test programs are) */
+  char *build = realpath(SM_BUILDDIR, NULL);
+  ck_assert_ptr_nonnull(build);
+  char sub[4096];
+  snprintf(sub, sizeof sub, "%s/tests", build);
+  ck_assert_int_eq(model_data_dir_for(NULL, build, dir, sizeof dir),
+                   MODEL_DATA_SOURCE);
+  ck_assert_str_eq(dir, src_models());
+  ck_assert_int_eq(model_data_dir_for(NULL, sub, dir, sizeof dir),
+                   MODEL_DATA_SOURCE);
+  /* a sibling whose name only starts like the build tree is not in it */
+  snprintf(sub, sizeof sub, "%s-other", build);
+  ck_assert_int_eq(model_data_dir_for(NULL, sub, dir, sizeof dir),
+                   MODEL_DATA_INSTALLED);
+  free(build);
+  /* anywhere else, or unknown: $(pkgdatadir) */
+  ck_assert_int_eq(model_data_dir_for(NULL, "/opt/elsewhere", dir, sizeof dir),
+                   MODEL_DATA_INSTALLED);
+  ck_assert_str_eq(dir, SM_DATADIR);
+  ck_assert_int_eq(model_data_dir_for(NULL, NULL, dir, sizeof dir),
+                   MODEL_DATA_INSTALLED);
+  /* and this process, a test program in the build tree */
+  unsetenv("SPIKEMESH_DATA");
+  ck_assert_int_eq(model_data_dir(dir, sizeof dir), MODEL_DATA_SOURCE);
+  ck_assert_str_eq(dir, src_models());
 }
 END_TEST
 
@@ -450,6 +508,7 @@ static Suite *map_suite(void) {
   tcase_add_test(t, test_paper_preset_has_the_papers_figures);
   tcase_add_test(t, test_every_preset_loads_and_states_sources);
   tcase_add_test(t, test_paper_tables_are_found_like_presets);
+  tcase_add_test(t, test_data_directory_follows_where_the_program_runs);
   suite_add_tcase(s, t);
   return s;
 }

@@ -53,7 +53,13 @@ EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests
 TESTS += tests/sweep.sh tests/shipped_models.sh
 EXTRA_DIST += tests/shipped_models.sh
 EXTRA_DIST += tests/sweep.sh
-AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir;
+# SPIKEMESH_DATA would move the data directory of the program under test;
+# tests/install.sh installs with $(MAKE) and looks where the files went.
+AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; export srcdir; \
+	unset SPIKEMESH_DATA; MAKE='$(MAKE)'; export MAKE; \
+	sm_prefix='$(prefix)' sm_bindir='$(bindir)' sm_pkgdatadir='$(pkgdatadir)' \
+	sm_docdir='$(docdir)' sm_mandir='$(mandir)'; \
+	export sm_prefix sm_bindir sm_pkgdatadir sm_docdir sm_mandir;
 
 # Fuzz harnesses, built as plain programs that replay saved inputs
 # (tests/data/fuzz/<harness>/ and the shipped files); scripts/fuzz.sh
@@ -93,3 +99,8 @@ tests_check_sweep_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 # code moves (tests/data/digests.txt; tests/digests.sh --print re-records).
 TESTS += tests/digests.sh
 EXTRA_DIST += tests/digests.sh tests/data/digests.txt
+
+# make install carries every shipped file, and the installed program reads
+# its own copy, never the source or build tree (models/map.h).
+TESTS += tests/install.sh
+EXTRA_DIST += tests/install.sh
