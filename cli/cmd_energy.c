@@ -18,10 +18,8 @@
  */
 #include "cli/cli.h"
 #include "run/run.h"
-#include "traces/trace.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- theory ------------------------------------------------------------- */
@@ -175,11 +173,6 @@ static void frame_usage(FILE *out) {
           "  --json            print one JSON object\n");
 }
 
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* "FILE" or "FILE:RUN" -> path and run (-1: none given). */
 static void split_db_spec(const char *spec, char *path, size_t len,
                           int64_t *run) {
@@ -192,87 +185,23 @@ static void split_db_spec(const char *spec, char *path, size_t len,
   }
 }
 
-/* The coefficients a run was recorded with: the energy.* keys of its
- * configuration (the run row's JSON text, or NULL) into ec. */
-static int run_coefficients(const char *config, const char *path, int64_t run,
-                            struct core_energy_conf *ec, struct sm_err *err) {
-  json_error_t je;
-  json_t *cj = config ? json_loads(config, 0, &je) : NULL;
-  struct sm_conf c;
-  sm_conf_init(&c);
-  sm_conf_add(&c, core_energy_conf_opts, core_energy_conf_nopts, ec);
-  const char *k;
-  json_t *v;
-  int bad = !json_is_object(cj);
-  json_object_foreach(cj, k, v) {
-    if (!strncmp(k, "energy.", 7) && !bad) {
-      json_t *one = json_object();
-      json_object_set(one, k, v);
-      bad = sm_conf_load_json(&c, one, path, err) != 0;
-      json_decref(one);
-    }
-  }
-  json_decref(cj);
-  if (!bad)
-    return 0;
-  if (!err->msg[0])
-    sm_fail(err, SM_EFORMAT, "%s: run %lld: no readable configuration", path,
-            (long long)run);
-  return err->code ? err->code : SM_EFORMAT;
-}
-
-/* Eq. 12 recomputed over a run's frames against the recorded totals. */
-struct db_energy {
-  size_t n;
-  double s_sop, s_hop, s_static, s_total, rec_total; /* uJ, sums */
-  double maxdiff;          /* uJ, largest frame |recomputed - recorded| */
-  double *tot;             /* [n] uJ per frame, sorted */
-};
-
-static void db_energy_sum(const struct core_energy_conf *ec,
-                          const struct trace_frame_row *f, size_t n,
-                          struct db_energy *d) {
-  memset(d, 0, sizeof *d);
-  d->n = n;
-  d->tot = sm_xmallocarray(n, sizeof *d->tot);
-  for (size_t i = 0; i < n; i++) {
-    struct core_energy e;
-    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
-                      (sim_time_t)f[i].latency, &e);
-    d->tot[i] = e.total_uj;
-    d->s_sop += e.sop_uj;
-    d->s_hop += e.hop_uj;
-    d->s_static += e.static_uj;
-    d->s_total += e.total_uj;
-    d->rec_total += f[i].e_total * 1e-6;
-    double diff = fabs(e.total_uj - f[i].e_total * 1e-6);
-    if (diff > d->maxdiff)
-      d->maxdiff = diff;
-  }
-  qsort(d->tot, n, sizeof *d->tot, cmp_d);
-}
-
-static void print_per_frame(const struct core_energy_conf *ec,
-                            const struct trace_frame_row *f, size_t n) {
+static void print_per_frame(const struct run_energy_db *d) {
   printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
          "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
-  for (size_t i = 0; i < n; i++) {
-    struct core_energy e;
-    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
-                      (sim_time_t)f[i].latency, &e);
+  for (size_t i = 0; i < d->n; i++) {
+    const struct trace_frame_row *f = &d->f[i];
+    const struct core_energy *e = &d->e[i];
     printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
-           (long long)f[i].frame, (long long)f[i].sops, (long long)f[i].hops,
-           (double)f[i].latency * 1e-6, e.sop_uj, e.hop_uj, e.static_uj,
-           e.total_uj);
+           (long long)f->frame, (long long)f->sops, (long long)f->hops,
+           (double)f->latency * 1e-6, e->sop_uj, e->hop_uj, e->static_uj,
+           e->total_uj);
   }
 }
 
-static void print_db_energy(const char *path, int64_t run,
-                            const struct core_energy_conf *ec, int own,
-                            int json, const struct db_energy *d) {
+static void print_db_energy(const char *path, int json,
+                            const struct run_energy_db *d) {
   size_t n = d->n;
-  const double *tot = d->tot;
-  double p50 = tot[n / 2], p99 = tot[(size_t)((double)(n - 1) * 0.99)];
+  const struct core_energy_conf *ec = &d->ec;
   if (json) {
     printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
            "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
@@ -280,21 +209,21 @@ static void print_db_energy(const char *path, int64_t run,
            "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
            "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
            "\"coefficients\":\"%s\"}\n",
-           path, (long long)run, n, ec->e_sop_pj, ec->e_hop_pj, d->s_sop / n,
-           d->s_hop / n, d->s_static / n, d->s_total / n, tot[0], p50, p99,
-           tot[n - 1], d->s_total, d->rec_total, d->maxdiff,
-           own ? "run" : "given");
+           path, (long long)d->run, n, ec->e_sop_pj, ec->e_hop_pj,
+           d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n, d->min,
+           d->p50, d->p99, d->max, d->s_total, d->rec_total, d->maxdiff,
+           d->own ? "run" : "given");
     return;
   }
   printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
          "(E_SOP %g pJ, E_Hop %g pJ)\n",
-         (long long)run, path, n, own ? "the run's" : "the given",
+         (long long)d->run, path, n, d->own ? "the run's" : "the given",
          ec->e_sop_pj, ec->e_hop_pj);
   printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
          d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n);
   printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
          "%.4f uJ\n",
-         tot[0], p50, p99, tot[n - 1]);
+         d->min, d->p50, d->p99, d->max);
   printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
          "frame difference %.3g uJ)\n",
          d->s_total, d->rec_total, d->maxdiff);
@@ -310,35 +239,19 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
   char path[1024];
   int64_t run;
   split_db_spec(spec, path, sizeof path, &run);
-  if (run < 0 && trace_db_last_run(path, &run, &err))
+  struct run_energy_db d;
+  if (run_energy_db(path, run, own, &o->energy, &d, &err))
     return cli_report("energy frame", &err);
-  struct trace_frame_row *f;
-  size_t n;
-  char *config;
-  if (trace_db_frames(path, run, &f, &n, &config, &err))
-    return cli_report("energy frame", &err);
-  int e = own ? run_coefficients(config, path, run, &o->energy, &err) : 0;
-  free(config);
-  if (e) {
-    free(f);
-    return cli_report("energy frame", &err);
-  }
-  struct db_energy d;
-  db_energy_sum(&o->energy, f, n, &d);
   if (per_frame && !json)
-    print_per_frame(&o->energy, f, n);
-  print_db_energy(path, run, &o->energy, own, json, &d);
-  free(d.tot);
-  free(f);
-  /* Agreement to a part in 10^9 of the total: the recorded terms are the
-   * same arithmetic stored as doubles in pJ. */
-  int agree = d.maxdiff <= 1e-9 * (fabs(d.s_total) / (double)n + 1e-12) + 1e-12;
-  if (own && !agree) {
+    print_per_frame(&d);
+  print_db_energy(path, json, &d);
+  run_energy_db_free(&d);
+  if (own && !d.agree) {
     fprintf(stderr,
             "spikemesh energy frame: error: %s run %lld: the recorded energy "
             "terms differ from Eq. 12 on the recorded counts (by up to %.3g "
             "uJ in a frame)\n",
-            path, (long long)run, d.maxdiff);
+            path, (long long)d.run, d.maxdiff);
     return CLI_EXIT_FAIL;
   }
   return CLI_EXIT_OK;

@@ -17,6 +17,7 @@
  *   grid.c      a sweep's grid file: parsed, checked, expanded
  *   sweep.c     a sweep's points run in parallel into one database
  *   noc.c       latency-throughput sweeps of synthetic traffic on the mesh
+ *   energy.c    Eq. 12 recomputed over a recorded run's frames
  *   bench.c     the measurements of `spikemesh bench`
  */
 #ifndef SPIKEMESH_RUN_H
@@ -485,6 +486,34 @@ int run_noc_conserved(const struct noc_traffic_result *r);
 /* End the recorded run ('failed' if a load was not conserved, else
  * 'complete') and close its database; 0 when nothing is recorded. */
 int run_noc_close(struct run_noc *s, struct sm_err *err);
+
+/* ==== energy.c ========================================================== */
+/*
+ * Eq. 12 over the frames of a recorded run (`energy frame --db`): each
+ * frame's terms recomputed from its recorded counts and latency, against
+ * the energy the run recorded.
+ */
+struct run_energy_db {
+  int64_t run;             /* the run read */
+  int own;                 /* the run's own coefficients (else a what-if) */
+  struct core_energy_conf ec; /* the coefficients used */
+  size_t n;                /* frames (>= 1) */
+  struct trace_frame_row *f; /* [n] the recorded frames, in frame order */
+  struct core_energy *e;   /* [n] uJ, Eq. 12 recomputed per frame */
+  double s_sop, s_hop, s_static, s_total, rec_total; /* uJ, sums */
+  double maxdiff;          /* uJ, largest frame |recomputed - recorded| */
+  double min, p50, p99, max; /* uJ, E_total over the frames (p50: the
+                                n/2-th smallest, p99 the (n-1)*0.99-th) */
+  int agree;               /* every frame's recomputed total equals the
+                              recorded one to 1e-9 of the mean */
+};
+/* Run `run` of the database at path (-1: the newest).  Coefficients: ec,
+ * with own the energy.* keys of the run's configuration over it.  A run
+ * without frames is SM_ENOENT.  Free with run_energy_db_free(). */
+int run_energy_db(const char *path, int64_t run, int own,
+                  const struct core_energy_conf *ec, struct run_energy_db *out,
+                  struct sm_err *err);
+void run_energy_db_free(struct run_energy_db *d); /* NULL-safe */
 
 /* ==== bench.c =========================================================== */
 /*
