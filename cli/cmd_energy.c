@@ -147,22 +147,31 @@ static void frame_usage(FILE *out) {
           "\n"
           "Eq. 12 of the paper for one frame:\n"
           "  E_total = E_SOP x SOPs + E_Hop x Hops + E_static\n"
-          "Counts take SI prefixes (71M, 45.4M, 3k); the coefficients come\n"
-          "from a preset (--arch) and energy.* overrides, which take units:\n"
-          "energy.e_sop_pj=20, or with --e-sop 20pJ, --e-hop 0.1nJ,\n"
-          "--e-static 3.52uJ.\n"
+          "The coefficients come from a preset (--arch), then energy.* keys\n"
+          "(numbers in the unit the key names: energy.e_sop_pj=20 is 20 pJ),\n"
+          "then --e-sop, --e-hop, --e-static.\n"
+          "Counts take the prefixes k, M, G (71M, 45.4M, 3k; not m, which\n"
+          "is milli).  Energies and the latency must carry their unit, a bare\n"
+          "number other than 0 is refused: energies fJ pJ nJ uJ mJ J, the\n"
+          "latency ps ns us ms s (u or the micro sign; prefixes are\n"
+          "case-checked: 3MJ is refused, not read as 3 mJ).\n"
           "\n"
           "Options:\n"
           "  --sops N          synaptic operations per frame (the paper's\n"
           "                    'Spikes' in Eq. 12); --spikes is a synonym\n"
           "  --hops N          link traversals per frame\n"
-          "  --latency T       frame latency, e.g. 21.45us (needed when\n"
-          "                    energy.static_mode=power)\n"
+          "  --latency T       frame latency with unit, e.g. 21.45us (needed\n"
+          "                    and used only when energy.static_mode=power)\n"
           "  --arch PRESET     preset name or file [paper-22nm]\n"
-          "  --e-sop E         energy per SOP with unit (pJ, nJ ...)\n"
-          "  --e-hop E         energy per hop with unit\n"
-          "  --e-static E      static energy per frame with unit (uJ ...)\n"
-          "  --claim E         a claimed total to compare with, e.g. 50.36uJ\n"
+          "  --e-sop E         energy per SOP with unit, e.g. 20pJ\n"
+          "                    (as energy.e_sop_pj, in pJ)\n"
+          "  --e-hop E         energy per hop with unit, e.g. 0.1nJ\n"
+          "                    (as energy.e_hop_pj, in pJ)\n"
+          "  --e-static E      static energy per frame with unit, e.g. 3.52uJ\n"
+          "                    (as energy.e_static_uj, in uJ; sets\n"
+          "                    energy.static_mode=per_frame)\n"
+          "  --claim E         a claimed energy per frame with unit, e.g.\n"
+          "                    50.36uJ: computed / claimed is printed\n"
           "  --db FILE[:RUN]   Eq. 12 over every frame of a recorded run (the\n"
           "                    newest run by default): mean per term, the\n"
           "                    distribution, and the sum against the recorded\n"
@@ -267,15 +276,23 @@ struct frame_args {
 };
 
 /* --sops N, --e-hop E, ...: 1 taken, 0 not one of them, -1 a usage error
- * (reported). */
+ * (reported).  Counts take k, M, G; energies and the latency need their
+ * unit (a bare 0 is 0 in any). */
 static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
+  static const char *const units[] = {"fJ, pJ, nJ, uJ, mJ or J",
+                                      "ps, ns, us, ms or s"};
   const struct {
-    const char *opt, *unit;
+    const char *opt, *unit, *eg, *key, *key_unit;
     double *v;
-  } q[] = {{"--sops", "", &a->sops},          {"--spikes", "", &a->sops},
-           {"--hops", "", &a->hops},          {"--latency", "s", &a->latency_s},
-           {"--e-sop", "J", &a->e_sop},       {"--e-hop", "J", &a->e_hop},
-           {"--e-static", "J", &a->e_static}, {"--claim", "J", &a->claim_j}};
+  } q[] = {{"--sops", "", "71M", NULL, NULL, &a->sops},
+           {"--spikes", "", "71M", NULL, NULL, &a->sops},
+           {"--hops", "", "45.4M", NULL, NULL, &a->hops},
+           {"--latency", "s", "21.45us", NULL, NULL, &a->latency_s},
+           {"--e-sop", "J", "20pJ", "energy.e_sop_pj", "pJ", &a->e_sop},
+           {"--e-hop", "J", "0.1nJ", "energy.e_hop_pj", "pJ", &a->e_hop},
+           {"--e-static", "J", "3.52uJ", "energy.e_static_uj", "uJ",
+            &a->e_static},
+           {"--claim", "J", "50.36uJ", NULL, NULL, &a->claim_j}};
   const char *s = argv[*i];
   for (size_t k = 0; k < SM_ARRAY_LEN(q); k++) {
     if (strcmp(s, q[k].opt))
@@ -284,14 +301,30 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
       cli_usage_error("energy frame", "%s needs a value", s);
       return -1;
     }
-    if (sm_parse_scaled(argv[++*i], q[k].unit, q[k].v) || *q[k].v < 0) {
-      cli_usage_error("energy frame", "%s '%s': expected a number >= 0%s%s%s",
-                      s, argv[*i],
-                      q[k].unit[0] ? " with unit " : " (prefixes k, M, G)",
-                      q[k].unit[0] ? "p/n/u/m" : "", q[k].unit);
-      return -1;
-    }
-    return 1;
+    const char *v = argv[++*i], *u = units[q[k].unit[0] == 's'];
+    int r = sm_parse_scaled(v, q[k].unit, q[k].v);
+    if ((r == 0 || (r == 1 && *q[k].v == 0)) && *q[k].v >= 0)
+      return 1;
+    if (!q[k].unit[0])
+      cli_usage_error("energy frame",
+                      "%s '%s': expected a count >= 0, optionally with k, M "
+                      "or G (e.g. %s)%s",
+                      s, v, q[k].eg,
+                      strchr(v, 'm') ? "; a count takes no 'm' (milli)" : "");
+    else if (r == 1 && q[k].key)
+      cli_usage_error("energy frame",
+                      "%s '%s': no unit: give one of %s (e.g. %s), or use "
+                      "%s=%s, which is in %s",
+                      s, v, u, q[k].eg, q[k].key, v, q[k].key_unit);
+    else if (r == 1)
+      cli_usage_error("energy frame", "%s '%s': no unit: give one of %s "
+                      "(e.g. %s)", s, v, u, q[k].eg);
+    else
+      cli_usage_error("energy frame",
+                      "%s '%s': expected a number >= 0 with a unit: %s "
+                      "(e.g. %s)",
+                      s, v, u, q[k].eg);
+    return -1;
   }
   return 0;
 }

@@ -43,6 +43,35 @@ printf '%s' "$out" | grep -q '"sop_uj":0.020000,.*"static_uj":1000.000000' && ok
 out=$(./spikemesh energy frame --sops 0 --hops 0 energy.static_mode=power energy.p_static_mw=10 --latency 2us --json)
 printf '%s' "$out" | grep -q '"static_uj":0.020000' && ok "static power x latency: 10 mW x 2 us = 0.02 uJ" || bad "power: $out"
 
+# Units: a number without one is refused (not read as joules or seconds),
+# naming the option and the units; prefixes are case-checked; counts take
+# k, M, G only.
+refused() { # name expected-text args...: exit 2 and the text on stderr
+  n=$1 t=$2; shift 2
+  ./spikemesh energy frame "$@" >"$tmp/o" 2>"$tmp/e"; st=$?
+  if [ $st = 2 ] && [ ! -s "$tmp/o" ] && grep -q -- "$t" "$tmp/e"; then ok "$n"; else
+    bad "$n: exit $st, stdout '$(cat "$tmp/o")', stderr '$(cat "$tmp/e")'"; fi
+}
+refused "--e-sop 20 refused, naming pJ" "--e-sop '20': no unit.*pJ" --sops 71M --hops 45.4M --e-sop 20
+refused "--e-hop 100 refused" "--e-hop '100': no unit.*energy.e_hop_pj=100, which is in pJ" --sops 1 --hops 1 --e-hop 100
+refused "--e-static 3.52 refused, naming uJ" "--e-static '3.52': no unit.*uJ" --sops 71M --hops 45.4M --e-static 3.52
+refused "--claim 50.36 refused" "--claim '50.36': no unit" --sops 71M --hops 45.4M --claim 50.36
+refused "--latency 2 refused" "--latency '2': no unit.*us" --sops 1 --hops 1 energy.static_mode=power --latency 2
+refused "--sops 71m refused (milli)" "--sops '71m'.*k, M or G.*no 'm'" --sops 71m --hops 1
+refused "--hops 3K refused" "--hops '3K'" --sops 1 --hops 3K
+refused "--sops 1T refused" "--sops '1T'" --sops 1T --hops 1
+refused "--e-sop 3MJ refused (M is mega)" "--e-sop '3MJ'.*mJ" --sops 1 --hops 1 --e-sop 3MJ
+refused "--latency 2Us refused" "--latency '2Us'" --sops 1 --hops 1 energy.static_mode=power --latency 2Us
+out=$(./spikemesh energy frame --sops 71M --hops 45.4M --e-sop 20fJ --e-static 0 --json)
+printf '%s' "$out" | grep -q '"sop_uj":1.420000,.*"static_uj":0.000000' && ok "20fJ; a bare 0 is taken" || bad "fJ, 0: $out"
+out=$(./spikemesh energy frame --sops 2G --hops 0 --e-sop 1mJ --e-static 0 --json)
+printf '%s' "$out" | grep -q '"sop_uj":2000000000000.000000' && ok "2G x 1mJ" || bad "G, mJ: $out"
+./spikemesh energy frame --help > "$tmp/h"
+for o in "--e-sop E .*with unit" "(as energy.e_sop_pj, in pJ)" "(as energy.e_hop_pj, in pJ)" \
+  "(as energy.e_static_uj, in uJ" "--latency T .*with unit" "prefixes k, M, G"; do
+  grep -q -- "$o" "$tmp/h" || bad "--help says '$o'"
+done
+
 # Errors.
 ./spikemesh energy frame --sops 71M 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "required" "$tmp/e" && ok "missing --hops" || bad "missing --hops"
 ./spikemesh energy frame --sops 7x --hops 1 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "'7x'" "$tmp/e" && ok "bad count" || bad "bad count"
