@@ -171,13 +171,16 @@ static void frame_usage(FILE *out) {
           "                    (as energy.e_static_uj, in uJ; sets\n"
           "                    energy.static_mode=per_frame)\n"
           "  --claim E         a claimed energy per frame with unit, e.g.\n"
-          "                    50.36uJ: computed / claimed is printed\n"
+          "                    50.36uJ: computed / claimed is printed (with\n"
+          "                    --db: the run's mean recomputed per frame)\n"
           "  --db FILE[:RUN]   Eq. 12 over every frame of a recorded run (the\n"
           "                    newest run by default): mean per term, the\n"
           "                    distribution, and the sum against the recorded\n"
           "                    one.  Coefficients are the run's own unless\n"
           "                    --arch, --e-* or energy.* overrides are given\n"
-          "                    (a what-if); with its own they must agree\n"
+          "                    (a what-if); with its own they must agree.\n"
+          "                    Counts and latencies are the run's: no --sops,\n"
+          "                    --hops or --latency with it\n"
           "  --per-frame       with --db: one line per frame\n"
           "  --json            print one JSON object\n");
 }
@@ -207,21 +210,26 @@ static void print_per_frame(const struct run_energy_db *d) {
   }
 }
 
-static void print_db_energy(const char *path, int json,
+/* claim_uj < 0: none; else compared with the mean recomputed per frame. */
+static void print_db_energy(const char *path, int json, double claim_uj,
                             const struct run_energy_db *d) {
   size_t n = d->n;
   const struct core_energy_conf *ec = &d->ec;
+  double mean = d->s_total / (double)n;
   if (json) {
     printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
            "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
            "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
            "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
            "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
-           "\"coefficients\":\"%s\"}\n",
+           "\"coefficients\":\"%s\"",
            path, (long long)d->run, n, ec->e_sop_pj, ec->e_hop_pj,
-           d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n, d->min,
-           d->p50, d->p99, d->max, d->s_total, d->rec_total, d->maxdiff,
+           d->s_sop / n, d->s_hop / n, d->s_static / n, mean, d->min, d->p50,
+           d->p99, d->max, d->s_total, d->rec_total, d->maxdiff,
            d->own ? "run" : "given");
+    if (claim_uj >= 0)
+      printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_uj, mean / claim_uj);
+    printf("}\n");
     return;
   }
   printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
@@ -236,6 +244,10 @@ static void print_db_energy(const char *path, int json,
   printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
          "frame difference %.3g uJ)\n",
          d->s_total, d->rec_total, d->maxdiff);
+  if (claim_uj >= 0)
+    printf("  claimed per frame: %.4f uJ  (computed / claimed = %.4g, "
+           "computed: the mean per frame)\n",
+           claim_uj, mean / claim_uj);
 }
 
 /* Eq. 12 over the frames of a recorded run: per frame, mean and
@@ -243,7 +255,7 @@ static void print_db_energy(const char *path, int json,
  * terms must equal the recorded ones; otherwise it is a what-if under other
  * coefficients and both sums are shown. */
 static int energy_from_db(const char *spec, struct run_options *o, int own,
-                          int per_frame, int json) {
+                          int per_frame, int json, double claim_uj) {
   struct sm_err err = {0};
   char path[1024];
   int64_t run;
@@ -253,7 +265,7 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
     return cli_report("energy frame", &err);
   if (per_frame && !json)
     print_per_frame(&d);
-  print_db_energy(path, json, &d);
+  print_db_energy(path, json, claim_uj, &d);
   run_energy_db_free(&d);
   if (own && !d.agree) {
     fprintf(stderr,
@@ -333,7 +345,7 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
 static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "energy frame", CLI_F_ARCH | CLI_F_DB | CLI_F_KV);
-  a->sops = a->hops = a->claim_j = -1;
+  a->sops = a->hops = a->claim_j = a->latency_s = -1;
   a->e_sop = a->e_hop = a->e_static = -1;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -362,6 +374,10 @@ static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
     if (strchr(argv[i], '=') && argv[i][0] != '-' &&
         !strncmp(argv[i], "energy.", 7))
       a->energy_given = 1;
+  if (a->claim_j == 0) {
+    cli_usage_error("energy frame", "--claim 0: a claim of 0 has no ratio");
+    return -1;
+  }
   return 0;
 }
 
@@ -431,13 +447,14 @@ int cli_energy_frame(int argc, char **argv) {
     return cli_report("energy frame", &err);
   apply_coefficients(&a, &o.energy);
   if (a.cm.db) {
-    if (a.sops >= 0 || a.hops >= 0)
+    if (a.sops >= 0 || a.hops >= 0 || a.latency_s >= 0)
       return cli_usage_error("energy frame",
-                             "--db takes the counts from the run: no --sops "
-                             "or --hops with it");
+                             "--db takes the counts and latencies from the "
+                             "run: no --sops, --hops or --latency with it");
     int given = a.arch_given || a.energy_given || a.e_sop >= 0 ||
                 a.e_hop >= 0 || a.e_static >= 0;
-    return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json);
+    return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json,
+                          a.claim_j < 0 ? -1 : a.claim_j * 1e6);
   }
   if (a.sops < 0 || a.hops < 0)
     return cli_usage_error("energy frame", "--sops and --hops are required");
@@ -449,7 +466,9 @@ int cli_energy_frame(int argc, char **argv) {
   struct core_energy e;
   core_energy_frame(&o.energy, (uint64_t)llround(a.sops),
                     (uint64_t)llround(a.hops),
-                    (sim_time_t)llround(a.latency_s * 1e12), &e);
+                    (sim_time_t)(a.latency_s > 0 ? llround(a.latency_s * 1e12)
+                                                 : 0),
+                    &e);
   print_frame(&a, preset, &o.energy, &e);
   return CLI_EXIT_OK;
 }

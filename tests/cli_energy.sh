@@ -95,6 +95,16 @@ if ./spikemesh run --frames 20 --db "$tmp/e.db" --quiet >/dev/null 2>&1; then
   mean=$(printf '%s' "$out" | sed -E 's/.*"mean_total_uj":([0-9.]+).*/\1/')
   sqlm=$(sqlite3 "$tmp/e.db" "SELECT printf('%.6f', avg(e_total_pj) * 1e-6) FROM frames")
   [ "$mean" = "$sqlm" ] && ok "mean per frame $mean uJ" || bad "mean $mean vs $sqlm"
+  # --claim with --db: compared with the run's mean recomputed per frame
+  out=$(./spikemesh energy frame --db "$tmp/e.db" --claim 5uJ --json)
+  ratio=$(printf '%s' "$out" | sed -nE 's/.*"claim_uj":5.000000,"ratio":([0-9.]+)}$/\1/p')
+  want=$(awk -v m="$mean" 'BEGIN { printf "%.6f", m / 5 }')
+  [ -n "$ratio" ] && [ "$ratio" = "$want" ] && ok "--db --claim 5uJ: ratio $ratio = mean / claim" ||
+    bad "--db --claim: ratio '$ratio', want $want: $out"
+  ./spikemesh energy frame --db "$tmp/e.db" --claim 5uJ | grep -q "claimed per frame: 5.0000 uJ  (computed / claimed = " &&
+    ok "--db --claim printed" || bad "--db --claim text"
+  ./spikemesh energy frame --db "$tmp/e.db" --e-hop 1nJ --claim 5uJ --json | grep -q '"coefficients":"given".*"claim_uj":5.000000' &&
+    ok "--db --claim with a what-if" || bad "--db --claim what-if"
   ./spikemesh energy frame --db "$tmp/e.db:1" --per-frame | grep -q "^ *19 " && ok "per-frame lines" || bad "per-frame lines"
   sqlite3 "$tmp/e.db" "UPDATE frames SET e_total_pj = e_total_pj + 1000 WHERE frame = 3"
   ./spikemesh energy frame --db "$tmp/e.db" >/dev/null 2>"$tmp/e"; [ $? = 1 ] && grep -q "differ from Eq. 12" "$tmp/e" &&
@@ -106,4 +116,6 @@ fi
 ./spikemesh energy frame --db "$tmp/none.db" 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "missing database" || bad "missing database: $(cat "$tmp/e")"
 ./spikemesh energy frame --db "$tmp/e.db:99" 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "run 99 has no recorded frames" "$tmp/e" && ok "unknown run" || bad "unknown run: $(cat "$tmp/e")"
 ./spikemesh energy frame --db "$tmp/e.db" --sops 1 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "--db with --sops refused" || bad "--db with --sops"
+./spikemesh energy frame --db "$tmp/e.db" --latency 2us 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "latencies from the run" "$tmp/e" && ok "--db with --latency refused" || bad "--db with --latency"
+./spikemesh energy frame --sops 1 --hops 1 --claim 0 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "--claim 0 refused" || bad "--claim 0"
 exit $fail
