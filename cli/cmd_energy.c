@@ -180,7 +180,9 @@ static void frame_usage(FILE *out) {
           "                    --arch, --e-* or energy.* overrides are given\n"
           "                    (a what-if); with its own they must agree.\n"
           "                    Counts and latencies are the run's: no --sops,\n"
-          "                    --hops or --latency with it\n"
+          "                    --hops or --latency with it.  A replay has no\n"
+          "                    cores: its SOP term is n/a, its E_total hop +\n"
+          "                    static, and --claim is refused for it\n"
           "  --per-frame       with --db: one line per frame\n"
           "  --json            print one JSON object\n");
 }
@@ -197,15 +199,22 @@ static void split_db_spec(const char *spec, char *path, size_t len,
   }
 }
 
+/* A replay has no cores: its SOP count and SOP term are "n/a" (none),
+ * never 0. */
 static void print_per_frame(const struct run_energy_db *d) {
   printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
          "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
   for (size_t i = 0; i < d->n; i++) {
     const struct trace_frame_row *f = &d->f[i];
     const struct core_energy *e = &d->e[i];
-    printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
-           (long long)f->frame, (long long)f->sops, (long long)f->hops,
-           (double)f->latency * 1e-6, e->sop_uj, e->hop_uj, e->static_uj,
+    char sops[24] = "n/a", sop[24] = "n/a";
+    if (!d->no_sops) {
+      snprintf(sops, sizeof sops, "%lld", (long long)f->sops);
+      snprintf(sop, sizeof sop, "%.4f", e->sop_uj);
+    }
+    printf("%8lld %12s %10lld %12.3f %12s %12.4f %12.4f %12.4f\n",
+           (long long)f->frame, sops, (long long)f->hops,
+           (double)f->latency * 1e-6, sop, e->hop_uj, e->static_uj,
            e->total_uj);
   }
 }
@@ -216,16 +225,20 @@ static void print_db_energy(const char *path, int json, double claim_uj,
   size_t n = d->n;
   const struct core_energy_conf *ec = &d->ec;
   double mean = d->s_total / (double)n;
+  char sop[32] = "null";
+  if (!d->no_sops)
+    snprintf(sop, sizeof sop, "%.6f", d->s_sop / n);
   if (json) {
-    printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
-           "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
-           "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
-           "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
-           "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
+    printf("{\"db\":\"%s\",\"run\":%lld,\"kind\":\"%s\",\"frames\":%zu,"
+           "\"e_sop_pj\":%g,\"e_hop_pj\":%g,\"mean_sop_uj\":%s,"
+           "\"mean_hop_uj\":%.6f,\"mean_static_uj\":%.6f,"
+           "\"mean_total_uj\":%.6f,\"min_uj\":%.6f,\"p50_uj\":%.6f,"
+           "\"p99_uj\":%.6f,\"max_uj\":%.6f,\"sum_uj\":%.6f,"
+           "\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
            "\"coefficients\":\"%s\"",
-           path, (long long)d->run, n, ec->e_sop_pj, ec->e_hop_pj,
-           d->s_sop / n, d->s_hop / n, d->s_static / n, mean, d->min, d->p50,
-           d->p99, d->max, d->s_total, d->rec_total, d->maxdiff,
+           path, (long long)d->run, d->kind, n, ec->e_sop_pj, ec->e_hop_pj,
+           sop, d->s_hop / n, d->s_static / n, mean, d->min, d->p50, d->p99,
+           d->max, d->s_total, d->rec_total, d->maxdiff,
            d->own ? "run" : "given");
     if (claim_uj >= 0)
       printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_uj, mean / claim_uj);
@@ -236,8 +249,14 @@ static void print_db_energy(const char *path, int json, double claim_uj,
          "(E_SOP %g pJ, E_Hop %g pJ)\n",
          (long long)d->run, path, n, d->own ? "the run's" : "the given",
          ec->e_sop_pj, ec->e_hop_pj);
-  printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
-         d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n);
+  if (d->no_sops) {
+    printf("  a replay: no cores, so no SOPs; E_total is hop + static only\n");
+    snprintf(sop, sizeof sop, "n/a");
+  } else {
+    snprintf(sop, sizeof sop, "%.4f", d->s_sop / n);
+  }
+  printf("  mean per frame: SOP %s + hop %.4f + static %.4f = %.4f uJ\n", sop,
+         d->s_hop / n, d->s_static / n, mean);
   printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
          "%.4f uJ\n",
          d->min, d->p50, d->p99, d->max);
@@ -263,6 +282,14 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
   struct run_energy_db d;
   if (run_energy_db(path, run, own, &o->energy, &d, &err))
     return cli_report("energy frame", &err);
+  if (d.no_sops && claim_uj >= 0) {
+    run_energy_db_free(&d);
+    return cli_usage_error("energy frame",
+                           "--claim: run %lld of %s is a replay: without "
+                           "cores it has no SOP term, so its energy is no "
+                           "frame total to compare a claim with",
+                           (long long)d.run, path);
+  }
   if (per_frame && !json)
     print_per_frame(&d);
   print_db_energy(path, json, claim_uj, &d);

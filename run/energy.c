@@ -92,7 +92,9 @@ int run_energy_db(const char *path, int64_t run, int own,
   e = trace_db_frames(path, run, &out->f, &out->n, &config, err);
   if (e)
     return e;
-  if (own)
+  e = trace_db_run_kind(path, run, out->kind, sizeof out->kind, err);
+  out->no_sops = !strcmp(out->kind, "replay");
+  if (own && !e)
     e = run_coefficients(config, path, run, &out->ec, err);
   free(config);
   if (e) {

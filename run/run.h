@@ -495,6 +495,10 @@ int run_noc_close(struct run_noc *s, struct sm_err *err);
  */
 struct run_energy_db {
   int64_t run;             /* the run read */
+  char kind[16];           /* its kind ("run", "replay", "sweep") */
+  int no_sops;             /* a replay: no cores, so no SOPs and no SOP
+                              term (its e[].sop_uj and s_sop are 0, not a
+                              figure of the hardware) */
   int own;                 /* the run's own coefficients (else a what-if) */
   struct core_energy_conf ec; /* the coefficients used */
   size_t n;                /* frames (>= 1) */

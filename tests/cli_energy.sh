@@ -110,6 +110,24 @@ if ./spikemesh run --frames 20 --db "$tmp/e.db" --quiet >/dev/null 2>&1; then
   ./spikemesh energy frame --db "$tmp/e.db" >/dev/null 2>"$tmp/e"; [ $? = 1 ] && grep -q "differ from Eq. 12" "$tmp/e" &&
     ok "tampered energy caught" || bad "tampered energy: $(cat "$tmp/e")"
   ./spikemesh energy frame --db "$tmp/e.db" --e-hop 1nJ --json | grep -q '"coefficients":"given"' && ok "what-if coefficients" || bad "what-if"
+  # A replay has no cores: its frames carry no SOPs (label -1, no
+  # prediction).  Its SOP term is n/a, not 0; no accuracy is printed; a
+  # claim, being a frame's total, is refused.
+  if ./spikemesh run --frames 4 --db "$tmp/s.db" --detail spike --quiet >/dev/null 2>&1 &&
+     ./spikemesh replay --from-db "$tmp/s.db" --db "$tmp/rp.db" >/dev/null 2>&1; then
+    out=$(./spikemesh energy frame --db "$tmp/rp.db")
+    printf '%s' "$out" | grep -q "mean per frame: SOP n/a + hop " && ! printf '%s' "$out" | grep -qi "SOP 0.0000\|accuracy" &&
+      printf '%s' "$out" | grep -q "a replay: no cores" && ok "replay: SOP term n/a" || bad "replay text: $out"
+    out=$(./spikemesh energy frame --db "$tmp/rp.db" --json)
+    printf '%s' "$out" | grep -q '"kind":"replay",.*"mean_sop_uj":null,' && ok "replay: JSON mean_sop_uj null" || bad "replay JSON: $out"
+    ./spikemesh energy frame --db "$tmp/rp.db" --per-frame | awk 'NR > 1 && NF == 8 && ($2 != "n/a" || $5 != "n/a") { b = 1 } END { exit b }' &&
+      ok "replay: per-frame SOPs n/a" || bad "replay per-frame"
+    ./spikemesh energy frame --db "$tmp/rp.db" --claim 3uJ >/dev/null 2>"$tmp/e"; [ $? = 2 ] && grep -q "is a replay" "$tmp/e" &&
+      ok "replay: --claim refused" || bad "replay --claim: $(cat "$tmp/e")"
+    ./spikemesh energy frame --db "$tmp/s.db" --json | grep -q '"kind":"run",.*"mean_sop_uj":[0-9]' && ok "a run keeps its SOP term" || bad "run SOP term"
+  else
+    bad "run and replay for the replay check"
+  fi
 else
   bad "run --db for the energy check"
 fi
