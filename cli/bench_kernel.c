@@ -7,70 +7,14 @@
  * steady state), the loop runs for at least --min-seconds and reports events
  * per second through the whole kernel: pool, queue, dispatch.  Every queue is
  * measured in the same run as the plain binary heap, and the ratio printed
- * is queue / binary at the same N.
+ * is queue / binary at the same N.  The measurement is run_bench_hold()
+ * (run/bench.c).
  */
 #include "cli/cli.h"
-#include "sim/sim.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define HOLD_KIND 0
-#define HOLD_MEAN_PS 1000000.0 /* mean delay: 1 us */
-
-struct hold {
-  struct sim_rng rng;
-};
-
-static void hold_handler(struct sim_kernel *k, const struct sim_event *ev,
-                         void *ctx) {
-  struct hold *h = ctx;
-  sim_time_t d = (sim_time_t)sim_rng_exp(&h->rng, HOLD_MEAN_PS);
-  sim_schedule_in(k, d, HOLD_KIND, ev->target, 0, 0, NULL);
-}
-
-struct rate {
-  double best, median; /* events/s over batches of 10^6 events */
-};
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Events per second of the hold model on one queue at n pending, measured
- * over batches of 10^6 events for at least min_seconds and 5 batches.
- * This machine's speed varies from moment to moment, so both the best
- * batch (least disturbed) and the median are reported. */
-static struct rate hold_rate(enum sim_queue_kind qk, size_t n,
-                             double min_seconds, uint64_t seed,
-                             uint64_t *digest) {
-  struct sim_kernel *k = sim_kernel_new(qk, seed);
-  struct hold h;
-  sim_rng_init(&h.rng, seed, 1);
-  sim_register(k, HOLD_KIND, hold_handler, &h);
-  for (size_t i = 0; i < n; i++)
-    sim_schedule(k, (sim_time_t)sim_rng_exp(&h.rng, HOLD_MEAN_PS), HOLD_KIND,
-                 (uint32_t)i, 0, 0, NULL);
-  uint64_t warm = n > 100000 ? n : 100000;
-  sim_run(k, SIM_TIME_MAX, warm);
-  const uint64_t batch = 1000000;
-  double rates[4096];
-  size_t nr = 0;
-  uint64_t start = sm_now_ns();
-  do {
-    uint64_t t0 = sm_now_ns();
-    sim_run(k, SIM_TIME_MAX, batch);
-    uint64_t t1 = sm_now_ns();
-    if (!nr) /* a fixed event count, comparable across queues */
-      *digest = sim_digest(k);
-    rates[nr++] = (double)batch / ((double)(t1 - t0) * 1e-9);
-  } while (nr < SM_ARRAY_LEN(rates) &&
-           (nr < 5 || (double)(sm_now_ns() - start) < min_seconds * 1e9));
-  sim_kernel_free(k);
-  qsort(rates, nr, sizeof rates[0], cmp_double);
-  return (struct rate){rates[nr - 1], rates[nr / 2]};
-}
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -209,10 +153,10 @@ int cli_bench_kernel(int argc, char **argv) {
            "best events/s", "ns/event", "median ev/s", "vs binary");
   for (size_t p = 0; p < npending; p++) {
     uint64_t dig_base = 0, dig;
-    struct rate base = {0, 0};
+    struct run_bench_rate base = {0, 0};
     if (baseline)
-      base = hold_rate(SIM_QUEUE_BINARY, pending[p], min_seconds, seed,
-                       &dig_base);
+      base = run_bench_hold(SIM_QUEUE_BINARY, pending[p], min_seconds, seed,
+                            &dig_base);
     if (!baseline)
       ;
     else if (json)
@@ -226,7 +170,8 @@ int cli_bench_kernel(int argc, char **argv) {
     for (size_t q = 0; q < nqueues; q++) {
       if (queues[q] == SIM_QUEUE_BINARY)
         continue;
-      struct rate r = hold_rate(queues[q], pending[p], min_seconds, seed, &dig);
+      struct run_bench_rate r =
+          run_bench_hold(queues[q], pending[p], min_seconds, seed, &dig);
       /* Every queue must dispatch the same events in the same order. */
       if (baseline && dig != dig_base) {
         fprintf(stderr,

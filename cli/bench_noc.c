@@ -14,23 +14,14 @@
  *           on the binary heap and on the configured queue.
  * The printed ratio is variant / baseline in cycles per wall second.
  * Every variant must produce the same delivery digest (neither the
- * schedule nor the queue may change the simulation).
+ * schedule nor the queue may change the simulation).  The measurement is
+ * run_bench_noc_load() (run/bench.c).
  */
 #include "cli/cli.h"
 #include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const preset[] = {
-    "noc.width=8",      "noc.height=8",     "noc.timing=clocked",
-    "noc.clock_ps=1000", "noc.buffer_depth=8", "noc.routing=xy",
-    "noc.allocator=rr", "noc.t_buffer=0",   "noc.t_route=1",
-    "noc.t_alloc=2",    "noc.t_xbar=1",     "noc.t_link=1",
-    "noc.t_inject=1",   "noc.t_eject=2",    "traffic.pattern=uniform",
-    "traffic.packet_flits=1", "traffic.warmup=1000", "traffic.measure=20000",
-    "traffic.drain=10000",
-};
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -54,16 +45,6 @@ static void usage(FILE *out) {
           "  --json         one JSON object per line instead of a table\n");
 }
 
-static int run(const struct run_options *o, double rate,
-               enum sim_queue_kind q, enum noc_sched sched,
-               struct noc_traffic_result *r) {
-  struct sm_err err = {0};
-  if (noc_traffic_run(&o->noc, &o->traffic, rate, q, o->sim.seed, sched, r,
-                      &err))
-    return cli_report("bench noc", &err);
-  return 0;
-}
-
 int cli_bench_noc(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -71,9 +52,8 @@ int cli_bench_noc(int argc, char **argv) {
   run_options_init(&o, &c);
   if (sm_conf_defaults(&c, &err))
     return cli_report("bench noc", &err);
-  for (size_t i = 0; i < SM_ARRAY_LEN(preset); i++)
-    if (sm_conf_set(&c, preset[i], "bench preset", &err))
-      return cli_report("bench noc", &err);
+  if (run_bench_noc_preset(&c, &err))
+    return cli_report("bench noc", &err);
   double rates[64] = {0.1, 0.3};
   size_t nr = 2;
   int json = 0;
@@ -104,34 +84,18 @@ int cli_bench_noc(int argc, char **argv) {
   }
   if (cli_common_conf(&cm, &c, argc, argv, &err))
     return cli_report("bench noc", &err);
-  enum sim_queue_kind q = (enum sim_queue_kind)o.sim.queue;
-  const struct {
-    const char *events;
-    enum noc_sched sched;
-    enum sim_queue_kind q;
-  } var[4] = {{"cycle", NOC_SCHED_PER_CYCLE, q},
-              {"router", NOC_SCHED_PER_ROUTER, q},
-              {"merged", NOC_SCHED_MERGED, SIM_QUEUE_BINARY},
-              {"merged", NOC_SCHED_MERGED, q}};
+  struct run_bench_noc_variant var[RUN_BENCH_NOC_VARIANTS];
+  run_bench_noc_variants((enum sim_queue_kind)o.sim.queue, var);
   if (!json)
     printf("%5s  %-7s %-7s %11s %12s %11s %9s %9s %9s %10s\n", "rate",
            "sched", "queue", "cycles/s", "cycles/cpu-s", "events/s",
            "ev/cycle", "accepted", "lat_mean", "vs base");
   for (size_t i = 0; i < nr; i++) {
-    struct noc_traffic_result r[4];
-    for (int j = 0; j < 4; j++) {
-      int rc = run(&o, rates[i], var[j].q, var[j].sched, &r[j]);
-      if (rc)
-        return rc;
-      if (r[j].digest != r[0].digest) {
-        fprintf(stderr, "spikemesh bench noc: error: variant %s/%s changed "
-                        "the simulation (delivery digest differs)\n",
-                var[j].events, sim_pq_name(var[j].q));
-        return CLI_EXIT_FAIL;
-      }
-    }
+    struct noc_traffic_result r[RUN_BENCH_NOC_VARIANTS];
+    if (run_bench_noc_load(&o, rates[i], r, &err))
+      return cli_report("bench noc", &err);
     double base = (double)r[0].cycles / r[0].wall_s;
-    for (int j = 0; j < 4; j++) {
+    for (int j = 0; j < RUN_BENCH_NOC_VARIANTS; j++) {
       const struct noc_traffic_result *x = &r[j];
       double cps = (double)x->cycles / x->wall_s;
       double eps = (double)x->events / x->wall_s;

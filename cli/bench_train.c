@@ -3,26 +3,13 @@
  * (forward, backward, Adam on a batch) of the paper's MLP and CNN on
  * Fashion-MNIST, with OpenBLAS and, in the same run, with the same step
  * using plain triple loops instead of BLAS (the baseline); prints
- * samples/s and the ratio.
+ * samples/s and the ratio.  The measurement is run_bench_train_rate()
+ * (run/bench.c).
  */
 #include "cli/cli.h"
-#include "trainer/train.h"
+#include "run/run.h"
 
 #include <string.h>
-
-static double rate(struct train_net *n, const struct train_data *d, size_t bs,
-                   int naive, double min_s, size_t *steps) {
-  train_bench_step(n, d, 0, bs, naive); /* warm-up: buffers, BLAS threads */
-  uint64_t t0 = sm_now_ns(), t1;
-  size_t s = 0;
-  do {
-    train_bench_step(n, d, (s + 1) * bs, bs, naive);
-    s++;
-    t1 = sm_now_ns();
-  } while ((double)(t1 - t0) < min_s * 1e9);
-  *steps = s;
-  return (double)(s * bs) / ((double)(t1 - t0) * 1e-9);
-}
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -87,11 +74,11 @@ int cli_bench_train(int argc, char **argv) {
     }
     struct train_net *n = train_net_new(&a, 1.0, 1);
     size_t steps;
-    double r = rate(n, &d, batch, 0, min_s, &steps);
+    double r = run_bench_train_rate(n, &d, batch, 0, min_s, &steps);
     double base = 0;
     size_t bsteps = 0;
     if (baseline)
-      base = rate(n, &d, batch, 1, min_s, &bsteps);
+      base = run_bench_train_rate(n, &d, batch, 1, min_s, &bsteps);
     printf("%-34s %-8s %12.0f %8zu %9s\n", archs[k], "openblas", r, steps,
            baseline ? "" : "-");
     if (baseline)

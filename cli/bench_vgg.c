@@ -8,23 +8,13 @@
  * cores); the baseline is the same configuration on the plain binary-heap
  * event queue, measured in the same run, and the counts of both must be
  * identical (the queue changes nothing but speed).  A second pair measures
- * unicast, whose packet copies make every hop an event of its own.
+ * unicast, whose packet copies make every hop an event of its own.  The
+ * measurement is run_bench_vgg_frames() (run/bench.c).
  */
 #include "cli/cli.h"
 #include "run/run.h"
-#include "models/synth.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Process CPU time, s: the machine is shared, so wall time alone says more
- * about the neighbours than about the simulator. */
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -42,47 +32,6 @@ static void usage(FILE *out) {
           "  --arch PRESET    architecture preset [paper-22nm]\n"
           "  --frames N       frames per configuration [2]\n"
           "  --no-unicast     skip the unicast pair\n");
-}
-
-struct result {
-  double secs;             /* s of simulation for all frames (wall) */
-  double cpu;              /* s of process CPU time for them */
-  uint64_t spikes, sops, hops, late; /* totals */
-  double latency_us, energy_uj; /* per frame */
-};
-
-static int run_frames(const struct model *m, const struct run_options *o,
-                      uint64_t frames, struct result *res, uint32_t *cores,
-                      uint32_t *mw, uint32_t *mh, struct sm_err *err) {
-  struct run_sim *r;
-  int rc = run_sim_new(m, o, 0, 0, &r, err);
-  if (rc)
-    return rc;
-  const struct model_map *mp = run_sim_map(r);
-  *cores = mp->ngroups;
-  *mw = mp->width;
-  *mh = mp->height;
-  size_t n = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
-  uint8_t *img = sm_xmalloc(n);
-  memset(res, 0, sizeof *res);
-  for (uint64_t i = 0; i < frames && !rc; i++) {
-    model_synth_image(1, i, m->in_c, m->in_h, m->in_w, img);
-    struct run_frame f;
-    uint64_t t0 = sm_now_ns();
-    double c0 = cpu_now();
-    rc = run_sim_frame(r, img, &f, err);
-    res->cpu += cpu_now() - c0;
-    res->secs += (double)(sm_now_ns() - t0) * 1e-9;
-    res->spikes += f.spikes;
-    res->sops += f.sops;
-    res->hops += f.hops;
-    res->late += f.late_spikes;
-    res->latency_us += (double)f.latency_ps * 1e-6 / (double)frames;
-    res->energy_uj += f.energy.total_uj / (double)frames;
-  }
-  free(img);
-  run_sim_free(r);
-  return rc;
 }
 
 /* The arguments of the benchmark. */
@@ -149,19 +98,19 @@ static int load_model(const char *path, const struct run_options *o,
 /* One cast (tree or unicast) on the configured queue and on the binary
  * heap: a line each.  CLI_EXIT_FAIL when their counts differ. */
 static int run_pair(const struct model *m, const struct run_options *o,
-                    int unicast, uint64_t frames, uint64_t neurons) {
+                    int unicast, uint64_t frames) {
   struct sm_err err = {0};
   struct run_options oo = *o;
   oo.noc.multicast = unicast ? NOC_UNICAST : NOC_TREE;
-  struct result r[2];
-  uint32_t cores = 0, mw = 0, mh = 0;
+  struct run_bench_vgg r[2];
   for (int b = 0; b < 2; b++) {
     oo.sim.queue = b ? SIM_QUEUE_BINARY : o->sim.queue;
-    if (run_frames(m, &oo, frames, &r[b], &cores, &mw, &mh, &err))
+    if (run_bench_vgg_frames(m, &oo, frames, &r[b], &err))
       return cli_report("bench vgg", &err);
     if (!unicast && !b)
       printf("(mapping: %llu neurons on %u cores, %ux%u mesh)\n",
-             (unsigned long long)neurons, cores, mw, mh);
+             (unsigned long long)r[b].neurons, r[b].cores, r[b].mesh_w,
+             r[b].mesh_h);
     double fr = (double)frames;
     printf("%-8s %-7s %8.3f %8.3f %8.2f %8.0f %12.0f %11.0f %7.0f %8.2f "
            "%9.2f",
@@ -175,8 +124,7 @@ static int run_pair(const struct model *m, const struct run_options *o,
       printf(" %8s\n", "");
     fflush(stdout);
   }
-  if (r[0].spikes != r[1].spikes || r[0].sops != r[1].sops ||
-      r[0].hops != r[1].hops || r[0].late != r[1].late) {
+  if (!run_bench_vgg_agree(&r[0], &r[1])) {
     fprintf(stderr, "spikemesh bench vgg: the queues disagree on the "
                     "counts (a determinism bug)\n");
     return CLI_EXIT_FAIL;
@@ -201,10 +149,6 @@ int cli_bench_vgg(int argc, char **argv) {
       cli_common_conf(&a.cm, &c, argc, argv, &err) ||
       load_model(a.model, &o, &m, &err))
     return cli_report("bench vgg", &err);
-  uint64_t neurons = (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w;
-  for (size_t i = 0; i < m->nlayers; i++)
-    if (m->layers[i].type == MODEL_CONV || m->layers[i].type == MODEL_DENSE)
-      neurons += model_layer_neurons(&m->layers[i]);
   printf("preset %s, %llu frames of synthetic:1 per configuration\n\n",
          o.preset.name[0] ? o.preset.name : a.cm.arch,
          (unsigned long long)frames);
@@ -213,7 +157,7 @@ int cli_bench_vgg(int argc, char **argv) {
          "late", "lat. us", "E uJ", "vs heap");
   int rc = CLI_EXIT_OK;
   for (int mc = 0; mc < (a.unicast ? 2 : 1) && rc == CLI_EXIT_OK; mc++)
-    rc = run_pair(m, &o, mc, frames, neurons);
+    rc = run_pair(m, &o, mc, frames);
   model_free(m);
   return rc;
 }

@@ -18,10 +18,8 @@
  */
 #include "cli/cli.h"
 #include "run/run.h"
-#include "traces/trace.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* ---- theory ------------------------------------------------------------- */
@@ -149,35 +147,44 @@ static void frame_usage(FILE *out) {
           "\n"
           "Eq. 12 of the paper for one frame:\n"
           "  E_total = E_SOP x SOPs + E_Hop x Hops + E_static\n"
-          "Counts take SI prefixes (71M, 45.4M, 3k); the coefficients come\n"
-          "from a preset (--arch) and energy.* overrides, which take units:\n"
-          "energy.e_sop_pj=20, or with --e-sop 20pJ, --e-hop 0.1nJ,\n"
-          "--e-static 3.52uJ.\n"
+          "The coefficients come from a preset (--arch), then energy.* keys\n"
+          "(numbers in the unit the key names: energy.e_sop_pj=20 is 20 pJ),\n"
+          "then --e-sop, --e-hop, --e-static.\n"
+          "Counts take the prefixes k, M, G (71M, 45.4M, 3k; not m, which\n"
+          "is milli).  Energies and the latency must carry their unit, a bare\n"
+          "number other than 0 is refused: energies fJ pJ nJ uJ mJ J, the\n"
+          "latency ps ns us ms s (u or the micro sign; prefixes are\n"
+          "case-checked: 3MJ is refused, not read as 3 mJ).\n"
           "\n"
           "Options:\n"
           "  --sops N          synaptic operations per frame (the paper's\n"
           "                    'Spikes' in Eq. 12); --spikes is a synonym\n"
           "  --hops N          link traversals per frame\n"
-          "  --latency T       frame latency, e.g. 21.45us (needed when\n"
-          "                    energy.static_mode=power)\n"
+          "  --latency T       frame latency with unit, e.g. 21.45us (needed\n"
+          "                    and used only when energy.static_mode=power)\n"
           "  --arch PRESET     preset name or file [paper-22nm]\n"
-          "  --e-sop E         energy per SOP with unit (pJ, nJ ...)\n"
-          "  --e-hop E         energy per hop with unit\n"
-          "  --e-static E      static energy per frame with unit (uJ ...)\n"
-          "  --claim E         a claimed total to compare with, e.g. 50.36uJ\n"
+          "  --e-sop E         energy per SOP with unit, e.g. 20pJ\n"
+          "                    (as energy.e_sop_pj, in pJ)\n"
+          "  --e-hop E         energy per hop with unit, e.g. 0.1nJ\n"
+          "                    (as energy.e_hop_pj, in pJ)\n"
+          "  --e-static E      static energy per frame with unit, e.g. 3.52uJ\n"
+          "                    (as energy.e_static_uj, in uJ; sets\n"
+          "                    energy.static_mode=per_frame)\n"
+          "  --claim E         a claimed energy per frame with unit, e.g.\n"
+          "                    50.36uJ: computed / claimed is printed (with\n"
+          "                    --db: the run's mean recomputed per frame)\n"
           "  --db FILE[:RUN]   Eq. 12 over every frame of a recorded run (the\n"
           "                    newest run by default): mean per term, the\n"
           "                    distribution, and the sum against the recorded\n"
           "                    one.  Coefficients are the run's own unless\n"
           "                    --arch, --e-* or energy.* overrides are given\n"
-          "                    (a what-if); with its own they must agree\n"
+          "                    (a what-if); with its own they must agree.\n"
+          "                    Counts and latencies are the run's: no --sops,\n"
+          "                    --hops or --latency with it.  A replay has no\n"
+          "                    cores: its SOP term is n/a, its E_total hop +\n"
+          "                    static, and --claim is refused for it\n"
           "  --per-frame       with --db: one line per frame\n"
           "  --json            print one JSON object\n");
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 /* "FILE" or "FILE:RUN" -> path and run (-1: none given). */
@@ -192,112 +199,74 @@ static void split_db_spec(const char *spec, char *path, size_t len,
   }
 }
 
-/* The coefficients a run was recorded with: the energy.* keys of its
- * configuration (the run row's JSON text, or NULL) into ec. */
-static int run_coefficients(const char *config, const char *path, int64_t run,
-                            struct core_energy_conf *ec, struct sm_err *err) {
-  json_error_t je;
-  json_t *cj = config ? json_loads(config, 0, &je) : NULL;
-  struct sm_conf c;
-  sm_conf_init(&c);
-  sm_conf_add(&c, core_energy_conf_opts, core_energy_conf_nopts, ec);
-  const char *k;
-  json_t *v;
-  int bad = !json_is_object(cj);
-  json_object_foreach(cj, k, v) {
-    if (!strncmp(k, "energy.", 7) && !bad) {
-      json_t *one = json_object();
-      json_object_set(one, k, v);
-      bad = sm_conf_load_json(&c, one, path, err) != 0;
-      json_decref(one);
-    }
-  }
-  json_decref(cj);
-  if (!bad)
-    return 0;
-  if (!err->msg[0])
-    sm_fail(err, SM_EFORMAT, "%s: run %lld: no readable configuration", path,
-            (long long)run);
-  return err->code ? err->code : SM_EFORMAT;
-}
-
-/* Eq. 12 recomputed over a run's frames against the recorded totals. */
-struct db_energy {
-  size_t n;
-  double s_sop, s_hop, s_static, s_total, rec_total; /* uJ, sums */
-  double maxdiff;          /* uJ, largest frame |recomputed - recorded| */
-  double *tot;             /* [n] uJ per frame, sorted */
-};
-
-static void db_energy_sum(const struct core_energy_conf *ec,
-                          const struct trace_frame_row *f, size_t n,
-                          struct db_energy *d) {
-  memset(d, 0, sizeof *d);
-  d->n = n;
-  d->tot = sm_xmallocarray(n, sizeof *d->tot);
-  for (size_t i = 0; i < n; i++) {
-    struct core_energy e;
-    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
-                      (sim_time_t)f[i].latency, &e);
-    d->tot[i] = e.total_uj;
-    d->s_sop += e.sop_uj;
-    d->s_hop += e.hop_uj;
-    d->s_static += e.static_uj;
-    d->s_total += e.total_uj;
-    d->rec_total += f[i].e_total * 1e-6;
-    double diff = fabs(e.total_uj - f[i].e_total * 1e-6);
-    if (diff > d->maxdiff)
-      d->maxdiff = diff;
-  }
-  qsort(d->tot, n, sizeof *d->tot, cmp_d);
-}
-
-static void print_per_frame(const struct core_energy_conf *ec,
-                            const struct trace_frame_row *f, size_t n) {
+/* A replay has no cores: its SOP count and SOP term are "n/a" (none),
+ * never 0. */
+static void print_per_frame(const struct run_energy_db *d) {
   printf("%8s %12s %10s %12s %12s %12s %12s %12s\n", "frame", "SOPs", "hops",
          "latency_us", "sop_uj", "hop_uj", "static_uj", "total_uj");
-  for (size_t i = 0; i < n; i++) {
-    struct core_energy e;
-    core_energy_frame(ec, (uint64_t)f[i].sops, (uint64_t)f[i].hops,
-                      (sim_time_t)f[i].latency, &e);
-    printf("%8lld %12lld %10lld %12.3f %12.4f %12.4f %12.4f %12.4f\n",
-           (long long)f[i].frame, (long long)f[i].sops, (long long)f[i].hops,
-           (double)f[i].latency * 1e-6, e.sop_uj, e.hop_uj, e.static_uj,
-           e.total_uj);
+  for (size_t i = 0; i < d->n; i++) {
+    const struct trace_frame_row *f = &d->f[i];
+    const struct core_energy *e = &d->e[i];
+    char sops[24] = "n/a", sop[24] = "n/a";
+    if (!d->no_sops) {
+      snprintf(sops, sizeof sops, "%lld", (long long)f->sops);
+      snprintf(sop, sizeof sop, "%.4f", e->sop_uj);
+    }
+    printf("%8lld %12s %10lld %12.3f %12s %12.4f %12.4f %12.4f\n",
+           (long long)f->frame, sops, (long long)f->hops,
+           (double)f->latency * 1e-6, sop, e->hop_uj, e->static_uj,
+           e->total_uj);
   }
 }
 
-static void print_db_energy(const char *path, int64_t run,
-                            const struct core_energy_conf *ec, int own,
-                            int json, const struct db_energy *d) {
+/* claim_uj < 0: none; else compared with the mean recomputed per frame. */
+static void print_db_energy(const char *path, int json, double claim_uj,
+                            const struct run_energy_db *d) {
   size_t n = d->n;
-  const double *tot = d->tot;
-  double p50 = tot[n / 2], p99 = tot[(size_t)((double)(n - 1) * 0.99)];
+  const struct core_energy_conf *ec = &d->ec;
+  double mean = d->s_total / (double)n;
+  char sop[32] = "null";
+  if (!d->no_sops)
+    snprintf(sop, sizeof sop, "%.6f", d->s_sop / n);
   if (json) {
-    printf("{\"db\":\"%s\",\"run\":%lld,\"frames\":%zu,\"e_sop_pj\":%g,"
-           "\"e_hop_pj\":%g,\"mean_sop_uj\":%.6f,\"mean_hop_uj\":%.6f,"
-           "\"mean_static_uj\":%.6f,\"mean_total_uj\":%.6f,\"min_uj\":%.6f,"
-           "\"p50_uj\":%.6f,\"p99_uj\":%.6f,\"max_uj\":%.6f,"
-           "\"sum_uj\":%.6f,\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
-           "\"coefficients\":\"%s\"}\n",
-           path, (long long)run, n, ec->e_sop_pj, ec->e_hop_pj, d->s_sop / n,
-           d->s_hop / n, d->s_static / n, d->s_total / n, tot[0], p50, p99,
-           tot[n - 1], d->s_total, d->rec_total, d->maxdiff,
-           own ? "run" : "given");
+    printf("{\"db\":\"%s\",\"run\":%lld,\"kind\":\"%s\",\"frames\":%zu,"
+           "\"e_sop_pj\":%g,\"e_hop_pj\":%g,\"mean_sop_uj\":%s,"
+           "\"mean_hop_uj\":%.6f,\"mean_static_uj\":%.6f,"
+           "\"mean_total_uj\":%.6f,\"min_uj\":%.6f,\"p50_uj\":%.6f,"
+           "\"p99_uj\":%.6f,\"max_uj\":%.6f,\"sum_uj\":%.6f,"
+           "\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
+           "\"coefficients\":\"%s\"",
+           path, (long long)d->run, d->kind, n, ec->e_sop_pj, ec->e_hop_pj,
+           sop, d->s_hop / n, d->s_static / n, mean, d->min, d->p50, d->p99,
+           d->max, d->s_total, d->rec_total, d->maxdiff,
+           d->own ? "run" : "given");
+    if (claim_uj >= 0)
+      printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_uj, mean / claim_uj);
+    printf("}\n");
     return;
   }
   printf("Eq. 12 over run %lld of %s: %zu frames, %s coefficients "
          "(E_SOP %g pJ, E_Hop %g pJ)\n",
-         (long long)run, path, n, own ? "the run's" : "the given",
+         (long long)d->run, path, n, d->own ? "the run's" : "the given",
          ec->e_sop_pj, ec->e_hop_pj);
-  printf("  mean per frame: SOP %.4f + hop %.4f + static %.4f = %.4f uJ\n",
-         d->s_sop / n, d->s_hop / n, d->s_static / n, d->s_total / n);
+  if (d->no_sops) {
+    printf("  a replay: no cores, so no SOPs; E_total is hop + static only\n");
+    snprintf(sop, sizeof sop, "n/a");
+  } else {
+    snprintf(sop, sizeof sop, "%.4f", d->s_sop / n);
+  }
+  printf("  mean per frame: SOP %s + hop %.4f + static %.4f = %.4f uJ\n", sop,
+         d->s_hop / n, d->s_static / n, mean);
   printf("  distribution of E_total: min %.4f, p50 %.4f, p99 %.4f, max "
          "%.4f uJ\n",
-         tot[0], p50, p99, tot[n - 1]);
+         d->min, d->p50, d->p99, d->max);
   printf("  sum over frames: %.6f uJ recomputed, %.6f uJ recorded (largest "
          "frame difference %.3g uJ)\n",
          d->s_total, d->rec_total, d->maxdiff);
+  if (claim_uj >= 0)
+    printf("  claimed per frame: %.4f uJ  (computed / claimed = %.4g, "
+           "computed: the mean per frame)\n",
+           claim_uj, mean / claim_uj);
 }
 
 /* Eq. 12 over the frames of a recorded run: per frame, mean and
@@ -305,40 +274,32 @@ static void print_db_energy(const char *path, int64_t run,
  * terms must equal the recorded ones; otherwise it is a what-if under other
  * coefficients and both sums are shown. */
 static int energy_from_db(const char *spec, struct run_options *o, int own,
-                          int per_frame, int json) {
+                          int per_frame, int json, double claim_uj) {
   struct sm_err err = {0};
   char path[1024];
   int64_t run;
   split_db_spec(spec, path, sizeof path, &run);
-  if (run < 0 && trace_db_last_run(path, &run, &err))
+  struct run_energy_db d;
+  if (run_energy_db(path, run, own, &o->energy, &d, &err))
     return cli_report("energy frame", &err);
-  struct trace_frame_row *f;
-  size_t n;
-  char *config;
-  if (trace_db_frames(path, run, &f, &n, &config, &err))
-    return cli_report("energy frame", &err);
-  int e = own ? run_coefficients(config, path, run, &o->energy, &err) : 0;
-  free(config);
-  if (e) {
-    free(f);
-    return cli_report("energy frame", &err);
+  if (d.no_sops && claim_uj >= 0) {
+    run_energy_db_free(&d);
+    return cli_usage_error("energy frame",
+                           "--claim: run %lld of %s is a replay: without "
+                           "cores it has no SOP term, so its energy is no "
+                           "frame total to compare a claim with",
+                           (long long)d.run, path);
   }
-  struct db_energy d;
-  db_energy_sum(&o->energy, f, n, &d);
   if (per_frame && !json)
-    print_per_frame(&o->energy, f, n);
-  print_db_energy(path, run, &o->energy, own, json, &d);
-  free(d.tot);
-  free(f);
-  /* Agreement to a part in 10^9 of the total: the recorded terms are the
-   * same arithmetic stored as doubles in pJ. */
-  int agree = d.maxdiff <= 1e-9 * (fabs(d.s_total) / (double)n + 1e-12) + 1e-12;
-  if (own && !agree) {
+    print_per_frame(&d);
+  print_db_energy(path, json, claim_uj, &d);
+  run_energy_db_free(&d);
+  if (own && !d.agree) {
     fprintf(stderr,
             "spikemesh energy frame: error: %s run %lld: the recorded energy "
             "terms differ from Eq. 12 on the recorded counts (by up to %.3g "
             "uJ in a frame)\n",
-            path, (long long)run, d.maxdiff);
+            path, (long long)d.run, d.maxdiff);
     return CLI_EXIT_FAIL;
   }
   return CLI_EXIT_OK;
@@ -354,15 +315,23 @@ struct frame_args {
 };
 
 /* --sops N, --e-hop E, ...: 1 taken, 0 not one of them, -1 a usage error
- * (reported). */
+ * (reported).  Counts take k, M, G; energies and the latency need their
+ * unit (a bare 0 is 0 in any). */
 static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
+  static const char *const units[] = {"fJ, pJ, nJ, uJ, mJ or J",
+                                      "ps, ns, us, ms or s"};
   const struct {
-    const char *opt, *unit;
+    const char *opt, *unit, *eg, *key, *key_unit;
     double *v;
-  } q[] = {{"--sops", "", &a->sops},          {"--spikes", "", &a->sops},
-           {"--hops", "", &a->hops},          {"--latency", "s", &a->latency_s},
-           {"--e-sop", "J", &a->e_sop},       {"--e-hop", "J", &a->e_hop},
-           {"--e-static", "J", &a->e_static}, {"--claim", "J", &a->claim_j}};
+  } q[] = {{"--sops", "", "71M", NULL, NULL, &a->sops},
+           {"--spikes", "", "71M", NULL, NULL, &a->sops},
+           {"--hops", "", "45.4M", NULL, NULL, &a->hops},
+           {"--latency", "s", "21.45us", NULL, NULL, &a->latency_s},
+           {"--e-sop", "J", "20pJ", "energy.e_sop_pj", "pJ", &a->e_sop},
+           {"--e-hop", "J", "0.1nJ", "energy.e_hop_pj", "pJ", &a->e_hop},
+           {"--e-static", "J", "3.52uJ", "energy.e_static_uj", "uJ",
+            &a->e_static},
+           {"--claim", "J", "50.36uJ", NULL, NULL, &a->claim_j}};
   const char *s = argv[*i];
   for (size_t k = 0; k < SM_ARRAY_LEN(q); k++) {
     if (strcmp(s, q[k].opt))
@@ -371,14 +340,30 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
       cli_usage_error("energy frame", "%s needs a value", s);
       return -1;
     }
-    if (sm_parse_scaled(argv[++*i], q[k].unit, q[k].v) || *q[k].v < 0) {
-      cli_usage_error("energy frame", "%s '%s': expected a number >= 0%s%s%s",
-                      s, argv[*i],
-                      q[k].unit[0] ? " with unit " : " (prefixes k, M, G)",
-                      q[k].unit[0] ? "p/n/u/m" : "", q[k].unit);
-      return -1;
-    }
-    return 1;
+    const char *v = argv[++*i], *u = units[q[k].unit[0] == 's'];
+    int r = sm_parse_scaled(v, q[k].unit, q[k].v);
+    if ((r == 0 || (r == 1 && *q[k].v == 0)) && *q[k].v >= 0)
+      return 1;
+    if (!q[k].unit[0])
+      cli_usage_error("energy frame",
+                      "%s '%s': expected a count >= 0, optionally with k, M "
+                      "or G (e.g. %s)%s",
+                      s, v, q[k].eg,
+                      strchr(v, 'm') ? "; a count takes no 'm' (milli)" : "");
+    else if (r == 1 && q[k].key)
+      cli_usage_error("energy frame",
+                      "%s '%s': no unit: give one of %s (e.g. %s), or use "
+                      "%s=%s, which is in %s",
+                      s, v, u, q[k].eg, q[k].key, v, q[k].key_unit);
+    else if (r == 1)
+      cli_usage_error("energy frame", "%s '%s': no unit: give one of %s "
+                      "(e.g. %s)", s, v, u, q[k].eg);
+    else
+      cli_usage_error("energy frame",
+                      "%s '%s': expected a number >= 0 with a unit: %s "
+                      "(e.g. %s)",
+                      s, v, u, q[k].eg);
+    return -1;
   }
   return 0;
 }
@@ -387,7 +372,7 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
 static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "energy frame", CLI_F_ARCH | CLI_F_DB | CLI_F_KV);
-  a->sops = a->hops = a->claim_j = -1;
+  a->sops = a->hops = a->claim_j = a->latency_s = -1;
   a->e_sop = a->e_hop = a->e_static = -1;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -416,6 +401,10 @@ static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
     if (strchr(argv[i], '=') && argv[i][0] != '-' &&
         !strncmp(argv[i], "energy.", 7))
       a->energy_given = 1;
+  if (a->claim_j == 0) {
+    cli_usage_error("energy frame", "--claim 0: a claim of 0 has no ratio");
+    return -1;
+  }
   return 0;
 }
 
@@ -485,13 +474,14 @@ int cli_energy_frame(int argc, char **argv) {
     return cli_report("energy frame", &err);
   apply_coefficients(&a, &o.energy);
   if (a.cm.db) {
-    if (a.sops >= 0 || a.hops >= 0)
+    if (a.sops >= 0 || a.hops >= 0 || a.latency_s >= 0)
       return cli_usage_error("energy frame",
-                             "--db takes the counts from the run: no --sops "
-                             "or --hops with it");
+                             "--db takes the counts and latencies from the "
+                             "run: no --sops, --hops or --latency with it");
     int given = a.arch_given || a.energy_given || a.e_sop >= 0 ||
                 a.e_hop >= 0 || a.e_static >= 0;
-    return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json);
+    return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json,
+                          a.claim_j < 0 ? -1 : a.claim_j * 1e6);
   }
   if (a.sops < 0 || a.hops < 0)
     return cli_usage_error("energy frame", "--sops and --hops are required");
@@ -503,7 +493,9 @@ int cli_energy_frame(int argc, char **argv) {
   struct core_energy e;
   core_energy_frame(&o.energy, (uint64_t)llround(a.sops),
                     (uint64_t)llround(a.hops),
-                    (sim_time_t)llround(a.latency_s * 1e12), &e);
+                    (sim_time_t)(a.latency_s > 0 ? llround(a.latency_s * 1e12)
+                                                 : 0),
+                    &e);
   print_frame(&a, preset, &o.energy, &e);
   return CLI_EXIT_OK;
 }

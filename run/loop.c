@@ -59,9 +59,10 @@ static int sim_frame(void *hw, size_t i, struct run_frame *f,
   struct run_sim *r = hw;
   const struct train_data *d = run_sim_data(r);
   size_t img = (size_t)d->c * (size_t)d->h * (size_t)d->w;
-  int rc = run_sim_frame(r, d->images + i * img, f, err);
+  size_t k = i % d->n;
+  int rc = run_sim_frame(r, d->images + k * img, f, err);
   f->index = (int64_t)i;
-  f->label = d->nclasses ? d->labels[i] : -1;
+  f->label = d->nclasses ? d->labels[k] : -1;
   return rc;
 }
 

@@ -17,6 +17,8 @@
  *   grid.c      a sweep's grid file: parsed, checked, expanded
  *   sweep.c     a sweep's points run in parallel into one database
  *   noc.c       latency-throughput sweeps of synthetic traffic on the mesh
+ *   energy.c    Eq. 12 recomputed over a recorded run's frames
+ *   bench.c     the measurements of `spikemesh bench`
  */
 #ifndef SPIKEMESH_RUN_H
 #define SPIKEMESH_RUN_H
@@ -186,7 +188,9 @@ struct run_loop {
  * simulated. */
 int run_loop_frames(const struct run_loop *l, size_t *done,
                     struct sm_err *err);
-/* The engine of a mapped model over data set d (frame i: image i). */
+/* The engine of a mapped model over data set d (frame i: image i, past
+ * the set's end image i mod d->n: a benchmark runs more frames than a
+ * set holds). */
 void run_sim_engine(struct run_sim *r, const struct train_data *d,
                     struct run_engine *e);
 
@@ -496,5 +500,121 @@ int run_noc_conserved(const struct noc_traffic_result *r);
 /* End the recorded run ('failed' if a load was not conserved, else
  * 'complete') and close its database; 0 when nothing is recorded. */
 int run_noc_close(struct run_noc *s, struct sm_err *err);
+
+/* ==== energy.c ========================================================== */
+/*
+ * Eq. 12 over the frames of a recorded run (`energy frame --db`): each
+ * frame's terms recomputed from its recorded counts and latency, against
+ * the energy the run recorded.
+ */
+struct run_energy_db {
+  int64_t run;             /* the run read */
+  char kind[16];           /* its kind ("run", "replay", "sweep") */
+  int no_sops;             /* a replay: no cores, so no SOPs and no SOP
+                              term (its e[].sop_uj and s_sop are 0, not a
+                              figure of the hardware) */
+  int own;                 /* the run's own coefficients (else a what-if) */
+  struct core_energy_conf ec; /* the coefficients used */
+  size_t n;                /* frames (>= 1) */
+  struct trace_frame_row *f; /* [n] the recorded frames, in frame order */
+  struct core_energy *e;   /* [n] uJ, Eq. 12 recomputed per frame */
+  double s_sop, s_hop, s_static, s_total, rec_total; /* uJ, sums */
+  double maxdiff;          /* uJ, largest frame |recomputed - recorded| */
+  double min, p50, p99, max; /* uJ, E_total over the frames (p50: the
+                                n/2-th smallest, p99 the (n-1)*0.99-th) */
+  int agree;               /* every frame's recomputed total equals the
+                              recorded one to 1e-9 of the mean */
+};
+/* Run `run` of the database at path (-1: the newest).  Coefficients: ec,
+ * with own the energy.* keys of the run's configuration over it.  A run
+ * without frames is SM_ENOENT.  Free with run_energy_db_free(). */
+int run_energy_db(const char *path, int64_t run, int own,
+                  const struct core_energy_conf *ec, struct run_energy_db *out,
+                  struct sm_err *err);
+void run_energy_db_free(struct run_energy_db *d); /* NULL-safe */
+
+/* ==== bench.c =========================================================== */
+/*
+ * The measurements of `spikemesh bench` (the program parses and prints):
+ * each workload timed, with the baseline it is compared with measured in
+ * the same process.  Simulations go through the same code as the commands
+ * (the frame loop over run_sim_engine, noc_traffic_run).
+ */
+
+/* kernel: the hold model.  n events pending; each dispatched event
+ * schedules one more at now + Exp(1 us), so n stays pending.  After a
+ * warm-up of max(n, 10^5) events, batches of 10^6 events for at least
+ * min_seconds and 5 batches; *digest is the kernel's after the first batch
+ * (a fixed event count: every queue must give the same). */
+struct run_bench_rate {
+  double best, median;   /* events/s over the batches (the machine's speed
+                            varies: the best is the least disturbed) */
+};
+struct run_bench_rate run_bench_hold(enum sim_queue_kind qk, size_t n,
+                                     double min_seconds, uint64_t seed,
+                                     uint64_t *digest);
+
+/* noc: one offered load of synthetic traffic, a full noc_traffic_run per
+ * variant of the same simulation: cycle (every router allocates at every
+ * clock edge: the baseline), router (an event per router allocation),
+ * merged (routers due together share an event) on the binary heap and on
+ * sim.queue. */
+#define RUN_BENCH_NOC_VARIANTS 4
+struct run_bench_noc_variant {
+  const char *events;    /* "cycle", "router", "merged" */
+  enum noc_sched sched;
+  enum sim_queue_kind q;
+};
+/* The workload: 8x8 mesh, clocked preset (models/arch/noc-clocked.json),
+ * single-flit uniform traffic; set into c before the user's keys. */
+int run_bench_noc_preset(struct sm_conf *c, struct sm_err *err);
+/* The variants, in the order of the results (q: sim.queue). */
+void run_bench_noc_variants(enum sim_queue_kind q,
+                            struct run_bench_noc_variant *v);
+/* r[RUN_BENCH_NOC_VARIANTS]; SM_ESTATE (naming the variant) when a
+ * variant's delivery digest differs from the baseline's. */
+int run_bench_noc_load(const struct run_options *o, double rate,
+                       struct noc_traffic_result *r, struct sm_err *err);
+
+/* train: samples/s of training steps of batch bs (naive: GEMMs as plain
+ * loops) after one warm-up step, for at least min_s; *steps timed. */
+double run_bench_train_rate(struct train_net *n, const struct train_data *d,
+                            size_t bs, int naive, double min_s,
+                            size_t *steps);
+
+/* recorder: n frames of m over d (frame i: image i mod d->n) on the
+ * default preset through the frame loop, recorded at `detail` into a fresh
+ * database at path (removed afterwards), or into none (detail < 0).
+ * *secs: wall time from opening the database to closing it; *rows: rows
+ * inserted (0 without a database). */
+int run_bench_recorder_level(const struct model *m,
+                             const struct train_data *d, size_t n, int detail,
+                             const char *path, double *secs, uint64_t *rows,
+                             struct sm_err *err);
+/* The writer alone: nrows spike rows (1000 per frame unit) through a
+ * stream as fast as it takes them, timed to the last commit; *rows
+ * committed.  The database at path is removed. */
+int run_bench_writer(const char *path, uint64_t nrows, uint64_t *rows,
+                     double *secs, struct sm_err *err);
+/* Remove a database file and its -wal and -shm files. */
+void run_bench_rm_db(const char *path);
+
+/* vgg: frames of synthetic:1 images (run_data_load) of m on a fresh
+ * assembly with options o, through the frame loop; time per frame taken
+ * between frames (the loop's on_frame). */
+struct run_bench_vgg {
+  double secs;             /* s of simulation for all frames (wall) */
+  double cpu;              /* s of process CPU time for them */
+  uint64_t spikes, sops, hops, late; /* totals */
+  double latency_us, energy_uj; /* per frame */
+  uint64_t neurons;        /* the model's: input and every conv/dense */
+  uint32_t cores, mesh_w, mesh_h; /* the mapping */
+};
+int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
+                         uint64_t frames, struct run_bench_vgg *res,
+                         struct sm_err *err);
+/* 1 when two runs of the same frames gave the same counts. */
+int run_bench_vgg_agree(const struct run_bench_vgg *a,
+                        const struct run_bench_vgg *b);
 
 #endif /* SPIKEMESH_RUN_H */

@@ -273,6 +273,18 @@ START_TEST(test_sim_engine_runs_the_data_set_in_order) {
   ck_assert_uint_eq(t.frames, 6);
   ck_assert_uint_eq(t.sops, sops);
   ck_assert_uint_eq(t.correct, correct);
+  /* past the set's end the images wrap around (a benchmark's frames) */
+  struct run_frame more[8];
+  l.n = 8;
+  l.ctx = more;
+  ck_assert_int_eq(run_loop_frames(&l, &done, &err), 0);
+  ck_assert_uint_eq(done, 8);
+  for (int i = 6; i < 8; i++) {
+    ck_assert_int_eq(more[i].index, i);
+    ck_assert_int_eq(more[i].label, d.labels[i - 6]);
+    ck_assert_int_eq(more[i].pred, got[i - 6].pred);
+    ck_assert_uint_eq(more[i].sops, got[i - 6].sops);
+  }
   run_sim_free(r);
   run_sim_free(r2);
   free(d.images);

@@ -232,6 +232,15 @@ START_TEST(test_bad_options_are_refused_naming_the_key) {
   ck_assert_int_eq(run_synth_data("synthetic:5", shape, 2, &d, &err), 0);
   ck_assert_uint_eq(d.n, 2);
   ck_assert_int_eq(d.c, 3);
+  /* the data set's images are model_synth_image(SEED, i) byte for byte
+   * (bench vgg runs them through the frame loop) */
+  size_t img = (size_t)d.c * d.h * d.w;
+  uint8_t *want = malloc(img);
+  for (size_t i = 0; i < d.n; i++) {
+    model_synth_image(5, i, shape->in_c, shape->in_h, shape->in_w, want);
+    ck_assert_mem_eq(d.images + i * img, want, img);
+  }
+  free(want);
   train_data_free(&d);
   model_free(shape);
 }

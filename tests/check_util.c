@@ -87,9 +87,33 @@ START_TEST(test_parse_scaled_units_and_prefixes) {
   ck_assert_double_eq_tol(v, 20e-12, 1e-24);
   ck_assert_int_eq(sm_parse_scaled("21.45us", "s", &v), 0);
   ck_assert_double_eq_tol(v, 21.45e-6, 1e-18);
-  ck_assert_int_eq(sm_parse_scaled("7", "J", &v), 0); /* bare: base unit */
+  /* a quantity without its unit is not read in the base unit: 1, the
+   * number as written, for the caller to name the unit or refuse */
+  v = -1;
+  ck_assert_int_eq(sm_parse_scaled("7", "J", &v), 1);
   ck_assert_double_eq(v, 7.0);
   ck_assert_int_eq(sm_parse_scaled("5J", "J", &v), 0);
+  ck_assert_double_eq(v, 5.0);
+  ck_assert_int_eq(sm_parse_scaled("20fJ", "J", &v), 0);
+  ck_assert_double_eq_tol(v, 20e-15, 1e-27);
+  ck_assert_int_eq(sm_parse_scaled("1mJ", "J", &v), 0);
+  ck_assert_double_eq_tol(v, 1e-3, 1e-15);
+  ck_assert_int_eq(sm_parse_scaled("3.52\xc2\xb5J", "J", &v), 0);
+  ck_assert_double_eq_tol(v, 3.52e-6, 1e-18);
+  /* prefixes are case-checked: M is mega, not milli; counts take k, M, G */
+  ck_assert_int_eq(sm_parse_scaled("1MJ", "J", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("1kJ", "J", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("2Us", "s", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("71m", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("71u", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("3K", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("1T", "", &v), SM_EINVAL);
+  ck_assert_int_eq(sm_parse_scaled("3k", "", &v), 0);
+  ck_assert_double_eq(v, 3e3);
+  ck_assert_int_eq(sm_parse_scaled("2G", "", &v), 0);
+  ck_assert_double_eq(v, 2e9);
+  ck_assert_int_eq(sm_parse_scaled("12", "", &v), 0);
+  ck_assert_double_eq(v, 12.0);
   ck_assert_int_eq(sm_parse_scaled("20pW", "J", &v), SM_EINVAL);
   ck_assert_int_eq(sm_parse_scaled("20pJ", "", &v), SM_EINVAL);
   ck_assert_int_eq(sm_parse_scaled("M", "", &v), SM_EINVAL);

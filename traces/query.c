@@ -130,6 +130,27 @@ int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err) {
   return e;
 }
 
+int trace_db_run_kind(const char *path, int64_t run_id, char *kind,
+                      size_t len, struct sm_err *err) {
+  sqlite3 *c;
+  int e = trace__open_ro(path, &c, err);
+  if (e)
+    return e;
+  sqlite3_stmt *st;
+  e = sm_fail(err, SM_ENOENT, "%s: no run %lld", path, (long long)run_id);
+  if (sqlite3_prepare_v2(c, "SELECT kind FROM runs WHERE run_id=?", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+      snprintf(kind, len, "%s", (const char *)sqlite3_column_text(st, 0));
+      e = 0;
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(c);
+  return e;
+}
+
 /* Totals of one run, from its frames. */
 struct totals {
   int64_t frames, correct, decided, spikes, sops, hops, late;

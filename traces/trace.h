@@ -241,6 +241,10 @@ int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
                      struct sm_err *err);
 /* The newest run id of a database (any kind), or SM_ENOENT. */
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
+/* The kind of a run ("run", "replay", "sweep", "noc") into kind[len], or
+ * SM_ENOENT. */
+int trace_db_run_kind(const char *path, int64_t run_id, char *kind,
+                      size_t len, struct sm_err *err);
 /* The spikes of a run recorded at spike or packet detail, in send order,
  * as a spike trace whose meta names the model, its digest, the run's mesh
  * and configuration, the run and the database. */

@@ -250,21 +250,27 @@ int sm_parse_scaled(const char *s, const char *unit, double *out) {
   double v = strtod(s, &end);
   if (end == s || errno == ERANGE || !isfinite(v))
     return SM_EINVAL;
-  double scale = 1.0;
-  switch (*end) {
-  case 'p': scale = 1e-12; end++; break;
-  case 'n': scale = 1e-9; end++; break;
-  case 'u': scale = 1e-6; end++; break;
-  case 'm': scale = 1e-3; end++; break;
-  case 'k': case 'K': scale = 1e3; end++; break;
-  case 'M': scale = 1e6; end++; break;
-  case 'G': scale = 1e9; end++; break;
-  case 'T': scale = 1e12; end++; break;
-  default: break;
+  if (!*end && *unit) { /* a quantity without its unit */
+    *out = v;
+    return 1;
   }
-  /* "m" alone with unit "" is ambiguous with nothing; a bare prefix is
-   * fine for counts ("71M") and a unit may follow for quantities. */
-  if (*end && strcmp(end, unit))
+  static const struct {
+    const char *p;
+    double scale;
+  } count_pfx[] = {{"k", 1e3}, {"M", 1e6}, {"G", 1e9}},
+    unit_pfx[] = {{"f", 1e-15}, {"p", 1e-12}, {"n", 1e-9}, {"u", 1e-6},
+                  {"\xc2\xb5", 1e-6}, {"m", 1e-3}};
+  double scale = 1.0;
+  size_t np = *unit ? SM_ARRAY_LEN(unit_pfx) : SM_ARRAY_LEN(count_pfx);
+  for (size_t i = 0; i < np; i++) {
+    const char *p = *unit ? unit_pfx[i].p : count_pfx[i].p;
+    if (!strncmp(end, p, strlen(p)) && strcmp(end, unit)) {
+      scale = *unit ? unit_pfx[i].scale : count_pfx[i].scale;
+      end += strlen(p);
+      break;
+    }
+  }
+  if (strcmp(end, unit))
     return SM_EINVAL;
   *out = v * scale;
   return 0;

@@ -91,11 +91,17 @@ int sm_parse_i64(const char *s, int64_t *out);
 int sm_parse_u64(const char *s, uint64_t *out);
 int sm_parse_double(const char *s, double *out);
 int sm_parse_bool(const char *s, int *out);
-/* A number with an optional SI prefix and unit: "71M", "45.4M", "3.52uJ",
- * "20pJ", "21.45us".  unit is the base unit that may follow the prefix
- * ("J", "s", or "" for plain counts); the value is returned in base units
- * (3.52uJ -> 3.52e-6).  Prefixes: p n u m k K M G T (and "" ).  A unit
- * other than `unit` is SM_EINVAL. */
+/* A count or a quantity with its unit, returned in base units (3.52uJ ->
+ * 3.52e-6).  Prefixes are case-checked: m is milli, M mega.
+ *   unit "": a count, the number optionally followed by k, M or G ("71M",
+ *     "45.4M", "3k"); anything else after it is SM_EINVAL (a count takes no
+ *     'm': that would be milli).
+ *   unit "J", "s", ...: the number followed by the unit, optionally after
+ *     one of the prefixes f p n u m (u also as the micro sign) ("20pJ",
+ *     "0.1nJ", "3.52uJ", "21.45us", "5J").  A bare number returns 1 with
+ *     *out the number as written: no unit was given (the caller names one
+ *     or refuses it).  Another unit or prefix ("20pW", "3MJ") is
+ *     SM_EINVAL. */
 int sm_parse_scaled(const char *s, const char *unit, double *out);
 
 /* The Pareto front of n points of `dims` objectives (util/pareto.c), the

@@ -1,0 +1,302 @@
+/*
+ * bench.c -- the measurements of `spikemesh bench` (see run.h): each
+ * workload timed here, with the baseline it is compared with measured in
+ * the same process; cli/bench_*.c parse the arguments and print.
+ *
+ *   kernel    the classic hold model on one event queue
+ *   noc       a full synthetic-traffic run of the mesh per variant
+ *   train     training steps per second, BLAS or naive loops
+ *   recorder  a run at one detail level; the writer alone
+ *   vgg       frames of a model through the frame loop
+ *
+ * The simulations run through the same code as the commands (the frame
+ * loop, noc_traffic_run), so a benchmark measures what a run costs.
+ */
+#include "run/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* ---- kernel: the hold model --------------------------------------------- */
+
+#define HOLD_KIND 0
+#define HOLD_MEAN_PS 1000000.0 /* mean delay: 1 us */
+
+struct hold {
+  struct sim_rng rng;
+};
+
+static void hold_handler(struct sim_kernel *k, const struct sim_event *ev,
+                         void *ctx) {
+  struct hold *h = ctx;
+  sim_time_t d = (sim_time_t)sim_rng_exp(&h->rng, HOLD_MEAN_PS);
+  sim_schedule_in(k, d, HOLD_KIND, ev->target, 0, 0, NULL);
+}
+
+struct run_bench_rate run_bench_hold(enum sim_queue_kind qk, size_t n,
+                                     double min_seconds, uint64_t seed,
+                                     uint64_t *digest) {
+  struct sim_kernel *k = sim_kernel_new(qk, seed);
+  struct hold h;
+  sim_rng_init(&h.rng, seed, 1);
+  sim_register(k, HOLD_KIND, hold_handler, &h);
+  for (size_t i = 0; i < n; i++)
+    sim_schedule(k, (sim_time_t)sim_rng_exp(&h.rng, HOLD_MEAN_PS), HOLD_KIND,
+                 (uint32_t)i, 0, 0, NULL);
+  uint64_t warm = n > 100000 ? n : 100000;
+  sim_run(k, SIM_TIME_MAX, warm);
+  const uint64_t batch = 1000000;
+  double rates[4096];
+  size_t nr = 0;
+  uint64_t start = sm_now_ns();
+  do {
+    uint64_t t0 = sm_now_ns();
+    sim_run(k, SIM_TIME_MAX, batch);
+    uint64_t t1 = sm_now_ns();
+    if (!nr) /* a fixed event count, comparable across queues */
+      *digest = sim_digest(k);
+    rates[nr++] = (double)batch / ((double)(t1 - t0) * 1e-9);
+  } while (nr < SM_ARRAY_LEN(rates) &&
+           (nr < 5 || (double)(sm_now_ns() - start) < min_seconds * 1e9));
+  sim_kernel_free(k);
+  qsort(rates, nr, sizeof rates[0], cmp_double);
+  return (struct run_bench_rate){rates[nr - 1], rates[nr / 2]};
+}
+
+/* ---- noc: the variants of one simulation -------------------------------- */
+
+/* The validation setting (models/arch/noc-clocked.json), applied from the
+ * same key=value list so the benchmark needs no file. */
+static const char *const noc_preset[] = {
+    "noc.width=8",      "noc.height=8",     "noc.timing=clocked",
+    "noc.clock_ps=1000", "noc.buffer_depth=8", "noc.routing=xy",
+    "noc.allocator=rr", "noc.t_buffer=0",   "noc.t_route=1",
+    "noc.t_alloc=2",    "noc.t_xbar=1",     "noc.t_link=1",
+    "noc.t_inject=1",   "noc.t_eject=2",    "traffic.pattern=uniform",
+    "traffic.packet_flits=1", "traffic.warmup=1000", "traffic.measure=20000",
+    "traffic.drain=10000",
+};
+
+int run_bench_noc_preset(struct sm_conf *c, struct sm_err *err) {
+  for (size_t i = 0; i < SM_ARRAY_LEN(noc_preset); i++)
+    if (sm_conf_set(c, noc_preset[i], "bench preset", err))
+      return err->code ? err->code : SM_EINVAL;
+  return 0;
+}
+
+void run_bench_noc_variants(enum sim_queue_kind q,
+                            struct run_bench_noc_variant *v) {
+  v[0] = (struct run_bench_noc_variant){"cycle", NOC_SCHED_PER_CYCLE, q};
+  v[1] = (struct run_bench_noc_variant){"router", NOC_SCHED_PER_ROUTER, q};
+  v[2] = (struct run_bench_noc_variant){"merged", NOC_SCHED_MERGED,
+                                        SIM_QUEUE_BINARY};
+  v[3] = (struct run_bench_noc_variant){"merged", NOC_SCHED_MERGED, q};
+}
+
+int run_bench_noc_load(const struct run_options *o, double rate,
+                       struct noc_traffic_result *r, struct sm_err *err) {
+  struct run_bench_noc_variant v[RUN_BENCH_NOC_VARIANTS];
+  run_bench_noc_variants((enum sim_queue_kind)o->sim.queue, v);
+  for (int j = 0; j < RUN_BENCH_NOC_VARIANTS; j++) {
+    int e = noc_traffic_run(&o->noc, &o->traffic, rate, v[j].q, o->sim.seed,
+                            v[j].sched, &r[j], err);
+    if (e)
+      return e;
+    if (r[j].digest != r[0].digest)
+      return sm_fail(err, SM_ESTATE,
+                     "variant %s/%s changed the simulation (delivery digest "
+                     "differs)",
+                     v[j].events, sim_pq_name(v[j].q));
+  }
+  return 0;
+}
+
+/* ---- train: steps per second -------------------------------------------- */
+
+double run_bench_train_rate(struct train_net *n, const struct train_data *d,
+                            size_t bs, int naive, double min_s,
+                            size_t *steps) {
+  train_bench_step(n, d, 0, bs, naive); /* warm-up: buffers, BLAS threads */
+  uint64_t t0 = sm_now_ns(), t1;
+  size_t s = 0;
+  do {
+    train_bench_step(n, d, (s + 1) * bs, bs, naive);
+    s++;
+    t1 = sm_now_ns();
+  } while ((double)(t1 - t0) < min_s * 1e9);
+  *steps = s;
+  return (double)(s * bs) / ((double)(t1 - t0) * 1e-9);
+}
+
+/* ---- recorder: a run at one detail level; the writer alone -------------- */
+
+void run_bench_rm_db(const char *path) {
+  char b[1100];
+  unlink(path);
+  snprintf(b, sizeof b, "%s-wal", path);
+  unlink(b);
+  snprintf(b, sizeof b, "%s-shm", path);
+  unlink(b);
+}
+
+int run_bench_recorder_level(const struct model *m,
+                             const struct train_data *d, size_t n, int detail,
+                             const char *path, double *secs, uint64_t *rows,
+                             struct sm_err *err) {
+  struct run_options o;
+  struct sm_conf c;
+  run_options_init(&o, &c);
+  char preset[1024];
+  if (sm_conf_defaults(&c, err) ||
+      model_preset_path(MODEL_DEFAULT_PRESET, preset, sizeof preset, err) ||
+      sm_conf_load_file(&c, preset, err))
+    return -1;
+  struct run_sim *r;
+  if (run_sim_new(m, &o, 0, 0, &r, err))
+    return -1;
+  struct trace_db *db = NULL;
+  struct trace_stream *s = NULL;
+  int64_t run = 0;
+  run_bench_rm_db(path);
+  uint64_t t0 = sm_now_ns();
+  if (detail >= 0) {
+    struct trace_run_info info = {.kind = "run", .detail = "bench"};
+    if (trace_db_open(path, &db, err) ||
+        trace_run_begin(db, &info, &run, err)) {
+      run_sim_free(r);
+      trace_db_close(db, NULL);
+      return -1;
+    }
+    s = trace_stream_open(db, run);
+  }
+  struct run_engine e;
+  run_sim_engine(r, d, &e);
+  struct run_loop l = {.e = &e, .n = n, .ts = s,
+                       .detail = (enum trace_detail)(detail < 0 ? 0 : detail)};
+  size_t done;
+  int rc = run_loop_frames(&l, &done, err);
+  trace_stream_close(s);
+  if (db) {
+    trace_run_end(db, run, "complete", NULL);
+    *rows = trace_db_rows(db);
+    trace_db_close(db, NULL);
+  }
+  *secs = (double)(sm_now_ns() - t0) * 1e-9;
+  run_sim_free(r);
+  run_bench_rm_db(path);
+  return rc;
+}
+
+int run_bench_writer(const char *path, uint64_t nrows, uint64_t *rows,
+                     double *secs, struct sm_err *err) {
+  struct trace_db *db = NULL;
+  int64_t run;
+  struct trace_run_info info = {.kind = "bench", .detail = "spike"};
+  run_bench_rm_db(path);
+  if (trace_db_open(path, &db, err) || trace_run_begin(db, &info, &run, err)) {
+    trace_db_close(db, NULL);
+    run_bench_rm_db(path);
+    return -1;
+  }
+  struct trace_stream *s = trace_stream_open(db, run);
+  uint64_t t0 = sm_now_ns();
+  for (uint64_t i = 0; i < nrows; i++) {
+    struct trace_spike_row row = {(int64_t)(i / 1000), (int64_t)(i % 3),
+                                  (int64_t)i, (int64_t)(i % 16),
+                                  (int64_t)i * 1000, (int64_t)(i % 10)};
+    trace_put_spike(s, &row);
+    if (i % 1000 == 999)
+      trace_frame_end(s, (int64_t)(i / 1000));
+  }
+  trace_stream_close(s);
+  trace_db_flush(db, err);
+  *secs = (double)(sm_now_ns() - t0) * 1e-9;
+  *rows = trace_db_rows(db);
+  trace_db_close(db, NULL);
+  run_bench_rm_db(path);
+  return 0;
+}
+
+/* ---- vgg: frames of a model through the frame loop ---------------------- */
+
+/* Process CPU time, s: the machine is shared, so wall time alone says more
+ * about the neighbours than about the simulator. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct vgg_ctx {
+  struct run_bench_vgg *res;
+  double frames;           /* the count, for the means */
+  uint64_t t_last;         /* ns, wall time at the previous frame's end */
+  double c_last;           /* s, CPU time then */
+};
+
+static void vgg_on_frame(void *ctx, size_t i, const struct run_frame *f) {
+  (void)i;
+  struct vgg_ctx *v = ctx;
+  struct run_bench_vgg *res = v->res;
+  double c1 = cpu_now();
+  uint64_t t1 = sm_now_ns();
+  res->cpu += c1 - v->c_last;
+  res->secs += (double)(t1 - v->t_last) * 1e-9;
+  res->spikes += f->spikes;
+  res->sops += f->sops;
+  res->hops += f->hops;
+  res->late += f->late_spikes;
+  res->latency_us += (double)f->latency_ps * 1e-6 / v->frames;
+  res->energy_uj += f->energy.total_uj / v->frames;
+  v->c_last = cpu_now();
+  v->t_last = sm_now_ns();
+}
+
+int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
+                         uint64_t frames, struct run_bench_vgg *res,
+                         struct sm_err *err) {
+  memset(res, 0, sizeof *res);
+  res->neurons = (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w;
+  for (size_t i = 0; i < m->nlayers; i++)
+    if (m->layers[i].type == MODEL_CONV || m->layers[i].type == MODEL_DENSE)
+      res->neurons += model_layer_neurons(&m->layers[i]);
+  struct train_data d;
+  int rc = run_data_load("synthetic:1", m, "the model", frames, &d, err);
+  if (rc < 0)
+    return rc;
+  struct run_sim *r;
+  rc = run_sim_new(m, o, 0, 0, &r, err);
+  if (rc) {
+    train_data_free(&d);
+    return rc;
+  }
+  const struct model_map *mp = run_sim_map(r);
+  res->cores = mp->ngroups;
+  res->mesh_w = mp->width;
+  res->mesh_h = mp->height;
+  struct run_engine e;
+  run_sim_engine(r, &d, &e);
+  struct vgg_ctx v = {res, (double)frames, 0, 0};
+  struct run_loop l = {.e = &e, .n = (size_t)frames, .on_frame = vgg_on_frame,
+                       .ctx = &v};
+  size_t done;
+  v.c_last = cpu_now();
+  v.t_last = sm_now_ns();
+  rc = run_loop_frames(&l, &done, err);
+  run_sim_free(r);
+  train_data_free(&d);
+  return rc;
+}
+
+int run_bench_vgg_agree(const struct run_bench_vgg *a,
+                        const struct run_bench_vgg *b) {
+  return a->spikes == b->spikes && a->sops == b->sops && a->hops == b->hops &&
+         a->late == b->late;
+}
