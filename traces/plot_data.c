@@ -538,7 +538,8 @@ static void data_pareto(struct plot *p) {
   if (sqlite3_prepare_v2(
           p->c,
           "SELECT f.run_id, avg(f.e_total_pj) * 1e-6, avg(f.latency_ps) * "
-          "1e-6, 100.0 * avg(f.label = f.prediction), coalesce(r.point_key, "
+          "1e-6, coalesce(100.0 * avg(CASE WHEN f.label >= 0 THEN f.label = "
+          "f.prediction END), 0), coalesce(r.point_key, "
           "'') FROM frames f JOIN runs r ON r.run_id = f.run_id WHERE r.kind "
           "= ?1 GROUP BY f.run_id ORDER BY 2, 3",
           -1, &st, NULL) == SQLITE_OK)
@@ -549,7 +550,8 @@ static void data_pareto(struct plot *p) {
   } *pt = NULL;
   size_t n = 0, cap = 0;
   fprintf(p->dat,
-          "# runs of kind '%s': means over each run's frames\n"
+          "# runs of kind '%s': means over each run's frames (accuracy over "
+          "its labelled frames; 0 for a run with none)\n"
           "# block 0: run energy_uJ latency_us accuracy_percent point_key\n",
           kind);
   while (st && sqlite3_step(st) == SQLITE_ROW) {
