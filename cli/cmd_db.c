@@ -1,7 +1,8 @@
 /*
  * cmd_db.c -- `spikemesh db`: what a recorder database holds (info), two
- * runs side by side (compare), and a run's digest (digest: same inputs
- * and seed, same digest, timestamps excluded).
+ * runs side by side (compare), a run's digest (digest: same inputs and
+ * seed, same digest, timestamps excluded), and the audit of recorded runs
+ * (check: traces/check.c).
  */
 #include "cli/cli.h"
 #include "traces/trace.h"
@@ -14,6 +15,7 @@ static void usage(FILE *out) {
           "Usage: spikemesh db info FILE\n"
           "       spikemesh db compare FILE_A[:RUN] FILE_B[:RUN] [--frames N]\n"
           "       spikemesh db digest FILE[:RUN]\n"
+          "       spikemesh db check FILE[:RUN]\n"
           "\n"
           "info     schema version, every run (kind, status, frames done of\n"
           "         planned, accuracy, hops, late spikes, latency, energy per\n"
@@ -23,6 +25,14 @@ static void usage(FILE *out) {
           "         spikes or latency differ\n"
           "digest   64-bit digest of a run's rows in every table (run id and\n"
           "         timestamps excluded)\n"
+          "check    audit: recompute every figure of the run's summary rows\n"
+          "         from the rows beneath them (Eq. 12 terms from the counts\n"
+          "         and the run's coefficients, frame totals from the layer,\n"
+          "         core, link, spike and packet rows), check that a complete\n"
+          "         run has every frame, the mesh and model digest are\n"
+          "         recorded and the model file still hashes the same, and\n"
+          "         SQLite's integrity check; prints each check and every\n"
+          "         violation; exit 1 on any (default: every run)\n"
           "RUN is a run id; the default is the newest run of the file.\n");
 }
 
@@ -60,6 +70,18 @@ int cli_cmd_db(int argc, char **argv) {
     printf("%016llx  %s run %lld\n", (unsigned long long)h, pa, (long long)ra);
     return CLI_EXIT_OK;
   }
+  if (!strcmp(what, "check") && argc == 3) {
+    int64_t run = 0, v = 0;
+    snprintf(pa, sizeof pa, "%s", argv[2]);
+    char *colon = strrchr(pa, ':');
+    if (colon && colon[1] && !sm_parse_i64(colon + 1, &run) && run > 0)
+      *colon = 0;
+    else
+      run = 0;
+    if (trace_db_check(pa, run, stdout, &v, &err))
+      return cli_report("db", &err);
+    return v ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+  }
   if (!strcmp(what, "compare") && (argc == 4 || argc == 6)) {
     int64_t nf = 20;
     if (argc == 6 && (strcmp(argv[4], "--frames") ||
@@ -73,6 +95,6 @@ int cli_cmd_db(int argc, char **argv) {
     return CLI_EXIT_OK;
   }
   usage(stderr);
-  return cli_usage_error("db", "expected info FILE, compare A B or digest "
-                               "FILE");
+  return cli_usage_error("db", "expected info FILE, compare A B, digest FILE "
+                               "or check FILE");
 }

@@ -229,7 +229,7 @@ static int open_record(const struct run_args *a, const struct sm_conf *c,
                        const struct run_options *o, const struct run_sim *r,
                        size_t n, struct run_record *rr, struct sm_err *err) {
   char hash[17];
-  int e = run_file_digest(a->model, hash, err);
+  int e = sm_file_digest(a->model, hash, err);
   if (e)
     return e;
   char *cfg = run_config_json(c, a->model, a->data, a->cm.mesh_w, a->cm.mesh_h,

@@ -235,18 +235,3 @@ void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
   trace_frame_end(rec->s, rec->frame);
   snapshot(rec);
 }
-
-int run_file_digest(const char *path, char out[17], struct sm_err *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp)
-    return sm_fail(err, SM_EIO, "%s: cannot open for its digest", path);
-  uint64_t h = 1469598103934665603ull;
-  unsigned char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-    for (size_t i = 0; i < n; i++)
-      h = (h ^ buf[i]) * 1099511628211ull;
-  fclose(fp);
-  snprintf(out, 17, "%016llx", (unsigned long long)h);
-  return 0;
-}

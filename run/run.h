@@ -297,9 +297,6 @@ void run_put_layerdefs(struct trace_stream *s, const struct model *m,
 void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,
                          int64_t frame);
 
-/* 64-bit FNV-1a digest of a file's bytes (16 hex digits),
- * for the run row's model_hash.  Returns 0 or SM_EIO. */
-int run_file_digest(const char *path, char out[17], struct sm_err *err);
 
 /* ==== replay.c ========================================================== */
 /*

@@ -258,7 +258,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
       ms[a].path = p->model;
       int rc = model_load(p->model, &ms[a].m, err);
       if (!rc)
-        rc = run_file_digest(p->model, ms[a].hash, err);
+        rc = sm_file_digest(p->model, ms[a].hash, err);
       if (rc)
         return rc;
       (*nm)++;

@@ -136,4 +136,11 @@ fi
 ./spikemesh energy frame --db "$tmp/e.db" --sops 1 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "--db with --sops refused" || bad "--db with --sops"
 ./spikemesh energy frame --db "$tmp/e.db" --latency 2us 2>"$tmp/e" >/dev/null; [ $? = 2 ] && grep -q "latencies from the run" "$tmp/e" && ok "--db with --latency refused" || bad "--db with --latency"
 ./spikemesh energy frame --sops 1 --hops 1 --claim 0 2>"$tmp/e" >/dev/null; [ $? = 2 ] && ok "--claim 0 refused" || bad "--claim 0"
+# every database this test recorded passes the audit (spikemesh db check)
+for f in "$tmp"/*.db; do
+  case $(basename "$f") in e.db) continue ;; esac  # made up or tampered on purpose
+  [ -f "$f" ] || continue
+  ./spikemesh db check "$f" > "$tmp/audit.out" 2>&1 ||
+    bad "db check $(basename "$f"): $(grep -v '^  ok' "$tmp/audit.out" | head -5)"
+done
 exit $fail

@@ -59,6 +59,12 @@ S run --model vgg11.json --data synthetic:3 --frames 1 --db vgg.db --detail link
   echo "run-vgg11-synthetic $(dig vgg.db)"
 } > got.txt
 
+# every database recorded here passes the audit
+for f in *.db; do
+  "$bin" db check "$f" > audit.out 2>&1 ||
+    { echo "FAIL: db check $f:"; grep -v '^  ok' audit.out | head -8; exit 1; }
+done
+
 if [ "${1:-}" = --print ]; then
   cat got.txt
   exit 0

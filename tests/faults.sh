@@ -73,4 +73,11 @@ expect "a 1000x1000 mesh" 2 "noc.width" -- ./spikemesh noc noc.width=1000 noc.he
 expect "a 1000x1000 mesh for a run" 2 "mesh" -- ./spikemesh run --frames 1 --mesh 1000x1000 --quiet
 printf 'SMTRACE\0\001\0\001\0\002\0\0\0\0\0\0\0\0\001\0\0\0\0\0\0\0\0\0\0{}' > "$tmp/huge.smt"
 expect "a trace claiming 2^40 records" 2 "claims" -- ./spikemesh trace info "$tmp/huge.smt"
+# every database this test recorded passes the audit (spikemesh db check)
+for f in "$tmp"/*.db; do
+  case $(basename "$f") in none.db) continue ;; esac
+  [ -f "$f" ] || continue
+  ./spikemesh db check "$f" > "$tmp/audit.out" 2>&1 ||
+    bad "db check $(basename "$f"): $(grep -v '^  ok' "$tmp/audit.out" | head -5)"
+done
 exit $fail

@@ -310,4 +310,11 @@ check "gnuplot missing" 1 "gnuplot not found" -- \
   ok "without gnuplot the script and data are still written" || bad "no script without gnuplot"
 check "gnuplot not on PATH" 1 "is not on PATH" -- \
   env PATH=/nonexistent ./spikemesh plot "$tmp/a.db" --kind energy --gnuplot gnuplot --out "$tmp/g"
+# every database this test recorded passes the audit (spikemesh db check)
+for f in "$tmp"/*.db; do
+  case $(basename "$f") in old.db|junk.db|sw.db) continue ;; esac  # made up or tampered on purpose
+  [ -f "$f" ] || continue
+  ./spikemesh db check "$f" > "$tmp/audit.out" 2>&1 ||
+    bad "db check $(basename "$f"): $(grep -v '^  ok' "$tmp/audit.out" | head -5)"
+done
 exit $fail

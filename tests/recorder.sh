@@ -31,6 +31,45 @@ R="./spikemesh run --model $tmp/m.json --quiet"
 $R --frames 40 --db "$tmp/p.db" --detail packet $O >/dev/null || bad "run at packet detail"
 ./spikemesh replay --from-db "$tmp/p.db" --db "$tmp/r.db" --detail link $O >/dev/null ||
   bad "replay from the database"
+# the audit passes on both, and catches each kind of tampering
+for f in p r; do
+  out=$(./spikemesh db check "$tmp/$f.db" 2>&1); st=$?
+  [ $st = 0 ] && echo "$out" | grep -q "^0 violations in 1 run" &&
+    ok "db check $f.db: 0 violations" || bad "db check $f.db: exit $st: $(echo "$out" | grep -v '^  ok' | head -8)"
+done
+tamper() { # tamper NAME PATTERN SQL: a copy of p.db changed by SQL fails NAME
+  cp "$tmp/p.db" "$tmp/t.db"
+  sqlite3 "$tmp/t.db" "$3"
+  out=$(./spikemesh db check "$tmp/t.db" 2>&1); st=$?
+  [ $st = 1 ] && echo "$out" | grep -q "FAIL  $2" &&
+    ok "db check catches $1" || bad "db check missed $1: exit $st: $(echo "$out" | grep -v '^  ok' | head -6)"
+}
+tamper "a frame's hop energy" "Eq. 12: E_Hop" "UPDATE frames SET e_hop_pj = e_hop_pj + 100 WHERE frame = 3"
+tamper "a total that is not the sum" "Eq. 12: E_total" "UPDATE frames SET e_total_pj = e_total_pj * 1.01 WHERE frame = 7"
+tamper "static energy off the preset" "Eq. 12: E_static" "UPDATE frames SET e_static_pj = 0, e_total_pj = e_sop_pj + e_hop_pj WHERE frame = 1"
+tamper "a layer row gone" "layers' spikes" "DELETE FROM layer_frames WHERE frame = 2 AND layer = 1"
+tamper "a frame gone" "run row: frames_done" "DELETE FROM frames WHERE frame = 5"
+tamper "a missing mesh size" "run row: no mesh size" "UPDATE runs SET mesh_width = NULL"
+tamper "a link's flits" "links: flits" "UPDATE links SET flits = flits + 1 WHERE frame = 4 AND dir != 4 AND node = (SELECT min(node) FROM links WHERE frame = 4 AND dir != 4)"
+tamper "a spike row gone" "spike rows" "DELETE FROM spikes WHERE rowid = (SELECT min(rowid) FROM spikes)"
+tamper "a packet row's hops" "packet rows" "UPDATE packets SET hops = 0"
+tamper "a core's SOPs" "cores' SOPs" "UPDATE cores SET sops = sops + 1 WHERE frame = 0 AND core = 1"
+tamper "a label out of range" "labels and predictions" "UPDATE frames SET label = 12 WHERE frame = 0"
+tamper "a frame outside the run" "frames numbered" "UPDATE frames SET frame = 99 WHERE frame = 39"
+# the model file changed since the run
+cp "$tmp/m.json" "$tmp/m.json.keep"
+sed 's/"name": *"[^"]*"/"name": "edited"/' "$tmp/m.json.keep" > "$tmp/m.json"
+out=$(./spikemesh db check "$tmp/p.db" 2>&1); st=$?
+[ $st = 1 ] && echo "$out" | grep -q "FAIL  model file .*changed since the run" &&
+  ok "db check sees a model file changed since the run" || bad "db check, model changed: exit $st: $out"
+cp "$tmp/m.json.keep" "$tmp/m.json"
+out=$(./spikemesh db check "$tmp/p.db:7" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "no run 7" && ok "db check of a run not there: exit 2" ||
+  bad "db check p.db:7: exit $st: $out"
+out=$(./spikemesh db check "$tmp/nope.db" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "nope.db" && [ ! -e "$tmp/nope.db" ] &&
+  ok "db check of a missing file: exit 2, nothing created" || bad "db check nope.db: exit $st: $out"
+
 cmp_sql() { # name SQL: same result in both databases
   a=$(q "$tmp/p.db" "$2"); b=$(q "$tmp/r.db" "$2")
   if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "replay: $1 identical"; else
@@ -185,4 +224,10 @@ d2=$(sed -n 's/^frames .*deliveries \([0-9]*\), hops \([0-9]*\).*/\1 \2/p' "$tmp
   [ "$(q "$tmp/n.db" "SELECT count(*) FROM noc_points")" = 2 ] &&
   ./spikemesh db info "$tmp/n.db" | grep -q "noc .*complete" &&
   ok "noc sweep recorded" || bad "noc sweep"
+# every database this test recorded passes the audit
+for f in "$tmp"/full.db "$tmp"/k.db "$tmp"/c.db "$tmp"/s1.db "$tmp"/n.db; do
+  [ -f "$f" ] || continue
+  ./spikemesh db check "$f" > "$tmp/chk.out" 2>&1 ||
+    bad "db check $(basename "$f"): $(grep -v '^  ok' "$tmp/chk.out" | head -5)"
+done
 exit $fail

@@ -112,4 +112,11 @@ out=$(./spikemesh sweep "$tmp/none.json" 2>&1); st=$?
 [ $st != 0 ] && echo "$out" | grep -q "none.json" && ok "missing grid file named" || bad "missing grid file: exit $st: $out"
 out=$(./spikemesh sweep "$tmp/g.json" --jobs 0 2>&1); st=$?
 [ $st = 2 ] && echo "$out" | grep -q -- "--jobs" && ok "--jobs 0 refused" || bad "--jobs 0: exit $st: $out"
+# every database this test recorded passes the audit (spikemesh db check)
+for f in "$tmp"/*.db; do
+  case $(basename "$f") in none.db) continue ;; esac
+  [ -f "$f" ] || continue
+  ./spikemesh db check "$f" > "$tmp/audit.out" 2>&1 ||
+    bad "db check $(basename "$f"): $(grep -v '^  ok' "$tmp/audit.out" | head -5)"
+done
 exit $fail

@@ -239,6 +239,14 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err);
 int trace_db_compare(const char *path_a, int64_t run_a, const char *path_b,
                      int64_t run_b, int max_frames, FILE *out,
                      struct sm_err *err);
+/* The audit (traces/check.c): recompute every figure of run run_id (<= 0:
+ * every run) from the rows beneath it and check the invariants of a
+ * complete, untampered run; print each check (ok, FAIL with the first
+ * violating rows, or skipped for the detail level) on out.  Returns 0 when
+ * the audit ran (*violations counts what broke), or an error opening the
+ * database or finding the run. */
+int trace_db_check(const char *path, int64_t run_id, FILE *out,
+                   int64_t *violations, struct sm_err *err);
 /* The newest run id of a database (any kind), or SM_ENOENT. */
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err);
 /* The kind of a run ("run", "replay", "sweep", "noc") into kind[len], or

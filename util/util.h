@@ -81,6 +81,9 @@ _Noreturn void sm_oom(size_t n);
  * simulated time never comes from here. */
 uint64_t sm_now_ns(void);
 
+/* 64-bit FNV-1a digest of a file's bytes (16 hex digits): the run row's
+ * model_hash.  Returns 0 or SM_EIO naming the file. */
+int sm_file_digest(const char *path, char out[17], struct sm_err *err);
 /* Read a whole file into a NUL-terminated buffer (caller frees).  On error
  * returns NULL and fills err with the path and the reason. */
 char *sm_read_file(const char *path, size_t *len, struct sm_err *err);

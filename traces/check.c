@@ -1,0 +1,357 @@
+/*
+ * check.c -- `spikemesh db check`: an audit of a recorded run that
+ * recomputes every figure of the summary rows from the rows beneath them
+ * and checks the invariants a complete, untampered run must hold (see
+ * trace.h).
+ *
+ * Each check is one SQL query that returns the rows violating it, as
+ * (frame, what was recorded, what it should be); the audit prints "ok" or
+ * "FAIL" with how many rows broke it and the first few, and counts the
+ * violations.  Checks whose rows the run's detail level does not record
+ * are listed as skipped, never passed silently.
+ *
+ * The checks:
+ *   - SQLite's integrity_check;
+ *   - the run row: mesh size and model digest present (kinds with a mesh
+ *     and a model), the model file, if it is still there, hashes the same;
+ *   - a complete run has every frame it planned, numbered 0..n-1;
+ *   - labels in -1..9 range of the data, replays and synthetic inputs
+ *     unlabelled (-1), predictions -1 (none) or a class;
+ *   - Eq. 12: each frame's energy terms equal its counts times the run's
+ *     coefficients (energy.* of the run's configuration), and the total the
+ *     sum of the terms;
+ *   - per frame, the layers' spikes, SOPs, late spikes and hops add up to
+ *     the frame's, and layer 0's spikes are the frame's input spikes;
+ *   - the cores' spikes and SOPs add up to the frame's, and the link rows'
+ *     flits between routers to its hops;
+ *   - spike rows per frame and layer equal the layer's spikes;
+ *   - packet rows: one per delivered copy, their hops at least the
+ *     frame's (unicast: equal);
+ *   - every node of a row inside the recorded mesh.
+ */
+#include "traces/trace-int.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_SHOW 3 /* violating rows printed per check */
+
+struct audit {
+  sqlite3 *c;
+  const char *path;
+  int64_t run;
+  FILE *out;
+  int64_t violations;
+  enum trace_detail detail;
+  char kind[16];
+};
+
+/* A check: sql returns the violating rows as (frame, got, want) and takes
+ * the run id as ?1.  `needs`: the detail it needs (or -1: any). */
+static void check(struct audit *a, const char *what, int needs,
+                  const char *sql) {
+  if (needs >= 0 && a->detail < (enum trace_detail)needs) {
+    fprintf(a->out, "  --    %s: not recorded at detail %s\n", what,
+            trace_detail_name(a->detail));
+    return;
+  }
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(a->c, sql, -1, &st, NULL) != SQLITE_OK) {
+    fprintf(a->out, "  FAIL  %s: the query failed: %s\n", what,
+            sqlite3_errmsg(a->c));
+    a->violations++;
+    return;
+  }
+  sqlite3_bind_int64(st, 1, a->run);
+  int64_t n = 0;
+  char first[CHECK_SHOW][160];
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (n < CHECK_SHOW)
+      snprintf(first[n], sizeof first[n], "frame %lld: %s, expected %s",
+               (long long)sqlite3_column_int64(st, 0),
+               sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
+                                          : "NULL",
+               sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2)
+                                          : "NULL");
+    n++;
+  }
+  sqlite3_finalize(st);
+  if (!n) {
+    fprintf(a->out, "  ok    %s\n", what);
+    return;
+  }
+  a->violations += n;
+  fprintf(a->out, "  FAIL  %s: %lld violation%s\n", what, (long long)n,
+          n == 1 ? "" : "s");
+  for (int64_t i = 0; i < n && i < CHECK_SHOW; i++)
+    fprintf(a->out, "          %s\n", first[i]);
+  if (n > CHECK_SHOW)
+    fprintf(a->out, "          (and %lld more)\n", (long long)(n - CHECK_SHOW));
+}
+
+static void fail(struct audit *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fail(struct audit *a, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(a->out, "  FAIL  ");
+  vfprintf(a->out, fmt, ap);
+  fputc('\n', a->out);
+  va_end(ap);
+  a->violations++;
+}
+
+/* The run row: geometry, model digest, the model file, frames planned. */
+static void check_run_row(struct audit *a) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(a->c,
+                         "SELECT mesh_width, mesh_height, model_path, "
+                         "model_hash, status, frames_done, frames_planned, "
+                         "(SELECT CASE WHEN kind = 'replay' THEN coalesce("
+                         "max(frame) + 1, 0) ELSE count(*) END FROM frames "
+                         "WHERE run_id=?1), "
+                         "(SELECT count(*) FROM noc_points WHERE run_id=?1) "
+                         "FROM runs WHERE run_id=?1",
+                         -1, &st, NULL) != SQLITE_OK ||
+      (sqlite3_bind_int64(st, 1, a->run), sqlite3_step(st) != SQLITE_ROW)) {
+    fail(a, "run row: not readable: %s", sqlite3_errmsg(a->c));
+    sqlite3_finalize(st);
+    return;
+  }
+  int has_model = strcmp(a->kind, "noc") != 0;
+  if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
+      sqlite3_column_int64(st, 0) < 1 || sqlite3_column_int64(st, 1) < 1)
+    fail(a, "run row: no mesh size (mesh_width, mesh_height)");
+  else
+    fprintf(a->out, "  ok    run row: mesh %lldx%lld\n",
+            (long long)sqlite3_column_int64(st, 0),
+            (long long)sqlite3_column_int64(st, 1));
+  const char *mpath = (const char *)sqlite3_column_text(st, 2);
+  const char *mhash = (const char *)sqlite3_column_text(st, 3);
+  if (has_model && strcmp(a->kind, "replay") && (!mhash || !*mhash)) {
+    fail(a, "run row: no model digest (model_hash)");
+  } else if (mhash && *mhash && mpath && *mpath) {
+    char now[17];
+    struct sm_err e = {0};
+    if (sm_file_digest(mpath, now, &e))
+      fprintf(a->out, "  --    model file %s: not found from here, digest "
+                      "not compared\n", mpath);
+    else if (strcmp(now, mhash))
+      fail(a, "model file %s: digest %s, the run recorded %s (the file "
+              "changed since the run)", mpath, now, mhash);
+    else
+      fprintf(a->out, "  ok    model file %s: digest %s as recorded\n", mpath,
+              mhash);
+  }
+  const char *status = (const char *)sqlite3_column_text(st, 4);
+  int64_t done = sqlite3_column_int64(st, 5), planned = sqlite3_column_int64(st, 6);
+  int64_t rows = sqlite3_column_int64(st, 7), points = sqlite3_column_int64(st, 8);
+  int64_t have = strcmp(a->kind, "noc") ? rows : points;
+  /* a replay's frames keep its trace's numbers: up to the last one */
+  const char *unit = !strcmp(a->kind, "noc")      ? "load points"
+                     : !strcmp(a->kind, "replay") ? "frames (up to the last)"
+                                                  : "frames";
+  if (have != done)
+    fail(a, "run row: frames_done %lld, but %lld %s recorded", (long long)done,
+         (long long)have, unit);
+  else if (status && !strcmp(status, "complete") && done != planned)
+    fail(a, "run row: complete with %lld of %lld %s", (long long)done,
+         (long long)planned, unit);
+  else
+    fprintf(a->out, "  ok    %lld of %lld %s recorded (%s)\n", (long long)have,
+            (long long)planned, unit, status ? status : "?");
+  sqlite3_finalize(st);
+}
+
+/* The energy coefficients of the run, from its configuration. */
+#define CONF(k) "json_extract(r.config, '$.\"" k "\"')"
+/* |a - b| beyond a relative 1e-9 (and an absolute 1e-6 pJ) */
+#define DIFF(a, b) "abs((" a ") - (" b ")) > 1e-6 + 1e-9 * abs(" b ")"
+
+static void check_frames(struct audit *a) {
+  int unlabelled = !strcmp(a->kind, "replay");
+  if (!unlabelled) /* a replay's frames keep its trace's numbers */
+    check(a, "frames numbered 0..n-1", -1,
+          "SELECT frame, frame, 'a frame number in 0..frames-1' FROM frames f "
+          "WHERE run_id=?1 AND (frame < 0 OR frame >= (SELECT count(*) FROM "
+          "frames WHERE run_id=?1))");
+  if (unlabelled)
+    check(a, "labels and predictions: a replay's frames carry none (-1)", -1,
+          "SELECT frame, label || '/' || prediction, '-1/-1' FROM frames "
+          "WHERE run_id=?1 AND (label != -1 OR prediction != -1)");
+  else
+    check(a, "labels and predictions: -1 (none) or a class of the output "
+             "layer", -1,
+          "SELECT f.frame, f.label || '/' || f.prediction, 'in -1..' || "
+          "(SELECT max(outputs) - 1 FROM layers l WHERE l.run_id=?1 AND "
+          "l.layer = (SELECT max(layer) FROM layers WHERE run_id=?1)) FROM "
+          "frames f WHERE f.run_id=?1 AND (f.label < -1 OR f.prediction < -1 "
+          "OR EXISTS (SELECT 1 FROM layers l WHERE l.run_id=?1 AND l.layer = "
+          "(SELECT max(layer) FROM layers WHERE run_id=?1) AND (f.label >= "
+          "l.outputs OR f.prediction >= l.outputs)))");
+  check(a, "synthetic inputs carry no labels", -1,
+        "SELECT f.frame, f.label, -1 FROM frames f JOIN runs r ON r.run_id = "
+        "f.run_id WHERE f.run_id=?1 AND " CONF("run.data") " LIKE "
+        "'synthetic:%' AND f.label != -1");
+  check(a, "Eq. 12: E_SOP = SOPs x energy.e_sop_pj", -1,
+        "SELECT f.frame, f.e_sop_pj, f.sops * " CONF("energy.e_sop_pj")
+        " FROM frames f JOIN runs r ON r.run_id = f.run_id WHERE f.run_id=?1 "
+        "AND " DIFF("f.e_sop_pj", "f.sops * " CONF("energy.e_sop_pj")));
+  check(a, "Eq. 12: E_Hop = hops x energy.e_hop_pj", -1,
+        "SELECT f.frame, f.e_hop_pj, f.hops * " CONF("energy.e_hop_pj")
+        " FROM frames f JOIN runs r ON r.run_id = f.run_id WHERE f.run_id=?1 "
+        "AND " DIFF("f.e_hop_pj", "f.hops * " CONF("energy.e_hop_pj")));
+#define STATIC_PJ                                                              \
+  "(CASE " CONF("energy.static_mode") " WHEN 'power' THEN "                  \
+  CONF("energy.p_static_mw") " * f.latency_ps * 1e-3 ELSE "                  \
+  CONF("energy.e_static_uj") " * 1e6 END)"
+  check(a, "Eq. 12: E_static = energy.e_static_uj per frame, or "
+           "energy.p_static_mw x latency",
+        -1,
+        "SELECT f.frame, f.e_static_pj, " STATIC_PJ " FROM frames f JOIN runs "
+        "r ON r.run_id = f.run_id WHERE f.run_id=?1 AND "
+        DIFF("f.e_static_pj", STATIC_PJ));
+  check(a, "Eq. 12: E_total = E_SOP + E_Hop + E_static", -1,
+        "SELECT frame, e_total_pj, e_sop_pj + e_hop_pj + e_static_pj FROM "
+        "frames WHERE run_id=?1 AND "
+        DIFF("e_total_pj", "e_sop_pj + e_hop_pj + e_static_pj"));
+  check(a, "latency >= 0", -1,
+        "SELECT frame, latency_ps, '>= 0' FROM frames WHERE run_id=?1 AND "
+        "latency_ps < 0");
+}
+
+/* Sums of a table's rows per frame against the frame's figure. */
+static void check_sum(struct audit *a, const char *what, int needs,
+                      const char *table, const char *row_expr,
+                      const char *where, const char *frame_col) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT f.frame, coalesce(s.v, 0), f.%s FROM frames f LEFT JOIN "
+           "(SELECT frame, sum(%s) AS v FROM %s WHERE run_id=?1 %s GROUP BY "
+           "frame) s ON s.frame = f.frame WHERE f.run_id=?1 AND "
+           "coalesce(s.v, 0) != f.%s",
+           frame_col, row_expr, table, where, frame_col);
+  check(a, what, needs, sql);
+}
+
+static void check_rows(struct audit *a) {
+  int replay = !strcmp(a->kind, "replay");
+  check_sum(a, "layers' spikes add up to the frame's", TRACE_LAYER,
+            "layer_frames", "spikes", "", "spikes");
+  if (!replay)
+    check_sum(a, "layers' SOPs add up to the frame's", TRACE_LAYER,
+              "layer_frames", "sops", "", "sops");
+  check_sum(a, "layers' late spikes add up to the frame's", TRACE_LAYER,
+            "layer_frames", "late_spikes", "", "late_spikes");
+  check_sum(a, "layers' hops add up to the frame's", TRACE_LAYER,
+            "layer_frames", "hops", "", "hops");
+  check_sum(a, "layer 0's spikes are the frame's input spikes", TRACE_LAYER,
+            "layer_frames", "spikes", "AND layer = 0", "input_spikes");
+  check(a, "layers: fired <= neurons, spikes <= outputs", TRACE_LAYER,
+        "SELECT f.frame, f.fired || '/' || f.spikes, '<= ' || f.neurons || "
+        "'/' || l.outputs FROM layer_frames f JOIN layers l ON l.run_id = "
+        "f.run_id AND l.layer = f.layer WHERE f.run_id=?1 AND (f.fired > "
+        "f.neurons OR f.spikes > l.outputs OR f.neurons != l.neurons)");
+  check_sum(a, "links: flits between routers add up to the frame's hops",
+            TRACE_LINK, "links", "flits", "AND dir != 4", "hops");
+  if (!replay) {
+    check_sum(a, "cores' spikes add up to the frame's", TRACE_LINK, "cores",
+              "spikes", "", "spikes");
+    check_sum(a, "cores' SOPs add up to the frame's", TRACE_LINK, "cores",
+              "sops", "", "sops");
+    check(a, "spike rows per frame and layer equal the layer's spikes",
+          TRACE_SPIKE,
+          "SELECT l.frame, coalesce(s.n, 0) || ' rows of layer ' || l.layer, "
+          "l.spikes FROM layer_frames l LEFT JOIN (SELECT frame, layer, "
+          "count(*) AS n FROM spikes WHERE run_id=?1 GROUP BY frame, layer) "
+          "s ON s.frame = l.frame AND s.layer = l.layer WHERE l.run_id=?1 "
+          "AND coalesce(s.n, 0) != l.spikes");
+  }
+  /* every copy's path: with tree multicast copies share links, so their
+   * sum is at least the frame's hops; with unicast, equal */
+  check(a, "packet rows: their hops are the frame's (unicast) or at least "
+           "its hops (tree multicast)",
+        TRACE_PACKET,
+        "SELECT f.frame, coalesce(p.v, 0), f.hops FROM frames f JOIN runs r "
+        "ON r.run_id = f.run_id LEFT JOIN (SELECT frame, sum(hops) AS v FROM "
+        "packets WHERE run_id=?1 GROUP BY frame) p ON p.frame = f.frame "
+        "WHERE f.run_id=?1 AND (CASE " CONF("noc.multicast") " WHEN 'tree' "
+        "THEN coalesce(p.v, 0) < f.hops ELSE coalesce(p.v, 0) != f.hops END)");
+  check(a, "nodes of every row inside the recorded mesh", -1,
+        "SELECT frame, 'node ' || node, 'below ' || (SELECT mesh_width * "
+        "mesh_height FROM runs WHERE run_id=?1) FROM (SELECT frame, node "
+        "FROM links WHERE run_id=?1 UNION ALL SELECT frame, node FROM ports "
+        "WHERE run_id=?1 UNION ALL SELECT frame, node FROM cores WHERE "
+        "run_id=?1 UNION ALL SELECT frame, src FROM packets WHERE run_id=?1 "
+        "UNION ALL SELECT frame, dst FROM packets WHERE run_id=?1) WHERE "
+        "node >= (SELECT mesh_width * mesh_height FROM runs WHERE run_id=?1)");
+}
+
+static void audit_run(struct audit *a) {
+  sqlite3_stmt *st;
+  char detail[16] = "", status[16] = "";
+  if (sqlite3_prepare_v2(a->c,
+                         "SELECT kind, coalesce(detail, ''), status FROM runs "
+                         "WHERE run_id=?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, a->run);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      snprintf(a->kind, sizeof a->kind, "%s", sqlite3_column_text(st, 0));
+      snprintf(detail, sizeof detail, "%s", sqlite3_column_text(st, 1));
+      snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 2));
+    }
+    sqlite3_finalize(st);
+  }
+  if (trace_detail_parse(detail, &a->detail))
+    a->detail = TRACE_SUMMARY;
+  fprintf(a->out, "run %lld (%s, %s, detail %s):\n", (long long)a->run,
+          a->kind, status, detail);
+  check_run_row(a);
+  if (!strcmp(a->kind, "noc"))
+    return; /* load points, no frames */
+  check_frames(a);
+  check_rows(a);
+}
+
+int trace_db_check(const char *path, int64_t run_id, FILE *out,
+                   int64_t *violations, struct sm_err *err) {
+  struct audit a = {.path = path, .out = out};
+  int e = trace__open_ro(path, &a.c, err);
+  if (e)
+    return e;
+  sqlite3_stmt *st;
+  fprintf(out, "%s:\n", path);
+  if (sqlite3_prepare_v2(a.c, "PRAGMA integrity_check", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW &&
+      !strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
+    fprintf(out, "  ok    SQLite integrity_check\n");
+  else
+    fail(&a, "SQLite integrity_check: %s",
+         sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+                                    : sqlite3_errmsg(a.c));
+  sqlite3_finalize(st);
+  int64_t nruns = 0;
+  if (sqlite3_prepare_v2(a.c,
+                         "SELECT run_id FROM runs WHERE ?1 <= 0 OR run_id = "
+                         "?1 ORDER BY run_id",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, run_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      a.run = sqlite3_column_int64(st, 0);
+      audit_run(&a);
+      nruns++;
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(a.c);
+  if (!nruns && run_id > 0)
+    return sm_fail(err, SM_ENOENT, "%s: no run %lld", path,
+                   (long long)run_id);
+  fprintf(out, "%lld violation%s in %lld run%s\n", (long long)a.violations,
+          a.violations == 1 ? "" : "s", (long long)nruns, nruns == 1 ? "" : "s");
+  *violations = a.violations;
+  return 0;
+}
