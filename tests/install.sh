@@ -66,6 +66,10 @@ tracer=""
 if command -v strace >/dev/null 2>&1 &&
    strace -f -o /dev/null true >/dev/null 2>&1; then
   tracer=strace
+  # LeakSanitizer cannot run under ptrace: the sanitizer build's leak check
+  # is done by the rest of the suite, not here
+  ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+  export ASAN_OPTIONS
 else
   echo "note: no usable strace: checking the paths the program prints only"
 fi
