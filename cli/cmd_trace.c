@@ -104,13 +104,9 @@ static int run_packets(const struct trace_file *t, json_t *meta,
                        struct trace_file *tp, struct sm_err *err) {
   json_t *w = json_object_get(meta, "run.mesh_width"),
          *h = json_object_get(meta, "run.mesh_height");
-  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
-                                .sram_bytes = o->core.sram_bytes,
-                                .weight_bits = o->core.weight_bits,
-                                .width = (uint32_t)json_integer_value(w),
-                                .height = (uint32_t)json_integer_value(h),
-                                .placement = o->map.placement,
-                                .sram_fit = o->map.sram_fit};
+  struct model_map_params mp =
+      run_map_params(o, (uint32_t)json_integer_value(w),
+                     (uint32_t)json_integer_value(h));
   struct model_map *map = NULL;
   int e = model_map_build(m, &mp, &map, err);
   if (!e)

@@ -177,13 +177,7 @@ static void on_packet(void *ctx, const struct noc_packet_record *p) {
 /* A spike trace through model m mapped anew; o->noc gets the mesh used. */
 static int prepare_spikes(struct run_replay *r, const struct run_replay_spec *sp,
                           struct run_options *o, struct sm_err *err) {
-  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
-                                .sram_bytes = o->core.sram_bytes,
-                                .weight_bits = o->core.weight_bits,
-                                .width = sp->mesh_w,
-                                .height = sp->mesh_h,
-                                .placement = o->map.placement,
-                                .sram_fit = o->map.sram_fit};
+  struct model_map_params mp = run_map_params(o, sp->mesh_w, sp->mesh_h);
   int e = model_map_build(sp->m, &mp, &r->map, err);
   if (!e)
     e = run_trace_to_packets(sp->trace, sp->m, r->map, &o->core, &r->tp, err);

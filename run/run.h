@@ -122,6 +122,14 @@ struct run_frame {
 
 struct run_sim;
 
+/* The mapper's parameters for options o (core.neurons_per_core,
+ * core.sram_bytes, core.weight_bits, map.*) on a mesh_w x mesh_h mesh
+ * (0 x 0: the mapper's smallest square).  Every mapping of a model onto
+ * the hardware (a run, a sweep point, a replay, a trace export) takes
+ * them from here. */
+struct model_map_params run_map_params(const struct run_options *o,
+                                       uint32_t mesh_w, uint32_t mesh_h);
+
 /* Map m with the options in o (core.*, energy.*, map.*, noc.*); the mesh is
  * mesh_w x mesh_h, or chosen by the mapper when both are 0 (run_sim_map()
  * says which; o is not changed). */
