@@ -8,7 +8,6 @@
 #include "cli/cli.h"
 #include "run/run.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,12 +114,7 @@ static int load_model(const struct replay_args *a, const struct trace_file *t,
   *m = NULL;
   if (t->kind != TRACE_KIND_SPIKE)
     return 0;
-  json_error_t je;
-  json_t *meta = json_loads(t->meta, 0, &je);
-  json_t *v = json_object_get(meta, "model");
-  snprintf(path, len, "%s",
-           a->model ? a->model : json_is_string(v) ? json_string_value(v) : "");
-  json_decref(meta);
+  run_trace_model_path(t, a->model, path, len);
   if (!*path)
     return cli_usage_error("replay", "a spike trace needs --model FILE (its "
                                      "meta names none)");

@@ -82,6 +82,69 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
   return 0;
 }
 
+void run_trace_model_path(const struct trace_file *t, const char *given,
+                          char *path, size_t len) {
+  json_error_t je;
+  json_t *meta = json_loads(t->meta, 0, &je);
+  json_t *v = json_object_get(meta, "model");
+  snprintf(path, len, "%s",
+           given ? given : json_is_string(v) ? json_string_value(v) : "");
+  json_decref(meta);
+}
+
+/* The options a run was recorded with: the run row's configuration in the
+ * trace's meta (its own run.* keys are not options), over the defaults. */
+static int recorded_options(json_t *meta, const char *db,
+                            struct run_options *o, struct sm_err *err) {
+  struct sm_conf c;
+  run_options_init(o, &c);
+  sm_conf_defaults(&c, err);
+  json_t *rc_cfg = json_object_get(meta, "config");
+  if (!json_is_object(rc_cfg))
+    return 0;
+  json_t *cfg = json_object();
+  const char *key;
+  json_t *v;
+  json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
+      json_object_set(cfg, key, v);
+  int e = sm_conf_load_json(&c, cfg, db, err);
+  json_decref(cfg);
+  return e;
+}
+
+int run_recorded_packets(const struct trace_file *spikes,
+                         const char *model_path, const char *db,
+                         struct trace_file *out, struct sm_err *err) {
+  memset(out, 0, sizeof *out);
+  json_error_t je;
+  json_t *meta = json_loads(spikes->meta, 0, &je);
+  struct run_options o;
+  struct model *m = NULL;
+  struct model_map *map = NULL;
+  int e = recorded_options(meta, db, &o, err);
+  if (!e)
+    e = model_load(model_path, &m, err);
+  if (!e) {
+    json_t *w = json_object_get(meta, "run.mesh_width"),
+           *h = json_object_get(meta, "run.mesh_height");
+    struct model_map_params mp =
+        run_map_params(&o, (uint32_t)json_integer_value(w),
+                       (uint32_t)json_integer_value(h));
+    e = model_map_build(m, &mp, &map, err);
+  }
+  if (!e)
+    e = run_trace_to_packets(spikes, m, map, &o.core, out, err);
+  if (!e) {
+    json_object_set_new(meta, "run.mesh_width", json_integer(map->width));
+    json_object_set_new(meta, "run.mesh_height", json_integer(map->height));
+    free(out->meta);
+    out->meta = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
+  }
+  model_map_free(map);
+  model_free(m);
+  json_decref(meta);
+  return e;
+}
 
 /* ---- the replay --------------------------------------------------------- */
 

@@ -352,6 +352,18 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                          const struct model_map *map,
                          const struct core_conf *cc, struct trace_file *out,
                          struct sm_err *err);
+/* A spike trace's model file into path: given, else the one its meta
+ * names ("model"), else "". */
+void run_trace_model_path(const struct trace_file *t, const char *given,
+                          char *path, size_t len);
+/* A recorded run's spikes (trace_db_spikes of database db) as packets
+ * through the run's own mapping: the model file at model_path mapped with
+ * the options the run was recorded with (the run row's configuration in
+ * the meta, its run.* keys left out, over the defaults) on the run's mesh.
+ * out's meta is the spikes' with the mesh the mapping used. */
+int run_recorded_packets(const struct trace_file *spikes,
+                         const char *model_path, const char *db,
+                         struct trace_file *out, struct sm_err *err);
 
 /* ==== grid.c, sweep.c =================================================== */
 /*
