@@ -491,12 +491,27 @@ void run_replay_engine(struct run_replay *r, struct run_engine *e) {
                            .rec_free = replay_rec_free};
 }
 
-char *run_replay_config_json(const struct sm_conf *c, const char *source,
-                             double scale) {
+int run_replay_record_open(struct run_record *rr, const char *db,
+                           enum trace_detail detail, const struct sm_conf *c,
+                           const struct run_options *o,
+                           const struct run_replay_spec *sp,
+                           const struct run_replay *rp, struct sm_err *err) {
   json_t *j = sm_conf_to_json(c);
-  json_object_set_new(j, "replay.source", json_string(source));
-  json_object_set_new(j, "replay.time_scale", json_real(scale));
-  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_object_set_new(j, "replay.source", json_string(sp->source));
+  json_object_set_new(j, "replay.time_scale", json_real(sp->scale));
+  char *cfg = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref(j);
-  return s;
+  int has_model = sp->model_path && *sp->model_path;
+  struct trace_run_info info = {.kind = "replay",
+                                .config_json = cfg,
+                                .model_path = has_model ? sp->model_path : NULL,
+                                .detail = trace_detail_name(detail),
+                                .seed = o->sim.seed,
+                                .frames_planned =
+                                    run_replay_frames_planned(rp),
+                                .mesh_width = (uint32_t)o->noc.width,
+                                .mesh_height = (uint32_t)o->noc.height};
+  int e = run_record_open(rr, db, 0, &info, err);
+  free(cfg);
+  return e;
 }

@@ -244,6 +244,25 @@ int run_record_open(struct run_record *rr, const char *path, int resume,
 int run_record_close(struct run_record *rr, const char *status,
                      struct sm_err *err);
 
+/* The run row of a `spikemesh run`: where it goes and the run's inputs
+ * as given. */
+struct run_sim_row {
+  const char *db;          /* database file */
+  int resume;              /* the newest unfinished run with the same
+                              configuration, instead of a new one */
+  enum trace_detail detail;
+  const char *model;       /* the model file (the row holds its digest) */
+  const char *data;        /* the data spec */
+  uint32_t mesh_w, mesh_h; /* the mesh asked for (0 x 0: auto) */
+  size_t frames;           /* frames planned */
+};
+/* Open it (run_record_open) for frames of r: kind 'run', the
+ * configuration of run_config_json() over c, o's seed, the mesh r maps
+ * onto. */
+int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
+                        const struct sm_conf *c, const struct run_options *o,
+                        const struct run_sim *r, struct sm_err *err);
+
 /* ==== compare.c ========================================================= */
 /*
  * Each frame's prediction against the trainer's reference forward of the
@@ -324,6 +343,8 @@ struct run_replay_spec {
   uint32_t mesh_w, mesh_h; /* 0 x 0: auto (spike), the trace's (packet) */
   int mesh_given;
   double scale;          /* every time multiplied by this (> 0) */
+  const char *model_path; /* the model's file, for the run row (NULL or
+                             "": none) */
 };
 /* Map (spike traces) or check (packet traces) and build the mesh; o->noc
  * gets the mesh used.  Errors name the record that does not fit. */
@@ -339,10 +360,14 @@ int64_t run_replay_frames_planned(const struct run_replay *r);
 /* The engine: frame i is the trace's i-th frame; its rows carry the
  * trace's frame number. */
 void run_replay_engine(struct run_replay *r, struct run_engine *e);
-/* The replay's run row configuration: every option, the source, the time
- * scale.  The caller frees it. */
-char *run_replay_config_json(const struct sm_conf *c, const char *source,
-                             double scale);
+/* The replay's run row (kind 'replay', a new run in database db): its
+ * configuration every option of c, sp's source and time scale; its model
+ * file, o's seed and the mesh o->noc holds after run_replay_new(). */
+int run_replay_record_open(struct run_record *rr, const char *db,
+                           enum trace_detail detail, const struct sm_conf *c,
+                           const struct run_options *o,
+                           const struct run_replay_spec *sp,
+                           const struct run_replay *rp, struct sm_err *err);
 
 /* Traces; a run's own spikes: trace_db_spikes(). */
 /* Spikes to packets through a mapping of model m: each spike of a layer
