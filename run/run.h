@@ -621,11 +621,17 @@ void run_bench_noc_variants(enum sim_queue_kind q,
 int run_bench_noc_load(const struct run_options *o, double rate,
                        struct noc_traffic_result *r, struct sm_err *err);
 
-/* train: samples/s of training steps of batch bs (naive: GEMMs as plain
- * loops) after one warm-up step, for at least min_s; *steps timed. */
-double run_bench_train_rate(struct train_net *n, const struct train_data *d,
-                            size_t bs, int naive, double min_s,
-                            size_t *steps);
+/* train: samples/s of SNN training steps of batch bs on a network of
+ * architecture arch over d's image shape (window 1, weights of seed 1),
+ * with BLAS and (baseline) with the GEMMs as plain loops, each after one
+ * warm-up step for at least min_s. */
+struct run_bench_train {
+  double rate, base;     /* samples/s: BLAS, naive loops (0: not run) */
+  size_t steps, bsteps;  /* steps timed for each */
+};
+int run_bench_train_arch(const char *arch, const struct train_data *d,
+                         size_t bs, int baseline, double min_s,
+                         struct run_bench_train *r, struct sm_err *err);
 
 /* recorder: n frames of m over d (frame i: image i mod d->n) on the
  * default preset through the frame loop, recorded at `detail` into a fresh
