@@ -46,48 +46,44 @@ struct kernel_args {
   int json, baseline;
 };
 
-/* --pending LIST: 0, or a usage error (reported). */
-static int parse_pending(const char *arg, struct kernel_args *a) {
-  char *list = sm_xstrdup(arg), *save = NULL;
-  int rc = 0;
-  a->npending = 0;
-  for (char *t = strtok_r(list, ",", &save); t && !rc;
-       t = strtok_r(NULL, ",", &save)) {
-    uint64_t v;
-    if (sm_parse_u64(t, &v) || v < 1 || v > 100000000 ||
-        a->npending == SM_ARRAY_LEN(a->pending))
-      rc = cli_usage_error("bench kernel",
+/* One value of --pending or --queues: 0, or a usage error (reported). */
+static int take_pending(const char *t, struct kernel_args *a) {
+  uint64_t v;
+  if (sm_parse_u64(t, &v) || v < 1 || v > 100000000 ||
+      a->npending == SM_ARRAY_LEN(a->pending))
+    return cli_usage_error("bench kernel",
                            "--pending: '%s' is not a count in 1..100000000 "
                            "(at most 16 values)",
                            t);
-    else
-      a->pending[a->npending++] = (size_t)v;
-  }
-  free(list);
-  if (!rc && !a->npending)
-    rc = cli_usage_error("bench kernel", "--pending: empty list");
-  return rc;
+  a->pending[a->npending++] = (size_t)v;
+  return 0;
 }
 
-/* --queues LIST: 0, or a usage error (reported). */
-static int parse_queues(const char *arg, struct kernel_args *a) {
-  char *list = sm_xstrdup(arg), *save = NULL;
-  int rc = 0;
-  a->nqueues = 0;
-  for (char *t = strtok_r(list, ",", &save); t && !rc;
-       t = strtok_r(NULL, ",", &save)) {
-    enum sim_queue_kind qk;
-    if (sim_pq_parse(t, &qk) || a->nqueues == SIM_QUEUE_NKINDS)
-      rc = cli_usage_error("bench kernel",
+static int take_queue(const char *t, struct kernel_args *a) {
+  enum sim_queue_kind qk;
+  if (sim_pq_parse(t, &qk) || a->nqueues == SIM_QUEUE_NKINDS)
+    return cli_usage_error("bench kernel",
                            "--queues: unknown queue '%s', expected names "
                            "from %s",
                            t, SIM_QUEUE_CHOICES);
-    else
-      a->queues[a->nqueues++] = qk;
-  }
+  a->queues[a->nqueues++] = qk;
+  return 0;
+}
+
+/* The comma-separated LIST of option opt: *n values taken by take(), in
+ * order (the list replaces the default).  0, or a usage error (reported). */
+static int parse_list(const char *opt, const char *arg, struct kernel_args *a,
+                      size_t *n,
+                      int (*take)(const char *t, struct kernel_args *a)) {
+  char *list = sm_xstrdup(arg), *save = NULL;
+  int rc = 0;
+  *n = 0;
+  for (char *t = strtok_r(list, ",", &save); t && !rc;
+       t = strtok_r(NULL, ",", &save))
+    rc = take(t, a);
   free(list);
-  if (!rc && !a->nqueues)
-    rc = cli_usage_error("bench kernel", "--queues: empty list");
+  if (!rc && !*n)
+    rc = cli_usage_error("bench kernel", "%s: empty list", opt);
   return rc;
 }
 
@@ -111,10 +107,10 @@ static int parse_args(int argc, char **argv, struct kernel_args *a) {
     } else if (!strcmp(s, "--no-baseline")) {
       a->baseline = 0;
     } else if (more && !strcmp(s, "--pending")) {
-      if (parse_pending(argv[++i], a))
+      if (parse_list(s, argv[++i], a, &a->npending, take_pending))
         return -1;
     } else if (more && !strcmp(s, "--queues")) {
-      if (parse_queues(argv[++i], a))
+      if (parse_list(s, argv[++i], a, &a->nqueues, take_queue))
         return -1;
     } else if (more && !strcmp(s, "--min-seconds")) {
       if (sm_parse_double(argv[++i], &a->min_seconds) ||
@@ -142,54 +138,48 @@ int cli_bench_kernel(int argc, char **argv) {
   int p = parse_args(argc, argv, &ka);
   if (p)
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-  const size_t *pending = ka.pending, npending = ka.npending;
-  const enum sim_queue_kind *queues = ka.queues;
-  size_t nqueues = ka.nqueues;
-  double min_seconds = ka.min_seconds;
-  uint64_t seed = ka.seed;
-  int json = ka.json, baseline = ka.baseline;
-  if (!json)
+  if (!ka.json)
     printf("%10s  %-7s %14s %10s %14s %11s\n", "pending", "queue",
            "best events/s", "ns/event", "median ev/s", "vs binary");
-  for (size_t p = 0; p < npending; p++) {
+  for (size_t p = 0; p < ka.npending; p++) {
+    size_t n = ka.pending[p];
     uint64_t dig_base = 0, dig;
     struct run_bench_rate base = {0, 0};
-    if (baseline)
-      base = run_bench_hold(SIM_QUEUE_BINARY, pending[p], min_seconds, seed,
+    if (ka.baseline)
+      base = run_bench_hold(SIM_QUEUE_BINARY, n, ka.min_seconds, ka.seed,
                             &dig_base);
-    if (!baseline)
-      ;
-    else if (json)
+    if (ka.baseline && ka.json)
       printf("{\"bench\":\"kernel\",\"pending\":%zu,\"queue\":\"binary\","
              "\"events_per_s\":%.0f,\"median_events_per_s\":%.0f,"
              "\"ratio\":1.0}\n",
-             pending[p], base.best, base.median);
-    else
-      printf("%10zu  %-7s %14.0f %10.1f %14.0f %10.2fx\n", pending[p],
-             "binary", base.best, 1e9 / base.best, base.median, 1.0);
-    for (size_t q = 0; q < nqueues; q++) {
-      if (queues[q] == SIM_QUEUE_BINARY)
+             n, base.best, base.median);
+    else if (ka.baseline)
+      printf("%10zu  %-7s %14.0f %10.1f %14.0f %10.2fx\n", n, "binary",
+             base.best, 1e9 / base.best, base.median, 1.0);
+    for (size_t q = 0; q < ka.nqueues; q++) {
+      enum sim_queue_kind qk = ka.queues[q];
+      if (qk == SIM_QUEUE_BINARY)
         continue;
       struct run_bench_rate r =
-          run_bench_hold(queues[q], pending[p], min_seconds, seed, &dig);
+          run_bench_hold(qk, n, ka.min_seconds, ka.seed, &dig);
       /* Every queue must dispatch the same events in the same order. */
-      if (baseline && dig != dig_base) {
+      if (ka.baseline && dig != dig_base) {
         fprintf(stderr,
                 "spikemesh bench kernel: queue %s dispatched a different "
                 "event order than the baseline (digest %016llx vs %016llx)\n",
-                sim_pq_name(queues[q]), (unsigned long long)dig,
+                sim_pq_name(qk), (unsigned long long)dig,
                 (unsigned long long)dig_base);
         return CLI_EXIT_FAIL;
       }
-      double ratio = baseline ? r.best / base.best : 0.0;
-      if (json)
+      double ratio = ka.baseline ? r.best / base.best : 0.0;
+      if (ka.json)
         printf("{\"bench\":\"kernel\",\"pending\":%zu,\"queue\":\"%s\","
                "\"events_per_s\":%.0f,\"median_events_per_s\":%.0f,"
                "\"ratio\":%.3f}\n",
-               pending[p], sim_pq_name(queues[q]), r.best, r.median, ratio);
+               n, sim_pq_name(qk), r.best, r.median, ratio);
       else
-        printf("%10zu  %-7s %14.0f %10.1f %14.0f %10.2fx\n", pending[p],
-               sim_pq_name(queues[q]), r.best, 1e9 / r.best, r.median, ratio);
+        printf("%10zu  %-7s %14.0f %10.1f %14.0f %10.2fx\n", n,
+               sim_pq_name(qk), r.best, 1e9 / r.best, r.median, ratio);
     }
     fflush(stdout);
   }

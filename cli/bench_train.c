@@ -3,7 +3,7 @@
  * (forward, backward, Adam on a batch) of the paper's MLP and CNN on
  * Fashion-MNIST, with OpenBLAS and, in the same run, with the same step
  * using plain triple loops instead of BLAS (the baseline); prints
- * samples/s and the ratio.  The measurement is run_bench_train_rate()
+ * samples/s and the ratio.  The measurement is run_bench_train_arch()
  * (run/bench.c).
  */
 #include "cli/cli.h"
@@ -67,25 +67,18 @@ int cli_bench_train(int argc, char **argv) {
          "vs naive");
   int rc = CLI_EXIT_OK;
   for (size_t k = 0; k < SM_ARRAY_LEN(archs); k++) {
-    struct train_arch a;
-    if (train_arch_parse(archs[k], d.c, d.h, d.w, &a, &err)) {
+    struct run_bench_train r;
+    if (run_bench_train_arch(archs[k], &d, batch, baseline, min_s, &r,
+                             &err)) {
       rc = cli_report("bench train", &err);
       break;
     }
-    struct train_net *n = train_net_new(&a, 1.0, 1);
-    size_t steps;
-    double r = run_bench_train_rate(n, &d, batch, 0, min_s, &steps);
-    double base = 0;
-    size_t bsteps = 0;
+    printf("%-34s %-8s %12.0f %8zu %9s\n", archs[k], "openblas", r.rate,
+           r.steps, baseline ? "" : "-");
     if (baseline)
-      base = run_bench_train_rate(n, &d, batch, 1, min_s, &bsteps);
-    printf("%-34s %-8s %12.0f %8zu %9s\n", archs[k], "openblas", r, steps,
-           baseline ? "" : "-");
-    if (baseline)
-      printf("%-34s %-8s %12.0f %8zu %9.2fx\n", archs[k], "naive", base,
-             bsteps, r / base);
+      printf("%-34s %-8s %12.0f %8zu %9.2fx\n", archs[k], "naive", r.base,
+             r.bsteps, r.rate / r.base);
     fflush(stdout);
-    train_net_free(n);
   }
   train_data_free(&d);
   return rc;

@@ -8,8 +8,6 @@
 #include "cli/cli.h"
 #include "run/run.h"
 
-#include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out, struct sm_conf *c) {
@@ -115,36 +113,11 @@ static int load_model(const struct replay_args *a, const struct trace_file *t,
   *m = NULL;
   if (t->kind != TRACE_KIND_SPIKE)
     return 0;
-  json_error_t je;
-  json_t *meta = json_loads(t->meta, 0, &je);
-  json_t *v = json_object_get(meta, "model");
-  snprintf(path, len, "%s",
-           a->model ? a->model : json_is_string(v) ? json_string_value(v) : "");
-  json_decref(meta);
+  run_trace_model_path(t, a->model, path, len);
   if (!*path)
     return cli_usage_error("replay", "a spike trace needs --model FILE (its "
                                      "meta names none)");
   return model_load(path, m, &err) ? cli_report("replay", &err) : 0;
-}
-
-static int open_record(const struct replay_args *a, const struct sm_conf *c,
-                       const struct run_options *o, const char *model,
-                       const struct run_replay *rp, struct run_record *rr,
-                       struct sm_err *err) {
-  char *cfg = run_replay_config_json(c, a->trace ? a->trace : a->from_db,
-                                     a->scale);
-  struct trace_run_info info = {.kind = "replay",
-                                .config_json = cfg,
-                                .model_path = *model ? model : NULL,
-                                .detail = trace_detail_name(a->cm.detail),
-                                .seed = o->sim.seed,
-                                .frames_planned =
-                                    run_replay_frames_planned(rp),
-                                .mesh_width = (uint32_t)o->noc.width,
-                                .mesh_height = (uint32_t)o->noc.height};
-  int e = run_record_open(rr, a->cm.db, 0, &info, err);
-  free(cfg);
-  return e;
 }
 
 static void print_results(const struct run_totals *t,
@@ -206,9 +179,11 @@ int cli_cmd_replay(int argc, char **argv) {
                                .mesh_w = a.cm.mesh_w,
                                .mesh_h = a.cm.mesh_h,
                                .mesh_given = a.cm.mesh_given,
-                               .scale = a.scale};
+                               .scale = a.scale,
+                               .model_path = model};
   if (!rc && (run_replay_new(&sp, &o, &rp, &err) ||
-              (a.cm.db && open_record(&a, &c, &o, model, rp, &rr, &err))))
+              (a.cm.db && run_replay_record_open(&rr, a.cm.db, a.cm.detail, &c,
+                                                 &o, &sp, rp, &err))))
     rc = cli_report("replay", &err);
   if (rc)
     goto out;

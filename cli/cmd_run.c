@@ -13,7 +13,6 @@
 #include "run/run.h"
 
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out, struct sm_conf *c) {
@@ -224,34 +223,6 @@ static int parse_args(int argc, char **argv, struct run_args *a,
   return 0;
 }
 
-/* The run row: a new one, or the run to resume. */
-static int open_record(const struct run_args *a, const struct sm_conf *c,
-                       const struct run_options *o, const struct run_sim *r,
-                       size_t n, struct run_record *rr, struct sm_err *err) {
-  char hash[17];
-  int e = sm_file_digest(a->model, hash, err);
-  if (e)
-    return e;
-  char *cfg = run_config_json(c, a->model, a->data, a->cm.mesh_w, a->cm.mesh_h,
-                              (uint64_t)n);
-  struct trace_run_info info = {.kind = "run",
-                                .config_json = cfg,
-                                .model_path = a->model,
-                                .model_hash = hash,
-                                .detail = trace_detail_name(a->cm.detail),
-                                .seed = o->sim.seed,
-                                .frames_planned = (int64_t)n,
-                                .mesh_width = run_sim_map(r)->width,
-                                .mesh_height = run_sim_map(r)->height};
-  e = run_record_open(rr, a->cm.db, a->resume, &info, err);
-  free(cfg);
-  if (!e && a->resume)
-    printf("resuming run %lld of %s at frame %zu (frames before it are "
-           "simulated again without recording)\n",
-           (long long)rr->run_id, a->cm.db, rr->first_frame);
-  return e;
-}
-
 int cli_cmd_run(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -291,10 +262,18 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   }
   size_t n = a.cm.frames && a.cm.frames < d.n ? (size_t)a.cm.frames : d.n;
-  if (a.cm.db && open_record(&a, &c, &o, r, n, &rr, &err)) {
+  struct run_sim_row row = {
+      .db = a.cm.db, .resume = a.resume, .detail = a.cm.detail,
+      .model = a.model, .data = a.data, .mesh_w = a.cm.mesh_w,
+      .mesh_h = a.cm.mesh_h, .frames = n};
+  if (a.cm.db && run_sim_record_open(&rr, &row, &c, &o, r, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }
+  if (a.resume)
+    printf("resuming run %lld of %s at frame %zu (frames before it are "
+           "simulated again without recording)\n",
+           (long long)rr.run_id, a.cm.db, rr.first_frame);
   atomic_int *stop = cli_stop_install(NULL);
   print_header(a.model, m, &o, a.cm.arch, n);
   if (!a.quiet)

@@ -6,8 +6,6 @@
 #include "cli/cli.h"
 #include "run/run.h"
 
-#include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out) {
@@ -77,83 +75,23 @@ static int parse_export_args(int argc, char **argv, struct export_args *a) {
   return 0;
 }
 
-/* The options a run was recorded with: the run row's configuration in the
- * trace's meta (its own run.* keys are not options), over the defaults. */
-static int run_options_of(json_t *meta, const char *db, struct run_options *o,
-                          struct sm_err *err) {
-  struct sm_conf c;
-  run_options_init(o, &c);
-  sm_conf_defaults(&c, err);
-  json_t *rc_cfg = json_object_get(meta, "config");
-  if (!json_is_object(rc_cfg))
-    return 0;
-  json_t *cfg = json_object();
-  const char *key;
-  json_t *v;
-  json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
-      json_object_set(cfg, key, v);
-  int e = sm_conf_load_json(&c, cfg, db, err);
-  json_decref(cfg);
-  return e;
-}
-
-/* The spikes of trace t as packets through the run's own mapping (model
- * m on the run's mesh, rebuilt from its options); meta gets the mesh. */
-static int run_packets(const struct trace_file *t, json_t *meta,
-                       const struct model *m, const struct run_options *o,
-                       struct trace_file *tp, struct sm_err *err) {
-  json_t *w = json_object_get(meta, "run.mesh_width"),
-         *h = json_object_get(meta, "run.mesh_height");
-  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
-                                .sram_bytes = o->core.sram_bytes,
-                                .weight_bits = o->core.weight_bits,
-                                .width = (uint32_t)json_integer_value(w),
-                                .height = (uint32_t)json_integer_value(h),
-                                .placement = o->map.placement,
-                                .sram_fit = o->map.sram_fit};
-  struct model_map *map = NULL;
-  int e = model_map_build(m, &mp, &map, err);
-  if (!e)
-    e = run_trace_to_packets(t, m, map, &o->core, tp, err);
-  if (!e) {
-    json_object_set_new(meta, "run.mesh_width", json_integer(map->width));
-    json_object_set_new(meta, "run.mesh_height", json_integer(map->height));
-    free(tp->meta);
-    tp->meta = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
-  }
-  model_map_free(map);
-  return e;
-}
-
 /* The packets of a run's spikes t into a file. */
 static int export_packets(const struct export_args *a,
                           const struct trace_file *t, int64_t run) {
   struct sm_err err = {0};
-  struct run_options o;
-  json_error_t je;
-  json_t *meta = json_loads(t->meta, 0, &je);
-  const char *model_path = a->model;
-  json_t *v = json_object_get(meta, "model");
-  if (!model_path && json_is_string(v))
-    model_path = json_string_value(v);
-  struct model *m = NULL;
-  struct trace_file tp;
-  memset(&tp, 0, sizeof tp);
+  char model[4096];
+  run_trace_model_path(t, a->model, model, sizeof model);
+  struct trace_file tp = {0};
   int rc = CLI_EXIT_OK;
-  if (!model_path || !*model_path)
+  if (!*model)
     rc = cli_usage_error("trace", "export --kind packet needs --model FILE");
-  else if (run_options_of(meta, a->cm.db, &o, &err) ||
-           model_load(model_path, &m, &err) ||
-           run_packets(t, meta, m, &o, &tp, &err))
-    rc = cli_report("trace", &err);
-  else if (trace_file_write(a->out, &tp, a->csv, &err))
+  else if (run_recorded_packets(t, model, a->cm.db, &tp, &err) ||
+           trace_file_write(a->out, &tp, a->csv, &err))
     rc = cli_report("trace", &err);
   else
     printf("wrote %zu packets of run %lld to %s\n", tp.n, (long long)run,
            a->out);
   trace_file_free(&tp);
-  json_decref(meta);
-  model_free(m);
   return rc;
 }
 

@@ -33,58 +33,28 @@ static void usage(FILE *out, struct sm_conf *c) {
 
 static int do_eval(const char *path, const struct train_conf *tc) {
   struct sm_err err = {0};
-  struct model *m;
-  if (model_load(path, &m, &err))
+  struct train_eval_file f;
+  if (train_eval_file(path, tc, &f, &err))
     return cli_report("train", &err);
-  struct train_data te;
-  if (train_data_load_dir(tc->data, 1, &te, &err)) {
-    model_free(m);
-    return cli_report("train", &err);
-  }
-  train_set_threads((int)tc->threads);
-  struct train_eval ev;
-  int rc = CLI_EXIT_OK;
-  if (train_eval_model(m, &te, &ev, &err)) {
-    rc = cli_report("train", &err);
-    goto out;
-  }
-  int bits = m->layers[m->nlayers - 1].bits;
+  const struct model *m = f.m;
   printf("model %s (%s), readout %s, %s weights, test set of %s (%zu images)\n",
-         path, m->arch, m->readout, bits ? "quantized" : "float", tc->data,
-         te.n);
+         path, m->arch, m->readout, f.bits ? "quantized" : "float", tc->data,
+         f.ntest);
   json_t *af = json_object_get(m->metadata, "accuracy_float");
-  if (bits) {
-    if (json_is_number(af))
-      printf("float (from the metadata, weights not in the file): first-spike "
-             "accuracy %.2f%%\n",
-             100 * json_number_value(af));
-    char what[64];
-    snprintf(what, sizeof what, "quantized %d-bit (measured)", bits);
-    train_print_eval(stdout, what, &ev);
-  } else {
-    train_print_eval(stdout, "float (measured)", &ev);
-    if (tc->bits) {
-      struct train_net *n = train_net_from_model(m);
-      struct model *q = train_net_to_model(
-          n, m->arch, (int)tc->bits, m->a_max,
-          strcmp(m->readout, "potential") ? TRAIN_READOUT_TIME
-                                          : TRAIN_READOUT_POTENTIAL);
-      train_net_free(n);
-      struct train_eval eq;
-      if (!train_eval_model(q, &te, &eq, &err)) {
-        char what[80];
-        snprintf(what, sizeof what,
-                 "quantized %d-bit without fine-tuning (measured)",
-                 (int)tc->bits);
-        train_print_eval(stdout, what, &eq);
-      }
-      model_free(q);
-    }
-  }
-out:
-  train_data_free(&te);
-  model_free(m);
-  return rc;
+  char what[80];
+  if (f.bits && json_is_number(af))
+    printf("float (from the metadata, weights not in the file): first-spike "
+           "accuracy %.2f%%\n",
+           100 * json_number_value(af));
+  if (f.bits)
+    snprintf(what, sizeof what, "quantized %d-bit (measured)", f.bits);
+  train_print_eval(stdout, f.bits ? what : "float (measured)", &f.ev);
+  snprintf(what, sizeof what, "quantized %d-bit without fine-tuning (measured)",
+           (int)tc->bits);
+  if (f.have_quant)
+    train_print_eval(stdout, what, &f.quant);
+  train_eval_file_free(&f);
+  return CLI_EXIT_OK;
 }
 
 /* The shared progress bar inside each epoch (a terminal only). */

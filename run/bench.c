@@ -120,9 +120,8 @@ int run_bench_noc_load(const struct run_options *o, double rate,
 
 /* ---- train: steps per second -------------------------------------------- */
 
-double run_bench_train_rate(struct train_net *n, const struct train_data *d,
-                            size_t bs, int naive, double min_s,
-                            size_t *steps) {
+static double train_rate(struct train_net *n, const struct train_data *d,
+                         size_t bs, int naive, double min_s, size_t *steps) {
   train_bench_step(n, d, 0, bs, naive); /* warm-up: buffers, BLAS threads */
   uint64_t t0 = sm_now_ns(), t1;
   size_t s = 0;
@@ -133,6 +132,22 @@ double run_bench_train_rate(struct train_net *n, const struct train_data *d,
   } while ((double)(t1 - t0) < min_s * 1e9);
   *steps = s;
   return (double)(s * bs) / ((double)(t1 - t0) * 1e-9);
+}
+
+int run_bench_train_arch(const char *arch, const struct train_data *d,
+                         size_t bs, int baseline, double min_s,
+                         struct run_bench_train *r, struct sm_err *err) {
+  memset(r, 0, sizeof *r);
+  struct train_arch a;
+  int e = train_arch_parse(arch, d->c, d->h, d->w, &a, err);
+  if (e)
+    return e;
+  struct train_net *n = train_net_new(&a, 1.0, 1);
+  r->rate = train_rate(n, d, bs, 0, min_s, &r->steps);
+  if (baseline)
+    r->base = train_rate(n, d, bs, 1, min_s, &r->bsteps);
+  train_net_free(n);
+  return 0;
 }
 
 /* ---- recorder: a run at one detail level; the writer alone -------------- */

@@ -109,6 +109,31 @@ char *run_config_json(const struct sm_conf *c, const char *model,
   return s;
 }
 
+int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
+                        const struct sm_conf *c, const struct run_options *o,
+                        const struct run_sim *r, struct sm_err *err) {
+  memset(rr, 0, sizeof *rr);
+  rr->run_id = -1;
+  char hash[17];
+  int e = sm_file_digest(row->model, hash, err);
+  if (e)
+    return e;
+  char *cfg = run_config_json(c, row->model, row->data, row->mesh_w,
+                              row->mesh_h, (uint64_t)row->frames);
+  struct trace_run_info info = {.kind = "run",
+                                .config_json = cfg,
+                                .model_path = row->model,
+                                .model_hash = hash,
+                                .detail = trace_detail_name(row->detail),
+                                .seed = o->sim.seed,
+                                .frames_planned = (int64_t)row->frames,
+                                .mesh_width = run_sim_map(r)->width,
+                                .mesh_height = run_sim_map(r)->height};
+  e = run_record_open(rr, row->db, row->resume, &info, err);
+  free(cfg);
+  return e;
+}
+
 /* ---- totals ------------------------------------------------------------- */
 
 int run_frame_by_index(const struct run_frame *f, int tie_rule) {

@@ -82,6 +82,69 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
   return 0;
 }
 
+void run_trace_model_path(const struct trace_file *t, const char *given,
+                          char *path, size_t len) {
+  json_error_t je;
+  json_t *meta = json_loads(t->meta, 0, &je);
+  json_t *v = json_object_get(meta, "model");
+  snprintf(path, len, "%s",
+           given ? given : json_is_string(v) ? json_string_value(v) : "");
+  json_decref(meta);
+}
+
+/* The options a run was recorded with: the run row's configuration in the
+ * trace's meta (its own run.* keys are not options), over the defaults. */
+static int recorded_options(json_t *meta, const char *db,
+                            struct run_options *o, struct sm_err *err) {
+  struct sm_conf c;
+  run_options_init(o, &c);
+  sm_conf_defaults(&c, err);
+  json_t *rc_cfg = json_object_get(meta, "config");
+  if (!json_is_object(rc_cfg))
+    return 0;
+  json_t *cfg = json_object();
+  const char *key;
+  json_t *v;
+  json_object_foreach(rc_cfg, key, v) if (strncmp(key, "run.", 4))
+      json_object_set(cfg, key, v);
+  int e = sm_conf_load_json(&c, cfg, db, err);
+  json_decref(cfg);
+  return e;
+}
+
+int run_recorded_packets(const struct trace_file *spikes,
+                         const char *model_path, const char *db,
+                         struct trace_file *out, struct sm_err *err) {
+  memset(out, 0, sizeof *out);
+  json_error_t je;
+  json_t *meta = json_loads(spikes->meta, 0, &je);
+  struct run_options o;
+  struct model *m = NULL;
+  struct model_map *map = NULL;
+  int e = recorded_options(meta, db, &o, err);
+  if (!e)
+    e = model_load(model_path, &m, err);
+  if (!e) {
+    json_t *w = json_object_get(meta, "run.mesh_width"),
+           *h = json_object_get(meta, "run.mesh_height");
+    struct model_map_params mp =
+        run_map_params(&o, (uint32_t)json_integer_value(w),
+                       (uint32_t)json_integer_value(h));
+    e = model_map_build(m, &mp, &map, err);
+  }
+  if (!e)
+    e = run_trace_to_packets(spikes, m, map, &o.core, out, err);
+  if (!e) {
+    json_object_set_new(meta, "run.mesh_width", json_integer(map->width));
+    json_object_set_new(meta, "run.mesh_height", json_integer(map->height));
+    free(out->meta);
+    out->meta = json_dumps(meta, JSON_SORT_KEYS | JSON_COMPACT);
+  }
+  model_map_free(map);
+  model_free(m);
+  json_decref(meta);
+  return e;
+}
 
 /* ---- the replay --------------------------------------------------------- */
 
@@ -177,13 +240,7 @@ static void on_packet(void *ctx, const struct noc_packet_record *p) {
 /* A spike trace through model m mapped anew; o->noc gets the mesh used. */
 static int prepare_spikes(struct run_replay *r, const struct run_replay_spec *sp,
                           struct run_options *o, struct sm_err *err) {
-  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
-                                .sram_bytes = o->core.sram_bytes,
-                                .weight_bits = o->core.weight_bits,
-                                .width = sp->mesh_w,
-                                .height = sp->mesh_h,
-                                .placement = o->map.placement,
-                                .sram_fit = o->map.sram_fit};
+  struct model_map_params mp = run_map_params(o, sp->mesh_w, sp->mesh_h);
   int e = model_map_build(sp->m, &mp, &r->map, err);
   if (!e)
     e = run_trace_to_packets(sp->trace, sp->m, r->map, &o->core, &r->tp, err);
@@ -434,12 +491,27 @@ void run_replay_engine(struct run_replay *r, struct run_engine *e) {
                            .rec_free = replay_rec_free};
 }
 
-char *run_replay_config_json(const struct sm_conf *c, const char *source,
-                             double scale) {
+int run_replay_record_open(struct run_record *rr, const char *db,
+                           enum trace_detail detail, const struct sm_conf *c,
+                           const struct run_options *o,
+                           const struct run_replay_spec *sp,
+                           const struct run_replay *rp, struct sm_err *err) {
   json_t *j = sm_conf_to_json(c);
-  json_object_set_new(j, "replay.source", json_string(source));
-  json_object_set_new(j, "replay.time_scale", json_real(scale));
-  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_object_set_new(j, "replay.source", json_string(sp->source));
+  json_object_set_new(j, "replay.time_scale", json_real(sp->scale));
+  char *cfg = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref(j);
-  return s;
+  int has_model = sp->model_path && *sp->model_path;
+  struct trace_run_info info = {.kind = "replay",
+                                .config_json = cfg,
+                                .model_path = has_model ? sp->model_path : NULL,
+                                .detail = trace_detail_name(detail),
+                                .seed = o->sim.seed,
+                                .frames_planned =
+                                    run_replay_frames_planned(rp),
+                                .mesh_width = (uint32_t)o->noc.width,
+                                .mesh_height = (uint32_t)o->noc.height};
+  int e = run_record_open(rr, db, 0, &info, err);
+  free(cfg);
+  return e;
 }

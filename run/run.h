@@ -122,6 +122,14 @@ struct run_frame {
 
 struct run_sim;
 
+/* The mapper's parameters for options o (core.neurons_per_core,
+ * core.sram_bytes, core.weight_bits, map.*) on a mesh_w x mesh_h mesh
+ * (0 x 0: the mapper's smallest square).  Every mapping of a model onto
+ * the hardware (a run, a sweep point, a replay, a trace export) takes
+ * them from here. */
+struct model_map_params run_map_params(const struct run_options *o,
+                                       uint32_t mesh_w, uint32_t mesh_h);
+
 /* Map m with the options in o (core.*, energy.*, map.*, noc.*); the mesh is
  * mesh_w x mesh_h, or chosen by the mapper when both are 0 (run_sim_map()
  * says which; o is not changed). */
@@ -236,6 +244,25 @@ int run_record_open(struct run_record *rr, const char *path, int resume,
 int run_record_close(struct run_record *rr, const char *status,
                      struct sm_err *err);
 
+/* The run row of a `spikemesh run`: where it goes and the run's inputs
+ * as given. */
+struct run_sim_row {
+  const char *db;          /* database file */
+  int resume;              /* the newest unfinished run with the same
+                              configuration, instead of a new one */
+  enum trace_detail detail;
+  const char *model;       /* the model file (the row holds its digest) */
+  const char *data;        /* the data spec */
+  uint32_t mesh_w, mesh_h; /* the mesh asked for (0 x 0: auto) */
+  size_t frames;           /* frames planned */
+};
+/* Open it (run_record_open) for frames of r: kind 'run', the
+ * configuration of run_config_json() over c, o's seed, the mesh r maps
+ * onto. */
+int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
+                        const struct sm_conf *c, const struct run_options *o,
+                        const struct run_sim *r, struct sm_err *err);
+
 /* ==== compare.c ========================================================= */
 /*
  * Each frame's prediction against the trainer's reference forward of the
@@ -313,6 +340,8 @@ struct run_replay_spec {
   uint32_t mesh_w, mesh_h; /* 0 x 0: auto (spike), the trace's (packet) */
   int mesh_given;
   double scale;          /* every time multiplied by this (> 0) */
+  const char *model_path; /* the model's file, for the run row (NULL or
+                             "": none) */
 };
 /* Map (spike traces) or check (packet traces) and build the mesh; o->noc
  * gets the mesh used.  Errors name the record that does not fit. */
@@ -328,10 +357,14 @@ int64_t run_replay_frames_planned(const struct run_replay *r);
 /* The engine: frame i is the trace's i-th frame; its rows carry the
  * trace's frame number. */
 void run_replay_engine(struct run_replay *r, struct run_engine *e);
-/* The replay's run row configuration: every option, the source, the time
- * scale.  The caller frees it. */
-char *run_replay_config_json(const struct sm_conf *c, const char *source,
-                             double scale);
+/* The replay's run row (kind 'replay', a new run in database db): its
+ * configuration every option of c, sp's source and time scale; its model
+ * file, o's seed and the mesh o->noc holds after run_replay_new(). */
+int run_replay_record_open(struct run_record *rr, const char *db,
+                           enum trace_detail detail, const struct sm_conf *c,
+                           const struct run_options *o,
+                           const struct run_replay_spec *sp,
+                           const struct run_replay *rp, struct sm_err *err);
 
 /* Traces; a run's own spikes: trace_db_spikes(). */
 /* Spikes to packets through a mapping of model m: each spike of a layer
@@ -341,6 +374,18 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                          const struct model_map *map,
                          const struct core_conf *cc, struct trace_file *out,
                          struct sm_err *err);
+/* A spike trace's model file into path: given, else the one its meta
+ * names ("model"), else "". */
+void run_trace_model_path(const struct trace_file *t, const char *given,
+                          char *path, size_t len);
+/* A recorded run's spikes (trace_db_spikes of database db) as packets
+ * through the run's own mapping: the model file at model_path mapped with
+ * the options the run was recorded with (the run row's configuration in
+ * the meta, its run.* keys left out, over the defaults) on the run's mesh.
+ * out's meta is the spikes' with the mesh the mapping used. */
+int run_recorded_packets(const struct trace_file *spikes,
+                         const char *model_path, const char *db,
+                         struct trace_file *out, struct sm_err *err);
 
 /* ==== grid.c, sweep.c =================================================== */
 /*
@@ -573,11 +618,17 @@ void run_bench_noc_variants(enum sim_queue_kind q,
 int run_bench_noc_load(const struct run_options *o, double rate,
                        struct noc_traffic_result *r, struct sm_err *err);
 
-/* train: samples/s of training steps of batch bs (naive: GEMMs as plain
- * loops) after one warm-up step, for at least min_s; *steps timed. */
-double run_bench_train_rate(struct train_net *n, const struct train_data *d,
-                            size_t bs, int naive, double min_s,
-                            size_t *steps);
+/* train: samples/s of SNN training steps of batch bs on a network of
+ * architecture arch over d's image shape (window 1, weights of seed 1),
+ * with BLAS and (baseline) with the GEMMs as plain loops, each after one
+ * warm-up step for at least min_s. */
+struct run_bench_train {
+  double rate, base;     /* samples/s: BLAS, naive loops (0: not run) */
+  size_t steps, bsteps;  /* steps timed for each */
+};
+int run_bench_train_arch(const char *arch, const struct train_data *d,
+                         size_t bs, int baseline, double min_s,
+                         struct run_bench_train *r, struct sm_err *err);
 
 /* recorder: n frames of m over d (frame i: image i mod d->n) on the
  * default preset through the frame loop, recorded at `detail` into a fresh

@@ -121,17 +121,23 @@ static void core_layer_of(const struct model *m, const struct model_map *mp,
   cl->q = ml->q;
 }
 
+struct model_map_params run_map_params(const struct run_options *o,
+                                       uint32_t mesh_w, uint32_t mesh_h) {
+  return (struct model_map_params){
+      .neurons_per_core = o->core.neurons_per_core,
+      .sram_bytes = o->core.sram_bytes,
+      .weight_bits = o->core.weight_bits,
+      .width = mesh_w,
+      .height = mesh_h,
+      .placement = o->map.placement,
+      .sram_fit = o->map.sram_fit};
+}
+
 int run_sim_new(const struct model *m, const struct run_options *o,
                 uint32_t mesh_w, uint32_t mesh_h, struct run_sim **out,
                 struct sm_err *err) {
   *out = NULL;
-  struct model_map_params mp = {.neurons_per_core = o->core.neurons_per_core,
-                                .sram_bytes = o->core.sram_bytes,
-                                .weight_bits = o->core.weight_bits,
-                                .width = mesh_w,
-                                .height = mesh_h,
-                                .placement = o->map.placement,
-                                .sram_fit = o->map.sram_fit};
+  struct model_map_params mp = run_map_params(o, mesh_w, mesh_h);
   struct model_map *map;
   int rc = model_map_build(m, &mp, &map, err);
   if (rc)

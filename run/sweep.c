@@ -282,13 +282,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
                      "inputs, but %s has %dx%dx%d images", s->source, i + 1,
                      p->label, p->model, m->in_c, m->in_h, m->in_w, p->data,
                      d->c, d->h, d->w);
-    struct model_map_params mp = {.neurons_per_core = p->o.core.neurons_per_core,
-                                  .sram_bytes = p->o.core.sram_bytes,
-                                  .weight_bits = p->o.core.weight_bits,
-                                  .width = p->mesh_w,
-                                  .height = p->mesh_h,
-                                  .placement = p->o.map.placement,
-                                  .sram_fit = p->o.map.sram_fit};
+    struct model_map_params mp = run_map_params(&p->o, p->mesh_w, p->mesh_h);
     struct model_map *map;
     int rc = model_map_build(m, &mp, &map, err);
     if (rc) {

@@ -113,3 +113,44 @@ int train_eval_model(const struct model *m, const struct train_data *test,
   train_net_free(n);
   return 0;
 }
+
+int train_eval_file(const char *path, const struct train_conf *c,
+                    struct train_eval_file *out, struct sm_err *err) {
+  memset(out, 0, sizeof *out);
+  int e = model_load(path, &out->m, err);
+  if (e)
+    return e;
+  struct train_data te;
+  if ((e = train_data_load_dir(c->data, 1, &te, err))) {
+    train_eval_file_free(out);
+    return e;
+  }
+  const struct model *m = out->m;
+  out->ntest = te.n;
+  train_set_threads((int)c->threads);
+  e = train_eval_model(m, &te, &out->ev, err);
+  out->bits = e ? 0 : m->layers[m->nlayers - 1].bits;
+  if (!e && !out->bits && c->bits) {
+    struct train_net *n = train_net_from_model(m);
+    struct model *q = train_net_to_model(
+        n, m->arch, (int)c->bits, m->a_max,
+        strcmp(m->readout, "potential") ? TRAIN_READOUT_TIME
+                                        : TRAIN_READOUT_POTENTIAL);
+    train_net_free(n);
+    /* a failure here leaves the quantized figures out, not the report */
+    struct sm_err qerr = {0};
+    out->have_quant = !train_eval_model(q, &te, &out->quant, &qerr);
+    model_free(q);
+  }
+  train_data_free(&te);
+  if (e)
+    train_eval_file_free(out);
+  return e;
+}
+
+void train_eval_file_free(struct train_eval_file *f) {
+  if (!f)
+    return;
+  model_free(f->m);
+  f->m = NULL;
+}

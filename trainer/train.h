@@ -223,6 +223,22 @@ int train_eval_model(const struct model *m, const struct train_data *test,
                      struct train_eval *ev, struct sm_err *err);
 void train_print_eval(FILE *out, const char *what, const struct train_eval *ev);
 
+/* A model file evaluated on the test set of c->data with c->threads BLAS
+ * threads (`train --eval`); a float model with c->bits > 0 is also
+ * evaluated quantized to c->bits bits without fine-tuning (each layer its
+ * own scale).  Free with train_eval_file_free(). */
+struct train_eval_file {
+  struct model *m;         /* the model file, loaded */
+  size_t ntest;            /* images in the test set */
+  int bits;                /* the model's weight bits (last layer), 0: float */
+  struct train_eval ev;    /* the model as stored */
+  int have_quant;          /* quant is set (its evaluation ran) */
+  struct train_eval quant; /* the float model quantized to c->bits */
+};
+int train_eval_file(const char *path, const struct train_conf *c,
+                    struct train_eval_file *out, struct sm_err *err);
+void train_eval_file_free(struct train_eval_file *f); /* NULL-safe */
+
 /* ---- benchmark hooks ---------------------------------------------------- */
 
 /* One SNN training step (forward, backward, Adam) on a batch, BLAS or the
