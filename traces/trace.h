@@ -374,8 +374,10 @@ void trace_file_add_packet(struct trace_file *t, const struct trace_packet *p,
  * the byte offset (binary) or line (CSV); nothing is allocated for a
  * header that claims more records than the file can hold. */
 int trace_file_read(const char *path, struct trace_file *t, struct sm_err *err);
-/* Write binary, or CSV when csv != 0.  Written to PATH.tmp then renamed:
- * a failed write never clobbers an existing file. */
+/* Write binary, or CSV when csv != 0, through sm_write_begin (util.h): a
+ * regular file is replaced atomically (a failed write never clobbers it),
+ * a symbolic link is followed, a FIFO or character device is written in
+ * place. */
 int trace_file_write(const char *path, const struct trace_file *t, int csv,
                      struct sm_err *err);
 
