@@ -227,6 +227,7 @@ int cli_cmd_replay(int argc, char **argv) {
   run_replay_engine(rp, &e);
   struct replay_view v = {0};
   struct run_loop loop = {.e = &e, .n = run_replay_nframes(rp), .ts = rr.ts,
+                          .db = rr.db,
                           .detail = a.cm.detail, .on_frame = on_frame,
                           .ctx = &v};
   cli_progress_init(&v.bar, loop.n, "frames", 1);

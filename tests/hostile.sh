@@ -67,4 +67,86 @@ out=$(sh -c "trap '' XFSZ; ulimit -f 4; exec ./spikemesh trace convert '$tmp/s.s
   ok "a failed write leaves the file as it was and no temporary" ||
   bad "failed write: exit $st: $out; $(ls "$tmp/o")"
 
+# ---- 2. two processes, one run -------------------------------------------
+# wait until `cond` (a shell command) holds, at most 60 s
+until_() { i=0; while ! eval "$1" && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done; eval "$1"; }
+host=$(hostname 2>/dev/null || uname -n)
+# a run killed outright keeps its claim: the next --resume takes it over
+$R --frames 5000 --db "$tmp/two.db" >/dev/null 2>&1 &
+k=$!
+until_ '[ "$(q "$tmp/two.db" "SELECT frames_done >= 3 FROM runs" 2>/dev/null)" = 1 ]' || bad "first run never recorded"
+kill -KILL $k; wait $k 2>/dev/null
+[ "$(q "$tmp/two.db" "SELECT pid FROM claims")" = $k ] && ok "a killed run still names its process" ||
+  bad "claim after SIGKILL: $(q "$tmp/two.db" "SELECT * FROM claims")"
+$R --frames 5000 --db "$tmp/two.db" --resume > "$tmp/a.out" 2>&1 &
+a=$!
+until_ '[ "$(q "$tmp/two.db" "SELECT pid FROM claims" 2>/dev/null)" = $a ]' &&
+  ok "--resume takes over the claim of a process that is gone" || bad "no takeover: $(q "$tmp/two.db" "SELECT * FROM claims")"
+# a second --resume of the same run while the first records it: refused,
+# naming the holder, and the run left alone
+out=$($R --frames 5000 --db "$tmp/two.db" --resume 2>&1); st=$?
+[ $st = 1 ] && echo "$out" | grep -q "run 1 is being recorded by pid $a on host $host since" &&
+  ok "a second --resume is refused with the holder's pid, host and start time" || bad "second --resume: exit $st: $out"
+kill -TERM $a; wait $a
+grep -q "taken over" "$tmp/a.out" && ok "the resumed run says it took over" || bad "no takeover line: $(head -3 "$tmp/a.out")"
+[ "$(q "$tmp/two.db" "SELECT status FROM runs")" = interrupted ] && [ "$(q "$tmp/two.db" "SELECT count(*) FROM claims")" = 0 ] &&
+  [ "$(q "$tmp/two.db" "SELECT count(*) FROM runs")" = 1 ] &&
+  ok "the holder's run ends as it says (interrupted), its claim released" ||
+  bad "after the holder: $(q "$tmp/two.db" "SELECT run_id, status FROM runs; SELECT * FROM claims")"
+./spikemesh db check "$tmp/two.db" >/dev/null 2>&1 && ok "db check after two writers" || bad "db check: $(./spikemesh db check "$tmp/two.db" | grep FAIL)"
+
+data=/usr/share/datasets/fashion-mnist
+if [ -e "$data/t10k-labels-idx1-ubyte.gz" ] || [ -e "$data/t10k-labels-idx1-ubyte" ]; then
+  cat > "$tmp/g.json" <<'G'
+{"frames": 10000, "grid": {"noc.buffer_depth": [1, 2]}}
+G
+  ./spikemesh sweep "$tmp/g.json" --jobs 2 --detail summary --quiet > "$tmp/sa.out" 2>&1 &
+  a=$!
+  until_ '[ "$(q "$tmp/g.db" "SELECT count(*) FROM claims WHERE pid = $a" 2>/dev/null)" = 2 ]' || bad "first sweep never claimed its points"
+  out=$(./spikemesh sweep "$tmp/g.json" --jobs 2 --detail summary 2>&1); st=$?
+  [ $st = 1 ] && echo "$out" | grep -q "point 1/2 held, not run: run 1 is being recorded by pid $a on host $host" &&
+    echo "$out" | grep -q "2 held by another process" &&
+    ok "a second sweep on the database reports the points held and runs none (exit 1)" ||
+    bad "second sweep: exit $st: $out"
+  kill -TERM $a; wait $a
+  [ "$(q "$tmp/g.db" "SELECT count(*) FROM runs")" = 2 ] &&
+    [ "$(q "$tmp/g.db" "SELECT count(*) FROM runs WHERE status = 'interrupted'")" = 2 ] &&
+    [ "$(q "$tmp/g.db" "SELECT count(*) FROM claims")" = 0 ] &&
+    ok "the second sweep left the first one's runs alone" ||
+    bad "sweep runs: $(q "$tmp/g.db" "SELECT run_id, status FROM runs")"
+else
+  echo "note: no $data: two sweeps not tried"
+fi
+
+# ---- 3. another program's database ----------------------------------------
+sqlite3 "$tmp/other.db" "CREATE TABLE runs(id INTEGER PRIMARY KEY, who TEXT); INSERT INTO runs(who) VALUES ('them');"
+sqlite3 "$tmp/meta.db" "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('owner', 'them');"
+printf 'not a database, only text, but more than a header of it\n%.0s' 1 2 3 4 5 6 7 8 > "$tmp/text.db"
+./spikemesh trace export --db "$tmp/r.db" --kind packet -o "$tmp/p.smt" >/dev/null 2>&1 || bad "packet trace"
+echo '{"frames": 2, "grid": {"noc.buffer_depth": [1]}}' > "$tmp/g1.json"
+refused=1
+for f in other meta text; do
+  db="$tmp/$f.db"
+  c0=$(sum "$db")
+  for cmd in "run --data synthetic:1 --frames 2 --quiet" "replay --trace $tmp/p.smt" "noc traffic.rates=0.1" \
+             "sweep $tmp/g1.json --quiet"; do
+    out=$(./spikemesh $cmd --db "$db" 2>&1); st=$?
+    [ $st = 2 ] && echo "$out" | grep -q "$db: not a spikemesh database" && [ "$(sum "$db")" = "$c0" ] &&
+      [ ! -e "$db-wal" ] && [ ! -e "$db-journal" ] ||
+      { refused=0; bad "${cmd%% *} --db $f.db: exit $st, checksum $(sum "$db") (was $c0): $out"; }
+  done
+done
+[ $refused = 1 ] && ok "run, replay, noc and sweep refuse other programs' databases, unchanged"
+[ "$(q "$tmp/other.db" "SELECT who FROM runs")" = them ] && ok "their rows are still theirs" || bad "other.db changed"
+
+# ---- 4. locks, names that record nothing, damage, the data digest ----------
+# a lock held for 3 s (longer than the old 2 s wait) is waited for
+(echo "BEGIN EXCLUSIVE;"; sleep 3; echo "COMMIT;") | sqlite3 "$tmp/r.db" &
+holder=$!
+until_ '! sqlite3 "$tmp/r.db" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1' || bad "the lock was never taken"
+out=$($R --frames 2 --db "$tmp/r.db" 2>&1); st=$?
+wait $holder
+[ $st = 0 ] && [ "$(q "$tmp/r.db" "SELECT status FROM runs WHERE run_id = 2")" = complete ] &&
+  ok "a database locked for 3 s is waited for, the run completes" || bad "briefly locked: exit $st: $out"
+
 exit $fail

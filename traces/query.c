@@ -36,15 +36,16 @@ int trace__open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
       version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
   }
-  if (version != TRACE_SCHEMA_VERSION) {
+  /* version 3 differs only by the claims table, which no reader needs */
+  if (version < TRACE_SCHEMA_OLDEST || version > TRACE_SCHEMA_VERSION) {
     sqlite3_close(*c);
     if (version < 0)
       return sm_fail(err, SM_EFORMAT,
                      "%s: not a spikemesh database (no schema version)", path);
     return sm_fail(err, SM_EVERSION,
                    "%s: database schema version %d, this spikemesh reads "
-                   "version %d",
-                   path, version, TRACE_SCHEMA_VERSION);
+                   "version %d (and %d)",
+                   path, version, TRACE_SCHEMA_VERSION, TRACE_SCHEMA_OLDEST);
   }
   return 0;
 }
@@ -287,9 +288,15 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
   int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
-  fprintf(out, "%s: spikemesh database, schema version %d\n", path,
-          TRACE_SCHEMA_VERSION);
   sqlite3_stmt *st;
+  int version = TRACE_SCHEMA_VERSION;
+  if (sqlite3_prepare_v2(c, "SELECT value FROM meta WHERE "
+                         "key='schema_version'", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  fprintf(out, "%s: spikemesh database, schema version %d\n", path, version);
   if (sqlite3_prepare_v2(c,
                          "SELECT run_id, started_at, coalesce(ended_at,'-') "
                          "FROM runs ORDER BY run_id",
@@ -314,6 +321,16 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
               sqlite3_column_text(st, 1), t.model);
       free(t.config);
     }
+    sqlite3_finalize(st);
+  }
+  /* who records the runs still running (version 4) */
+  if (sqlite3_prepare_v2(c, "SELECT run_id, pid, host, since FROM claims "
+                         "ORDER BY run_id", -1, &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      fprintf(out, "run %lld is claimed by pid %lld on host %s since %s\n",
+              (long long)sqlite3_column_int64(st, 0),
+              (long long)sqlite3_column_int64(st, 1),
+              sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
   }
   static const char *const tables[] = {"runs",  "frames", "layer_frames",
