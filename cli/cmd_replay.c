@@ -71,6 +71,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a,
       a->trace = argv[++i];
     } else if (!strcmp(s, "--from-db") && i + 1 < argc) {
       a->from_db = argv[++i];
+      if (!*a->from_db) {
+        cli_usage_error("replay", "--from-db '': expected a database file "
+                        "name");
+        return -1;
+      }
     } else if (!strcmp(s, "--run") && i + 1 < argc) {
       if (sm_parse_i64(argv[++i], &a->run) || a->run < 1) {
         cli_usage_error("replay", "--run '%s': expected a run id", argv[i]);

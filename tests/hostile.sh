@@ -12,6 +12,7 @@
 #     db digest --data ignores what does not change the results.
 # Synthetic inputs only (no data set needed); needs the sqlite3 shell.
 set -u
+srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 command -v sqlite3 >/dev/null || { echo "skip: no sqlite3 shell"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -148,5 +149,46 @@ out=$($R --frames 2 --db "$tmp/r.db" 2>&1); st=$?
 wait $holder
 [ $st = 0 ] && [ "$(q "$tmp/r.db" "SELECT status FROM runs WHERE run_id = 2")" = complete ] &&
   ok "a database locked for 3 s is waited for, the run completes" || bad "briefly locked: exit $st: $out"
+
+# --db "" records nothing: refused by every command taking --db
+for cmd in "run --data synthetic:1 --frames 1 --quiet" "sweep $tmp/g1.json" "noc" \
+           "replay --trace $tmp/p.smt" "trace export -o $tmp/x.smt" "energy frame"; do
+  out=$(./spikemesh $cmd --db "" 2>&1); st=$?
+  [ $st = 2 ] && echo "$out" | grep -q -- "--db '': expected a database file name" ||
+    bad "${cmd%% *} --db '': exit $st: $out"
+done
+out=$(./spikemesh replay --from-db "" 2>&1); st=$?
+[ $st = 2 ] && ok "--db \"\" and --from-db \"\" refused" || bad "--from-db '': exit $st: $out"
+
+# a damaged database: db info and db digest say so on stderr
+cp "$tmp/r.db" "$tmp/bad.db"
+sqlite3 "$tmp/bad.db" "CREATE TABLE junk(x); INSERT INTO junk VALUES (randomblob(200));
+  PRAGMA writable_schema=ON; DELETE FROM sqlite_master WHERE name='junk'; PRAGMA writable_schema=OFF;"
+[ "$(sqlite3 "$tmp/bad.db" "PRAGMA quick_check")" != ok ] || bad "the damage did not take"
+for sub in info digest; do
+  ./spikemesh db $sub "$tmp/bad.db" >/dev/null 2>"$tmp/err"
+  grep -q "warning: $tmp/bad.db is damaged: SQLite's quick_check found: .*never used" "$tmp/err" &&
+    ok "db $sub warns about a damaged database" || bad "db $sub on a damaged database: $(cat "$tmp/err")"
+done
+./spikemesh db digest "$tmp/r.db" 2>"$tmp/err" >/dev/null && [ ! -s "$tmp/err" ] &&
+  ok "no warning for a sound database" || bad "warning on r.db: $(cat "$tmp/err")"
+
+# db digest --data: the same results give the same digest whatever the
+# model path and the queue kind; another seed does not
+mkdir "$tmp/m"
+cp "$srcdir/models/fmnist-mlp.json" "$tmp/m/copy.json"
+$R --frames 3 --detail link --db "$tmp/d1.db" >/dev/null 2>&1
+$R --frames 3 --detail link --db "$tmp/d2.db" --model "$tmp/m/copy.json" sim.queue=heap4 >/dev/null 2>&1
+$R --frames 3 --detail link --db "$tmp/d3.db" sim.seed=7 >/dev/null 2>&1
+dd() { ./spikemesh db digest --data "$1" | cut -d' ' -f1; }
+df() { ./spikemesh db digest "$1" | cut -d' ' -f1; }
+[ "$(df "$tmp/d1.db")" != "$(df "$tmp/d2.db")" ] && [ "$(dd "$tmp/d1.db")" = "$(dd "$tmp/d2.db")" ] &&
+  ok "db digest --data ignores the model path and sim.queue, db digest does not" ||
+  bad "data digests: $(dd "$tmp/d1.db") $(dd "$tmp/d2.db"), full $(df "$tmp/d1.db") $(df "$tmp/d2.db")"
+[ "$(dd "$tmp/d1.db")" != "$(dd "$tmp/d3.db")" ] && ok "another seed, another data digest" || bad "seed not in the data digest"
+sqlite3 "$tmp/d2.db" "UPDATE frames SET hops = hops + 1 WHERE frame = 2"
+[ "$(dd "$tmp/d1.db")" != "$(dd "$tmp/d2.db")" ] && ok "a changed result changes the data digest" || bad "data digest blind to frames"
+out=$(./spikemesh db digest --data "$tmp/d1.db:9" 2>&1); st=$?
+[ $st = 2 ] && echo "$out" | grep -q "no run 9" && ok "db digest --data of a missing run" || bad "missing run: exit $st: $out"
 
 exit $fail

@@ -284,9 +284,25 @@ uint64_t trace_db_rows(struct trace_db *db);
 /* ---- queries (traces/query.c); the database is opened read-only -------- */
 
 /* 64-bit digest of a run's rows in every table, timestamps (started_at,
- * ended_at) and the run id excluded: same inputs and seed, same digest. */
+ * ended_at) and the run id excluded: same inputs and seed, same digest.
+ * The claims table (who records a run) is not included. */
 int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
                     struct sm_err *err);
+/* The digest of the run's results only (db digest --data, doc/recorder.md):
+ * every row of frames, layer_frames, layers, links, ports, cores, spikes,
+ * packets and noc_points, and of the run row its status, detail, seed,
+ * frames planned and done, model_hash, mesh used and its configuration
+ * without the keys that do not change results (paths, sim.queue,
+ * traffic.schedule, preset.*, train.*, synth.*, the mesh asked for); the
+ * model path, kind, point key, program version and timestamps are left
+ * out.  A run that is not there is SM_ENOENT. */
+int trace_db_digest_data(const char *path, int64_t run_id, uint64_t *out,
+                         struct sm_err *err);
+/* SQLite's PRAGMA quick_check: 1 when it passes; 0 with its first
+ * findings in msg[len] when the file is damaged; < 0 when the file cannot
+ * be opened as a spikemesh database (err). */
+int trace_db_quick_check(const char *path, char *msg, size_t len,
+                         struct sm_err *err);
 /* Schema version, runs, per-run totals and row counts. */
 int trace_db_info(const char *path, FILE *out, struct sm_err *err);
 /* Two runs side by side: totals, then the first max_frames frames that
