@@ -69,6 +69,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a,
       a->trace = argv[++i];
     } else if (!strcmp(s, "--from-db") && i + 1 < argc) {
       a->from_db = argv[++i];
+      if (!*a->from_db) {
+        cli_usage_error("replay", "--from-db '': expected a database file "
+                        "name");
+        return -1;
+      }
     } else if (!strcmp(s, "--run") && i + 1 < argc) {
       if (sm_parse_i64(argv[++i], &a->run) || a->run < 1) {
         cli_usage_error("replay", "--run '%s': expected a run id", argv[i]);
@@ -202,6 +207,7 @@ int cli_cmd_replay(int argc, char **argv) {
   run_replay_engine(rp, &e);
   struct replay_view v = {0};
   struct run_loop loop = {.e = &e, .n = run_replay_nframes(rp), .ts = rr.ts,
+                          .db = rr.db,
                           .detail = a.cm.detail, .on_frame = on_frame,
                           .ctx = &v};
   cli_progress_init(&v.bar, loop.n, "frames", 1);

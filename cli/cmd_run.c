@@ -274,6 +274,12 @@ int cli_cmd_run(int argc, char **argv) {
     printf("resuming run %lld of %s at frame %zu (frames before it are "
            "simulated again without recording)\n",
            (long long)rr.run_id, a.cm.db, rr.first_frame);
+  if (rr.db && rr.took_over) {
+    char who[400];
+    trace_holder_text(&rr.was, who, sizeof who);
+    printf("run %lld was claimed by %s, which is gone; taken over\n",
+           (long long)rr.run_id, who);
+  }
   atomic_int *stop = cli_stop_install(NULL);
   print_header(a.model, m, &o, a.cm.arch, n);
   if (!a.quiet)
@@ -283,7 +289,8 @@ int cli_cmd_run(int argc, char **argv) {
   struct run_engine e;
   run_sim_engine(r, &d, &e);
   struct run_loop loop = {.e = &e, .n = n, .first_rec = rr.first_frame,
-                          .ts = rr.ts, .detail = a.cm.detail, .stop = stop,
+                          .ts = rr.ts, .db = rr.db, .detail = a.cm.detail,
+                          .stop = stop,
                           .on_frame = on_frame, .ctx = &x};
   cli_progress_init(&x.bar, n, "frames", !a.quiet);
   uint64_t t_start = sm_now_ns();

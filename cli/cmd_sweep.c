@@ -25,7 +25,9 @@ static void usage(FILE *out) {
           "run.frames -- as an independent simulation, several at a time,\n"
           "into one database with a run (kind 'sweep') per point.  Points\n"
           "already complete in the database are skipped; an unfinished one\n"
-          "is resumed.  Prints a line per point, a summary table (accuracy,\n"
+          "is resumed; a point another process is recording is reported as\n"
+          "held (naming that process) and not run.  Prints a line per\n"
+          "point, a summary table (accuracy,\n"
           "energy per frame by term, latency, hops, late spikes, peak link\n"
           "utilization), the Pareto-optimal points (energy, latency,\n"
           "accuracy), and the sum of the points' times against the wall\n"
@@ -46,15 +48,16 @@ static void usage(FILE *out) {
           "\n"
           "Ctrl-C stops every running point after its current frame (recorded\n"
           "as 'interrupted'; the same command resumes); a second Ctrl-C\n"
-          "aborts.  Exit status: 0 all points complete, 1 a point failed or\n"
-          "the sweep was interrupted, 2 a bad grid, model, data set or mesh\n"
-          "(found before anything runs).\n",
+          "aborts.  Exit status: 0 all points complete, 1 a point failed,\n"
+          "was held by another process or the sweep was interrupted, 2 a\n"
+          "bad grid, model, data set, mesh or database (found before\n"
+          "anything runs).\n",
           uv_available_parallelism());
 }
 
 static void print_summary(const struct run_sweep *s, FILE *out) {
   static const char *const state[] = {"pending", "skipped", "done",
-                                      "interrupted", "failed"};
+                                      "interrupted", "failed", "held"};
   fprintf(out, "\nsummary, means per frame (* = Pareto-optimal: lower "
                "energy, lower latency, higher accuracy):\n");
   fprintf(out, "%4s %5s %-11s %6s %7s %9s %9s %9s %9s %9s %9s %7s %6s %7s  "
@@ -110,7 +113,10 @@ static void on_point(void *ctx, const struct run_sweep *s, size_t i) {
   const struct run_sweep_point *p = &s->points[i];
   double n = (double)p->nframes;
   cli_progress_clear(&v->bar);
-  if (p->state == RUN_SWEEP_DONE)
+  if (p->state == RUN_SWEEP_HELD)
+    fprintf(v->out, "point %zu/%zu held, not run: %s  %s\n", i + 1,
+            s->npoints, p->err.msg, p->label);
+  else if (p->state == RUN_SWEEP_DONE)
     fprintf(v->out,
             "point %zu/%zu done in %.2f s (run %lld%s): accuracy %.2f%%, "
             "%.4f uJ/frame  %s\n",
@@ -196,14 +202,18 @@ static int parse_args(int argc, char **argv, struct sweep_args *a) {
 }
 
 static void print_times(const struct run_sweep *s, uint64_t jobs) {
-  size_t ran = 0, skipped = 0;
+  size_t ran = 0, skipped = 0, held = 0;
   for (size_t i = 0; i < s->npoints; i++) {
     ran += s->points[i].state == RUN_SWEEP_DONE ||
            s->points[i].state == RUN_SWEEP_INTERRUPTED ||
            s->points[i].state == RUN_SWEEP_FAILED;
     skipped += s->points[i].state == RUN_SWEEP_SKIPPED;
+    held += s->points[i].state == RUN_SWEEP_HELD;
   }
-  printf("\n%zu points run, %zu skipped (complete already)\n", ran, skipped);
+  printf("\n%zu points run, %zu skipped (complete already)", ran, skipped);
+  if (held)
+    printf(", %zu held by another process (not run)", held);
+  printf("\n");
   if (s->sum_s > 0)
     printf("time: sum of point times %.2f s, wall %.2f s, wall/sum %.3f "
            "(--jobs %llu; at most %u points simulated at once)\n",
@@ -264,7 +274,8 @@ int cli_cmd_sweep(int argc, char **argv) {
     fputc('\n', stderr);
     fflush(stderr);
   }
-  if (rc && rc != SM_EINTR && !s->sum_s) { /* nothing ran: a bad input */
+  if (rc && rc != SM_EINTR && rc != SM_EBUSY && !s->sum_s) {
+    /* nothing ran: a bad input */
     run_sweep_free(s);
     return cli_report("sweep", &err);
   }

@@ -43,6 +43,12 @@ int cli_common_arg(struct cli_common *cm, int argc, char **argv, int *i) {
     cm->mesh_given = 1;
   } else if ((f & CLI_F_DB) && !strcmp(a, "--db") && more) {
     cm->db = argv[++*i];
+    if (!*cm->db) {
+      /* SQLite would take "" for a temporary database: nothing recorded */
+      cli_usage_error(cm->cmd, "--db '': expected a database file name, "
+                      "not an empty one");
+      return -1;
+    }
   } else if ((f & CLI_F_DETAIL) && !strcmp(a, "--detail") && more) {
     if (trace_detail_parse(argv[++*i], &cm->detail)) {
       cli_usage_error(cm->cmd, "--detail '%s': expected one of "

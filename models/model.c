@@ -729,18 +729,18 @@ int model_save(const struct model *m, const char *path, struct sm_err *err) {
   json_t *root = model_to_json(m, path, err);
   if (!root)
     return err ? err->code : SM_EINVAL;
-  /* write to a temporary name and rename, so a crash never leaves half a
-   * model (checkpoints are overwritten every epoch) */
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int rc = 0;
-  if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                    JSON_REAL_PRECISION(9)))
-    rc = sm_fail(err, SM_EIO, "%s: cannot write", tmp);
-  else if (rename(tmp, path))
-    rc = sm_fail(err, SM_EIO, "%s: cannot rename to %s", tmp, path);
+  /* written whole, then put in place (sm_write_begin: a crash never leaves
+   * half a model, and checkpoints are overwritten every epoch) */
+  struct sm_write w;
+  int rc = sm_write_begin(&w, path, err);
+  if (!rc && json_dumpf(root, w.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                        JSON_REAL_PRECISION(9))) {
+    rc = sm_fail(err, SM_EIO, "%s: cannot write%s", path,
+                 w.tmp ? "; the file is unchanged" : "");
+    sm_write_abort(&w);
+  } else if (!rc) {
+    rc = sm_write_commit(&w, err);
+  }
   json_decref(root);
-  if (rc)
-    remove(tmp);
   return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,6 +162,24 @@ void run_bench_rm_db(const char *path) {
   unlink(b);
 }
 
+/* The benchmarks record into databases of their own, removed afterwards:
+ * a file already at path (another program's, or anyone's) is refused, never
+ * written or removed. */
+static int fresh_path(const char *path, struct sm_err *err) {
+  static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+  char b[1100];
+  struct stat st;
+  for (size_t i = 0; i < SM_ARRAY_LEN(sfx); i++) {
+    snprintf(b, sizeof b, "%s%s", path, sfx[i]);
+    if (lstat(b, &st) == 0)
+      return sm_fail(err, SM_EINVAL, "%s: exists; the benchmark records "
+                     "into a new database of its own and removes it "
+                     "afterwards: remove the file or choose another --dir",
+                     b);
+  }
+  return 0;
+}
+
 int run_bench_recorder_level(const struct model *m,
                              const struct train_data *d, size_t n, int detail,
                              const char *path, double *secs, uint64_t *rows,
@@ -179,7 +198,10 @@ int run_bench_recorder_level(const struct model *m,
   struct trace_db *db = NULL;
   struct trace_stream *s = NULL;
   int64_t run = 0;
-  run_bench_rm_db(path);
+  if (detail >= 0 && fresh_path(path, err)) {
+    run_sim_free(r);
+    return -1;
+  }
   uint64_t t0 = sm_now_ns();
   if (detail >= 0) {
     struct trace_run_info info = {.kind = "run", .detail = "bench"};
@@ -187,6 +209,7 @@ int run_bench_recorder_level(const struct model *m,
         trace_run_begin(db, &info, &run, err)) {
       run_sim_free(r);
       trace_db_close(db, NULL);
+      run_bench_rm_db(path); /* created by this call */
       return -1;
     }
     s = trace_stream_open(db, run);
@@ -205,7 +228,8 @@ int run_bench_recorder_level(const struct model *m,
   }
   *secs = (double)(sm_now_ns() - t0) * 1e-9;
   run_sim_free(r);
-  run_bench_rm_db(path);
+  if (db)
+    run_bench_rm_db(path);
   return rc;
 }
 
@@ -214,7 +238,8 @@ int run_bench_writer(const char *path, uint64_t nrows, uint64_t *rows,
   struct trace_db *db = NULL;
   int64_t run;
   struct trace_run_info info = {.kind = "bench", .detail = "spike"};
-  run_bench_rm_db(path);
+  if (fresh_path(path, err))
+    return -1;
   if (trace_db_open(path, &db, err) || trace_run_begin(db, &info, &run, err)) {
     trace_db_close(db, NULL);
     run_bench_rm_db(path);

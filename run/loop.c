@@ -8,7 +8,9 @@
  * first_rec as it did the first time); from first_rec on, the engine's
  * recorder writes each frame's rows between the engine's frame calls.
  * The stop flag is read before each frame, so a stop always falls between
- * two frames and the database holds whole frames only.
+ * two frames and the database holds whole frames only; so is the
+ * recorder's writer, whose error (disk full, a lock held too long) ends
+ * the loop.
  *
  * Also here: the run row's configuration text (the one that --resume and a
  * sweep's skip compare), the totals `run` prints, and the recording of a
@@ -33,6 +35,10 @@ int run_loop_frames(const struct run_loop *l, size_t *done,
       rc = SM_EINTR;
       break;
     }
+    /* the database writer gave up (disk full, locked for too long): the
+     * frames after it would be simulated for nothing */
+    if (rec && l->db && (rc = trace_db_failed(l->db, err)))
+      break;
     if (l->ts && i == l->first_rec)
       rec = e->rec_new(e->hw, l->ts, l->detail);
     if (rec)
@@ -173,12 +179,16 @@ int run_record_open(struct run_record *rr, const char *path, int resume,
   rr->run_id = -1;
   int e = trace_db_open(path, &rr->db, err);
   if (!e && resume) {
-    int64_t first = 0;
-    int found = trace_run_resume(rr->db, info, &rr->run_id, &first, err);
-    e = found < 0 ? found : 0;
-    if (!found)
+    struct trace_claim c;
+    e = trace_run_claim(rr->db, info, TRACE_CLAIM_RESUME, &c, err);
+    if (!e && c.outcome != TRACE_CLAIM_RESUMED)
       e = sm_fail(err, SM_EINVAL, "%s: no unfinished run to resume", path);
-    rr->first_frame = (size_t)first;
+    if (!e) {
+      rr->run_id = c.run_id;
+      rr->first_frame = (size_t)c.frames_done;
+      rr->took_over = c.took_over;
+      rr->was = c.holder;
+    }
   } else if (!e) {
     e = trace_run_begin(rr->db, info, &rr->run_id, err);
   }

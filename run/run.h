@@ -184,6 +184,9 @@ struct run_loop {
   size_t n;              /* frames [0, n) */
   size_t first_rec;      /* frames before it run again unrecorded (resume) */
   struct trace_stream *ts; /* NULL: nothing recorded */
+  struct trace_db *db;   /* ts's database: the loop stops once its writer
+                            failed (disk full, locked too long); NULL: not
+                            checked */
   enum trace_detail detail;
   atomic_int *stop;      /* read before each frame; NULL: never stops */
   /* After each frame (or NULL). */
@@ -192,7 +195,8 @@ struct run_loop {
 };
 
 /* Run the loop's frames in order.  Returns 0 when all ran, SM_EINTR when
- * *stop was set, or the failing frame's error; *done counts the frames
+ * *stop was set, the failing frame's error, or the database writer's
+ * (recorded loops stop once it failed); *done counts the frames
  * simulated. */
 int run_loop_frames(const struct run_loop *l, size_t *done,
                     struct sm_err *err);
@@ -236,6 +240,8 @@ struct run_record {
   struct trace_stream *ts;
   int64_t run_id;        /* -1: none */
   size_t first_frame;    /* resumed at this frame (0: a new run) */
+  int took_over;         /* resumed a run whose process is gone */
+  struct trace_holder was; /* took_over: the claim it left */
 };
 int run_record_open(struct run_record *rr, const char *path, int resume,
                     const struct trace_run_info *info, struct sm_err *err);
@@ -406,7 +412,8 @@ enum run_sweep_state {
   RUN_SWEEP_SKIPPED,     /* complete in the database already */
   RUN_SWEEP_DONE,        /* run (or resumed) to completion now */
   RUN_SWEEP_INTERRUPTED, /* stopped after a frame (Ctrl-C) */
-  RUN_SWEEP_FAILED       /* the run failed (err says why) */
+  RUN_SWEEP_FAILED,      /* the run failed (err says why) */
+  RUN_SWEEP_HELD         /* another process records its run (err: who) */
 };
 
 struct run_sweep_point {
@@ -493,7 +500,8 @@ struct run_sweep_opts {
  * figures back and mark the Pareto front.  Models and data sets are loaded
  * once and shared read-only by the workers.  Returns 0 when every point is
  * complete, SM_EINTR when stopped, the first point's error when a point
- * failed, or an error (bad model, data, mesh or database) found before
+ * failed, SM_EBUSY when points were left to another process recording
+ * them, or an error (bad model, data, mesh or database) found before
  * anything ran. */
 int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
                   struct sm_err *err);
@@ -632,7 +640,8 @@ int run_bench_train_arch(const char *arch, const struct train_data *d,
 
 /* recorder: n frames of m over d (frame i: image i mod d->n) on the
  * default preset through the frame loop, recorded at `detail` into a fresh
- * database at path (removed afterwards), or into none (detail < 0).
+ * database at path (removed afterwards; a file already there, or its -wal,
+ * -shm or -journal, is refused and left alone), or into none (detail < 0).
  * *secs: wall time from opening the database to closing it; *rows: rows
  * inserted (0 without a database). */
 int run_bench_recorder_level(const struct model *m,
@@ -641,7 +650,7 @@ int run_bench_recorder_level(const struct model *m,
                              struct sm_err *err);
 /* The writer alone: nrows spike rows (1000 per frame unit) through a
  * stream as fast as it takes them, timed to the last commit; *rows
- * committed.  The database at path is removed. */
+ * committed.  The database at path is new (as above) and removed. */
 int run_bench_writer(const char *path, uint64_t nrows, uint64_t *rows,
                      double *secs, struct sm_err *err);
 /* Remove a database file and its -wal and -shm files. */

@@ -6,7 +6,10 @@
  * database before anything runs -- complete points are skipped, an
  * unfinished one is resumed (its recorded frames are simulated again
  * without recording, as `spikemesh run --resume` does) -- then keeps at
- * most `jobs` points queued on libuv's thread pool.  A worker builds its
+ * most `jobs` points queued on libuv's thread pool.  Each point's run is
+ * claimed when the point is dispatched (trace_run_claim): a point another
+ * process records is reported as held and not run, one it finished
+ * meanwhile is skipped.  A worker builds its
  * own kernel, mesh and cores (run_sim_new) and runs its frames through the
  * frame loop (run_loop_frames), writing through its own trace_stream into
  * the shared database; the model and data set are loaded once and only
@@ -70,6 +73,7 @@ struct sweep_ctx {
   atomic_int *stop;
   atomic_int active, peak; /* workers simulating now, and the most at once */
   size_t next, running, ndone, nskipped, nwork;
+  size_t nheld;            /* points another process records */
   long long frames_total;  /* frames the points to run simulate */
   long long frames_prior;  /* of those, by points that have finished */
   uint64_t t_start, t_end; /* ns */
@@ -107,6 +111,7 @@ static void work_cb(uv_work_t *req) {
                             .n = p->nframes,
                             .first_rec = (size_t)p->first_frame,
                             .ts = trace_stream_open(x->db, p->run_id),
+                            .db = x->db,
                             .detail = x->opt->detail,
                             .stop = x->stop,
                             .on_frame = job_frame,
@@ -168,22 +173,41 @@ static void dispatch(struct sweep_ctx *x) {
     struct job *j = &x->jobs[i];
     if (p->state != RUN_SWEEP_PENDING)
       continue;
-    if (p->run_id < 0) {
-      struct trace_run_info info = {.kind = "sweep",
-                                    .config_json = j->config,
-                                    .model_path = p->model,
-                                    .model_hash = j->hash,
-                                    .point_key = p->key,
-                                    .detail = trace_detail_name(x->opt->detail),
-                                    .seed = p->o.sim.seed,
-                                    .frames_planned = (int64_t)p->nframes,
-                                    .mesh_width = p->used_w,
-                                    .mesh_height = p->used_h};
-      if (trace_run_begin(x->db, &info, &p->run_id, &p->err)) {
-        fail_point(x, p);
-        continue;
-      }
+    /* the point's run, claimed now: another process may have taken,
+     * finished or started it since plan() looked */
+    struct trace_run_info info = {.kind = "sweep",
+                                  .config_json = j->config,
+                                  .model_path = p->model,
+                                  .model_hash = j->hash,
+                                  .point_key = p->key,
+                                  .detail = trace_detail_name(x->opt->detail),
+                                  .seed = p->o.sim.seed,
+                                  .frames_planned = (int64_t)p->nframes,
+                                  .mesh_width = p->used_w,
+                                  .mesh_height = p->used_h};
+    struct trace_claim c;
+    if (trace_run_claim(x->db, &info, TRACE_CLAIM_POINT, &c, &p->err)) {
+      fail_point(x, p);
+      continue;
     }
+    p->run_id = c.run_id;
+    if (c.outcome == TRACE_CLAIM_COMPLETE) {
+      p->state = RUN_SWEEP_SKIPPED;
+      x->nskipped++;
+      continue;
+    }
+    if (c.outcome == TRACE_CLAIM_HELD) {
+      char who[400];
+      trace_holder_text(&c.holder, who, sizeof who);
+      p->state = RUN_SWEEP_HELD;
+      sm_fail(&p->err, SM_EBUSY, "run %lld is being recorded by %s",
+              (long long)c.run_id, who);
+      x->nheld++;
+      if (x->opt->on_point)
+        x->opt->on_point(x->opt->hook_ctx, s, i);
+      continue;
+    }
+    p->first_frame = c.frames_done;
     if (!x->t_start)
       x->t_start = sm_now_ns();
     j->req.data = j;
@@ -420,6 +444,15 @@ int run_sweep_run(struct run_sweep *s, const struct run_sweep_opts *opt,
     } else if (atomic_load(x->stop)) {
       rc = sm_fail(err, SM_EINTR, "%s: interrupted (run the same command "
                    "again to resume)", opt->db);
+    } else if (x->nheld) {
+      size_t i = 0;
+      while (s->points[i].state != RUN_SWEEP_HELD)
+        i++;
+      rc = sm_fail(err, SM_EBUSY, "%s: %zu point%s not run: another process "
+                   "records %s (point %zu, %s: %s); run the same command "
+                   "again once it has finished", opt->db, x->nheld,
+                   x->nheld > 1 ? "s" : "", x->nheld > 1 ? "them" : "it",
+                   i + 1, s->points[i].label, s->points[i].err.msg);
     }
   }
   struct sm_err cerr = {0};

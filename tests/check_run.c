@@ -5,12 +5,14 @@
  * equals the trainer's reference forward of the same model; frames drain
  * and repeat; the architecture presets load with every module's table.
  * The frame loop: stops between frames, records from first_rec on, and the
- * same frames recorded or not give the same results; the one mesh parser.
+ * same frames recorded or not give the same results; the one mesh parser;
+ * the benchmarks' databases never replace a file.
  */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run/run.h"
 #include "trainer/train.h"
@@ -320,6 +322,36 @@ START_TEST(test_mesh_parser_takes_wxh_digits_only) {
 }
 END_TEST
 
+/* The benchmarks' databases are their own: a file already at the path is
+ * refused and left as it was (it used to be removed first). */
+START_TEST(test_bench_databases_never_replace_a_file) {
+  char dir[] = "/tmp/sm_run_XXXXXX", path[64], *b;
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/theirs.db", dir);
+  FILE *f = fopen(path, "w");
+  fputs("their data", f);
+  fclose(f);
+  struct sm_err err = {0};
+  uint64_t rows = 0;
+  double secs;
+  ck_assert_int_lt(run_bench_writer(path, 1000, &rows, &secs, &err), 0);
+  ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "exists"), "%s",
+                err.msg);
+  b = sm_read_file(path, NULL, NULL);
+  ck_assert_str_eq(b, "their data");
+  free(b);
+  /* a new path is made, measured and removed */
+  snprintf(path, sizeof path, "%s/new.db", dir);
+  ck_assert_msg(run_bench_writer(path, 1000, &rows, &secs, &err) == 0, "%s",
+                err.msg);
+  ck_assert_uint_ge(rows, 1000);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  snprintf(path, sizeof path, "%s/theirs.db", dir);
+  unlink(path);
+  ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("run");
   TCase *t = tcase_create("assembly");
@@ -331,6 +363,7 @@ int main(void) {
   tcase_add_test(t, test_loop_records_from_first_rec_and_stops_between_frames);
   tcase_add_test(t, test_sim_engine_runs_the_data_set_in_order);
   tcase_add_test(t, test_mesh_parser_takes_wxh_digits_only);
+  tcase_add_test(t, test_bench_databases_never_replace_a_file);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

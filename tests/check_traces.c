@@ -1,7 +1,7 @@
 /*
  * check_traces.c -- the SQLite recorder: schema and version, whole-frame
  * commits, concurrent streams, write errors, a SIGKILL mid-run, resume,
- * digests; spike and packet trace files both ways and their bad inputs
+ * one process per run (claims), other programs' databases, digests; spike and packet trace files both ways and their bad inputs
  * (truncated, corrupt, wrong version, absurd counts, bad CSV fields); the
  * Pareto plot's front.
  */
@@ -821,6 +821,228 @@ START_TEST(test_pareto_plot_front_is_the_shared_front) {
 }
 END_TEST
 
+/* ---- one process per run: claims --------------------------------------- */
+
+START_TEST(test_a_run_belongs_to_one_process_at_a_time) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  sqlite3 *c = trace__db_conn(db);
+  struct trace_run_info info = {.kind = "run", .config_json = "{}"};
+  int64_t run, id, done;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  /* the new run is claimed by this process, with its host and time */
+  char sql[200];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM claims WHERE run_id=%lld "
+           "AND pid=%ld AND host != '' AND since LIKE '20%%Z'",
+           (long long)run, (long)getpid());
+  ck_assert_int_eq(q1(c, sql), 1);
+  struct trace_stream *s = trace_stream_open(db, run);
+  write_frame(s, 0, 10);
+  trace_stream_close(s);
+  /* a resume while it records: refused, naming the holder; untouched */
+  ck_assert_int_eq(trace_run_resume(db, &info, &id, &done, &err), SM_EBUSY);
+  char who[64];
+  snprintf(who, sizeof who, "is being recorded by pid %ld on host",
+           (long)getpid());
+  ck_assert_msg(strstr(err.msg, who) && strstr(err.msg, dbpath), "%s",
+                err.msg);
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM claims"), 1);
+  /* a process that is gone (no such pid) leaves a stale claim: taken over */
+  ck_assert_int_eq(sqlite3_exec(c, "UPDATE claims SET pid=2147483647", NULL,
+                                NULL, NULL), SQLITE_OK);
+  struct trace_claim cl;
+  ck_assert_int_eq(trace_run_claim(db, &info, TRACE_CLAIM_RESUME, &cl, &err),
+                   0);
+  ck_assert_int_eq(cl.outcome, TRACE_CLAIM_RESUMED);
+  ck_assert_int_eq(cl.run_id, run);
+  ck_assert_int_eq(cl.frames_done, 1);
+  ck_assert_int_eq(cl.took_over, 1);
+  ck_assert_int_eq(cl.holder.pid, 2147483647);
+  ck_assert_int_eq(q1(c, "SELECT pid FROM claims"), (int64_t)getpid());
+  /* a claim from another host is never taken: it cannot be told gone */
+  ck_assert_int_eq(sqlite3_exec(c, "UPDATE claims SET host='elsewhere', "
+                                "pid=2147483647", NULL, NULL, NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(trace_run_resume(db, &info, &id, &done, &err), SM_EBUSY);
+  ck_assert_msg(strstr(err.msg, "host elsewhere") &&
+                    strstr(err.msg, "DELETE FROM claims WHERE run_id=1"),
+                "%s", err.msg);
+  /* and its run's end is left to it */
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), SM_EBUSY);
+  ck_assert_msg(strstr(err.msg, "taken over by pid 2147483647 on host "
+                                "elsewhere"), "%s", err.msg);
+  ck_assert_int_eq(q1(c, "SELECT status = 'running' FROM runs"), 1);
+  /* back to us: the end sets the status and releases the claim at once */
+  ck_assert_int_eq(sqlite3_exec(c, "DELETE FROM claims", NULL, NULL, NULL),
+                   SQLITE_OK);
+  ck_assert_int_eq(trace_run_resume(db, &info, &id, &done, &err), 1);
+  ck_assert_int_eq(trace_run_end(db, run, "interrupted", &err), 0);
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM claims"), 0);
+  ck_assert_int_eq(q1(c, "SELECT status = 'interrupted' FROM runs"), 1);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+END_TEST
+
+START_TEST(test_a_sweep_point_is_claimed_held_or_skipped) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  sqlite3 *c = trace__db_conn(db);
+  struct trace_run_info info = {.kind = "sweep", .config_json = "{}",
+                                .point_key = "{\"a\":1}"};
+  struct trace_claim cl;
+  /* none yet: a new run */
+  ck_assert_int_eq(trace_run_claim(db, &info, TRACE_CLAIM_POINT, &cl, &err),
+                   0);
+  ck_assert_int_eq(cl.outcome, TRACE_CLAIM_NEWRUN);
+  int64_t run = cl.run_id;
+  /* held by a live process (this one): reported, not an error */
+  ck_assert_int_eq(trace_run_claim(db, &info, TRACE_CLAIM_POINT, &cl, &err),
+                   0);
+  ck_assert_int_eq(cl.outcome, TRACE_CLAIM_HELD);
+  ck_assert_int_eq(cl.run_id, run);
+  ck_assert_int_eq(cl.holder.pid, (int64_t)getpid());
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM runs"), 1);
+  /* complete: nothing to do */
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
+  ck_assert_int_eq(trace_run_claim(db, &info, TRACE_CLAIM_POINT, &cl, &err),
+                   0);
+  ck_assert_int_eq(cl.outcome, TRACE_CLAIM_COMPLETE);
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM claims"), 0);
+  /* failed: a new run */
+  ck_assert_int_eq(sqlite3_exec(c, "UPDATE runs SET status='failed'", NULL,
+                                NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq(trace_run_claim(db, &info, TRACE_CLAIM_POINT, &cl, &err),
+                   0);
+  ck_assert_int_eq(cl.outcome, TRACE_CLAIM_NEWRUN);
+  ck_assert_int_gt(cl.run_id, run);
+  ck_assert_int_eq(trace_db_close(db, &err), 0);
+}
+END_TEST
+
+/* ---- files that are not spikemesh's ------------------------------------- */
+
+static uint64_t file_sum(const char *path) {
+  size_t n;
+  char *b = sm_read_file(path, &n, NULL);
+  ck_assert_ptr_nonnull(b);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
+  free(b);
+  return h ^ n;
+}
+
+START_TEST(test_other_programs_databases_are_refused_unchanged) {
+  static const char *const schemas[] = {
+      "CREATE TABLE runs(id INTEGER PRIMARY KEY, name TEXT);"
+      "INSERT INTO runs(name) VALUES ('theirs');",
+      /* a meta table of their own, without our schema version */
+      "CREATE TABLE meta(key TEXT, value TEXT);"
+      "INSERT INTO meta VALUES ('owner', 'them');",
+      "CREATE VIEW v AS SELECT 1;"};
+  for (size_t k = 0; k < SM_ARRAY_LEN(schemas); k++) {
+    char path[320];
+    snprintf(path, sizeof path, "%s/other%zu.db", dir, k);
+    sqlite3 *c;
+    ck_assert_int_eq(sqlite3_open(path, &c), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(c, schemas[k], NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(c);
+    uint64_t before = file_sum(path);
+    struct trace_db *db;
+    struct sm_err err = {0};
+    ck_assert_int_eq(trace_db_open(path, &db, &err), SM_EFORMAT);
+    ck_assert_msg(strstr(err.msg, path) &&
+                      strstr(err.msg, "not a spikemesh database"),
+                  "%s", err.msg);
+    ck_assert_uint_eq(file_sum(path), before);
+    char wal[340];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    ck_assert_int_ne(access(wal, F_OK), 0);
+  }
+  /* an empty file is ours to fill */
+  char empty[320];
+  snprintf(empty, sizeof empty, "%s/empty.db", dir);
+  fclose(fopen(empty, "w"));
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_msg(trace_db_open(empty, &db, &err) == 0, "%s", err.msg);
+  trace_db_close(db, &err);
+  /* names that record nothing, and a device */
+  ck_assert_int_eq(trace_db_open("", &db, &err), SM_EINVAL);
+  ck_assert_int_eq(trace_db_open(":memory:", &db, &err), SM_EINVAL);
+  ck_assert_int_eq(trace_db_open("/dev/null", &db, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "not a regular file"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_version_3_is_read_and_upgraded_when_written) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  struct trace_run_info info = {.kind = "run"};
+  int64_t run;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), 0);
+  /* as version 3 wrote it: no claims table */
+  ck_assert_int_eq(sqlite3_exec(trace__db_conn(db),
+                                "DROP TABLE claims; UPDATE meta SET value='3' "
+                                "WHERE key='schema_version'",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  trace_db_close(db, &err);
+  uint64_t h;
+  ck_assert_msg(trace_db_digest(dbpath, run, &h, &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  sqlite3 *c = trace__db_conn(db);
+  ck_assert_int_eq(q1(c, "SELECT value FROM meta WHERE key='schema_version'"),
+                   TRACE_SCHEMA_VERSION);
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM claims"), 0);
+  trace_db_close(db, &err);
+}
+END_TEST
+
+START_TEST(test_a_lock_held_too_long_fails_the_run_with_a_clear_message) {
+  setenv("SPIKEMESH_DB_TIMEOUT", "0.3", 1);
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  struct trace_run_info info = {.kind = "run"};
+  int64_t run;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  struct trace_stream *s = trace_stream_open(db, run);
+  write_frame(s, 0, 10);
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_db_flush(db, &err), 0);
+  /* another process's transaction holds the write lock */
+  sqlite3 *other;
+  ck_assert_int_eq(sqlite3_open(dbpath, &other), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                   SQLITE_OK);
+  s = trace_stream_open(db, run);
+  write_frame(s, 1, 10);
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_db_flush(db, &err), SM_EBUSY);
+  ck_assert_msg(strstr(err.msg, dbpath) &&
+                    strstr(err.msg, "locked for more than 0.3 s") &&
+                    strstr(err.msg, "SPIKEMESH_DB_TIMEOUT") &&
+                    strstr(err.msg, "not recorded"),
+                "%s", err.msg);
+  ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+                   SQLITE_OK);
+  /* once the lock is gone the run is marked failed, its frame 0 kept */
+  ck_assert_int_eq(trace_run_end(db, run, "complete", &err), SM_EBUSY);
+  trace_db_close(db, NULL);
+  unsetenv("SPIKEMESH_DB_TIMEOUT");
+  ck_assert_int_eq(q1(other, "SELECT status = 'failed' FROM runs"), 1);
+  ck_assert_int_eq(q1(other, "SELECT frames_done FROM runs"), 1);
+  ck_assert_int_eq(q1(other, "SELECT count(*) FROM claims"), 0);
+  sqlite3_close(other);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("traces");
   TCase *tc = tcase_create("recorder");
@@ -840,6 +1062,11 @@ int main(void) {
   tcase_add_test(tc, test_info_and_compare_count_only_labelled_frames);
   tcase_add_test(tc, test_resume_finds_the_unfinished_run_with_its_config);
   tcase_add_test(tc, test_pareto_plot_front_is_the_shared_front);
+  tcase_add_test(tc, test_a_run_belongs_to_one_process_at_a_time);
+  tcase_add_test(tc, test_a_sweep_point_is_claimed_held_or_skipped);
+  tcase_add_test(tc, test_other_programs_databases_are_refused_unchanged);
+  tcase_add_test(tc, test_version_3_is_read_and_upgraded_when_written);
+  tcase_add_test(tc, test_a_lock_held_too_long_fails_the_run_with_a_clear_message);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

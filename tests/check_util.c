@@ -1,11 +1,16 @@
 /*
  * check_util.c -- the base library: errors, parsing, configuration engine,
- * the Pareto front.
+ * the Pareto front, output files (links, FIFOs, devices, failed writes).
  */
 #include <check.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/conf.h"
@@ -344,6 +349,192 @@ START_TEST(test_pareto_front_ties_duplicates_and_nan) {
 }
 END_TEST
 
+/* ---- output files (util/file.c) ----------------------------------------- */
+
+static char fdir[256];
+
+static void fsetup(void) {
+  snprintf(fdir, sizeof fdir, "/tmp/sm_util_XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fdir));
+}
+
+static void fteardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", fdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *get(const char *path) {
+  char *b = sm_read_file(path, NULL, NULL);
+  ck_assert_msg(b, "%s unreadable", path);
+  return b;
+}
+
+static int write_text(const char *path, const char *text, struct sm_err *e) {
+  struct sm_write w;
+  int rc = sm_write_begin(&w, path, e);
+  if (rc)
+    return rc;
+  fputs(text, w.fp);
+  return sm_write_commit(&w, e);
+}
+
+/* Entries of fdir (. and .. excluded). */
+static int entries(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", fdir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+START_TEST(test_write_replaces_a_regular_file_keeping_its_mode) {
+  char f[300];
+  snprintf(f, sizeof f, "%s/out.txt", fdir);
+  put(f, "old");
+  ck_assert_int_eq(chmod(f, 0640), 0);
+  struct sm_err e = {0};
+  ck_assert_msg(write_text(f, "new", &e) == 0, "%s", e.msg);
+  char *b = get(f);
+  ck_assert_str_eq(b, "new");
+  free(b);
+  struct stat st;
+  ck_assert_int_eq(stat(f, &st), 0);
+  ck_assert_int_eq(st.st_mode & 07777, 0640);
+  ck_assert_int_eq(entries(), 1); /* no temporary left */
+  /* a new name is created */
+  snprintf(f, sizeof f, "%s/new.txt", fdir);
+  ck_assert_msg(write_text(f, "x", &e) == 0, "%s", e.msg);
+  ck_assert_int_eq(entries(), 2);
+}
+END_TEST
+
+START_TEST(test_write_follows_links_and_keeps_them) {
+  char real[300], link[300], chain[300], dang[300], made[300];
+  snprintf(real, sizeof real, "%s/real.txt", fdir);
+  snprintf(link, sizeof link, "%s/link", fdir);
+  snprintf(chain, sizeof chain, "%s/chain", fdir);
+  snprintf(dang, sizeof dang, "%s/dangling", fdir);
+  snprintf(made, sizeof made, "%s/made.txt", fdir);
+  put(real, "old");
+  ck_assert_int_eq(symlink("real.txt", link), 0);
+  ck_assert_int_eq(symlink(link, chain), 0); /* absolute, to a link */
+  ck_assert_int_eq(symlink("made.txt", dang), 0);
+  struct sm_err e = {0};
+  ck_assert_msg(write_text(chain, "through two links", &e) == 0, "%s", e.msg);
+  struct stat st;
+  ck_assert_int_eq(lstat(link, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  ck_assert_int_eq(lstat(chain, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  char *b = get(real);
+  ck_assert_str_eq(b, "through two links");
+  free(b);
+  /* a dangling link: its target is created, the link stays */
+  ck_assert_msg(write_text(dang, "made", &e) == 0, "%s", e.msg);
+  ck_assert_int_eq(lstat(dang, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  b = get(made);
+  ck_assert_str_eq(b, "made");
+  free(b);
+  ck_assert_int_eq(entries(), 5);
+}
+END_TEST
+
+START_TEST(test_write_into_fifo_and_devices_in_place) {
+  char fifo[300];
+  snprintf(fifo, sizeof fifo, "%s/fifo", fdir);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  /* a reader first, so the writer's open does not wait */
+  int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+  ck_assert_int_ge(rd, 0);
+  struct sm_err e = {0};
+  ck_assert_msg(write_text(fifo, "through the pipe", &e) == 0, "%s", e.msg);
+  char buf[64] = {0};
+  ck_assert_int_eq(read(rd, buf, sizeof buf - 1), 16);
+  ck_assert_str_eq(buf, "through the pipe");
+  close(rd);
+  struct stat st;
+  ck_assert_int_eq(lstat(fifo, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+  ck_assert_int_eq(entries(), 1);
+  /* /dev/null stays the device; nothing appears in /dev */
+  ck_assert_msg(write_text("/dev/null", "gone", &e) == 0, "%s", e.msg);
+  ck_assert_int_eq(lstat("/dev/null", &st), 0);
+  ck_assert(S_ISCHR(st.st_mode));
+  ck_assert_int_ne(access("/dev/null.tmp", F_OK), 0);
+  /* a device that fails the write says so */
+  if (access("/dev/full", W_OK) == 0) {
+    ck_assert_int_eq(write_text("/dev/full", "x", &e), SM_EIO);
+    ck_assert_msg(strstr(e.msg, "/dev/full") && strstr(e.msg, "in place"),
+                  "%s", e.msg);
+    ck_assert_int_eq(lstat("/dev/full", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+  }
+  /* a directory is refused */
+  ck_assert_int_eq(write_text(fdir, "x", &e), SM_EINVAL);
+  ck_assert_msg(strstr(e.msg, "directory"), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(test_failed_write_leaves_the_target_and_no_temporary) {
+  char f[300], tmp[320], other[300];
+  snprintf(f, sizeof f, "%s/out.txt", fdir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", f);
+  snprintf(other, sizeof other, "%s/other", fdir);
+  put(f, "old");
+  /* an existing out.txt.tmp is not ours: a link to another file; it is
+   * neither followed nor removed */
+  put(other, "keep");
+  ck_assert_int_eq(symlink(other, tmp), 0);
+  struct sm_write w;
+  struct sm_err e = {0};
+  ck_assert_int_eq(sm_write_begin(&w, f, &e), 0);
+  ck_assert_ptr_nonnull(w.tmp);
+  ck_assert_str_ne(w.tmp, tmp);
+  fputs("half", w.fp);
+  sm_write_abort(&w);
+  ck_assert_int_eq(entries(), 3);
+  /* a write the file system refuses (the file size limit) */
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    struct sm_write c;
+    if (sm_write_begin(&c, f, &e))
+      _exit(3);
+    for (int i = 0; i < 10000; i++)
+      fputs("0123456789", c.fp);
+    int rc = sm_write_commit(&c, &e);
+    _exit(rc == SM_EIO && strstr(e.msg, "unchanged") ? 0 : 4);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  char *b = get(f);
+  ck_assert_str_eq(b, "old");
+  free(b);
+  b = get(other);
+  ck_assert_str_eq(b, "keep");
+  free(b);
+  ck_assert_int_eq(entries(), 3);
+  /* an empty name */
+  ck_assert_int_eq(sm_write_begin(&w, "", &e), SM_EINVAL);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("util");
   TCase *tc_ = tcase_create("core");
@@ -363,6 +554,13 @@ int main(void) {
   tcase_add_test(tc_, test_pareto_front_matches_brute_force);
   tcase_add_test(tc_, test_pareto_front_ties_duplicates_and_nan);
   suite_add_tcase(s, tc_);
+  TCase *tf = tcase_create("files");
+  tcase_add_checked_fixture(tf, fsetup, fteardown);
+  tcase_add_test(tf, test_write_replaces_a_regular_file_keeping_its_mode);
+  tcase_add_test(tf, test_write_follows_links_and_keeps_them);
+  tcase_add_test(tf, test_write_into_fifo_and_devices_in_place);
+  tcase_add_test(tf, test_failed_write_leaves_the_target_and_no_temporary);
+  suite_add_tcase(s, tf);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int nf = srunner_ntests_failed(sr);

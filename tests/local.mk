@@ -104,3 +104,8 @@ EXTRA_DIST += tests/digests.sh tests/data/digests.txt
 # its own copy, never the source or build tree (models/map.h).
 TESTS += tests/install.sh
 EXTRA_DIST += tests/install.sh
+
+# Hostile inputs and shared files: outputs that are links, FIFOs or
+# devices, two writers of one run, other programs' databases, locks.
+TESTS += tests/hostile.sh
+EXTRA_DIST += tests/hostile.sh

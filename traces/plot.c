@@ -91,30 +91,35 @@ static int write_kind(struct plot *p, int k, const char *prog, FILE *log,
   char dat[4096], gp[4096];
   snprintf(dat, sizeof dat, "%s/%s.dat", o->out_dir, p->name);
   snprintf(gp, sizeof gp, "%s/%s.gp", o->out_dir, p->name);
-  p->dat = fopen(dat, "w");
-  p->gp = p->dat ? fopen(gp, "w") : NULL;
-  if (!p->dat || !p->gp) {
-    int e = sm_fail(err, SM_EIO, "%s: cannot write: %s", p->dat ? gp : dat,
-                    strerror(errno));
-    if (p->dat)
-      fclose(p->dat);
+  struct sm_write wd, wg;
+  int e = sm_write_begin(&wd, dat, err);
+  if (e)
+    return e;
+  if ((e = sm_write_begin(&wg, gp, err))) {
+    sm_write_abort(&wd);
     return e;
   }
+  p->dat = wd.fp;
+  p->gp = wg.fp;
   memset(&p->f, 0, sizeof p->f);
   trace__plot_data(p, k);
   trace__plot_script(p, k);
   for (int i = 0; i < p->f.ncurves; i++)
     free(p->f.curve_name[i]);
-  int bad = ferror(p->dat) | ferror(p->gp);
-  bad |= fclose(p->dat) | fclose(p->gp);
-  if (bad)
-    return sm_fail(err, SM_EIO, "%s: write error (disk full?)", o->out_dir);
+  p->dat = p->gp = NULL;
+  e = sm_write_commit(&wd, err);
+  if (e)
+    sm_write_abort(&wg);
+  else
+    e = sm_write_commit(&wg, err);
+  if (e)
+    return e;
   if (!prog) {
     if (log)
       fprintf(log, "wrote %s and %s\n", gp, dat);
     return 0;
   }
-  int e = trace__plot_run_gnuplot(prog, o->out_dir, p->name, err);
+  e = trace__plot_run_gnuplot(prog, o->out_dir, p->name, err);
   for (int f = 0; f < 2 && !e; f++) {
     if (!(f ? o->svg : o->png))
       continue;

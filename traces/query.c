@@ -36,15 +36,16 @@ int trace__open_ro(const char *path, sqlite3 **c, struct sm_err *err) {
       version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
   }
-  if (version != TRACE_SCHEMA_VERSION) {
+  /* version 3 differs only by the claims table, which no reader needs */
+  if (version < TRACE_SCHEMA_OLDEST || version > TRACE_SCHEMA_VERSION) {
     sqlite3_close(*c);
     if (version < 0)
       return sm_fail(err, SM_EFORMAT,
                      "%s: not a spikemesh database (no schema version)", path);
     return sm_fail(err, SM_EVERSION,
                    "%s: database schema version %d, this spikemesh reads "
-                   "version %d",
-                   path, version, TRACE_SCHEMA_VERSION);
+                   "version %d (and %d)",
+                   path, version, TRACE_SCHEMA_VERSION, TRACE_SCHEMA_OLDEST);
   }
   return 0;
 }
@@ -56,8 +57,44 @@ static uint64_t mix(uint64_t h, const void *p, size_t n) {
   return h;
 }
 
-int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
-                    struct sm_err *err) {
+/* The configuration keys db digest --data leaves out: paths (the model's
+ * contents are in model_hash, the data's in the frames' labels and
+ * counts), options that give the same results by construction (every
+ * event queue, every allocation schedule), the preset's names and notes,
+ * the options of other commands (train.*, synth.*), and the mesh asked for
+ * (auto or WxH: the mesh used is in the row). */
+static int neutral_key(const char *k) {
+  static const char *const keys[] = {"run.model", "run.data", "replay.source",
+                                     "run.mesh_width", "run.mesh_height",
+                                     "sim.queue", "traffic.schedule"};
+  static const char *const prefixes[] = {"preset.", "train.", "synth."};
+  for (size_t i = 0; i < SM_ARRAY_LEN(keys); i++)
+    if (!strcmp(k, keys[i]))
+      return 1;
+  for (size_t i = 0; i < SM_ARRAY_LEN(prefixes); i++)
+    if (!strncmp(k, prefixes[i], strlen(prefixes[i])))
+      return 1;
+  return 0;
+}
+
+/* The run row's columns that are not results: always run_id and the
+ * timestamps; for the data digest also the paths, the kind, the program
+ * version and the sweep point key (its values are in config). */
+static int skip_column(const char *name, int data) {
+  static const char *const always[] = {"run_id", "started_at", "ended_at"};
+  static const char *const not_data[] = {"model_path", "point_key", "kind",
+                                         "version"};
+  for (size_t i = 0; i < SM_ARRAY_LEN(always); i++)
+    if (!strcmp(name, always[i]))
+      return 1;
+  for (size_t i = 0; data && i < SM_ARRAY_LEN(not_data); i++)
+    if (!strcmp(name, not_data[i]))
+      return 1;
+  return 0;
+}
+
+static int digest(const char *path, int64_t run_id, int data, uint64_t *out,
+                  struct sm_err *err) {
   static const char *const q[] = {
       "SELECT * FROM runs WHERE run_id=?",
       "SELECT * FROM frames WHERE run_id=? ORDER BY frame",
@@ -74,6 +111,7 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
   if (e)
     return e;
   uint64_t h = 1469598103934665603ull;
+  int found = 0;
   for (size_t t = 0; t < SM_ARRAY_LEN(q) && !e; t++) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c, q[t], -1, &st, NULL) != SQLITE_OK) {
@@ -84,10 +122,10 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
     int nc = sqlite3_column_count(st);
     h = mix(h, &t, sizeof t);
     while (sqlite3_step(st) == SQLITE_ROW) {
+      found |= t == 0;
       for (int i = 0; i < nc; i++) {
         const char *name = sqlite3_column_name(st, i);
-        if (!strcmp(name, "run_id") || !strcmp(name, "started_at") ||
-            !strcmp(name, "ended_at"))
+        if (t == 0 ? skip_column(name, data) : !strcmp(name, "run_id"))
           continue;
         int type = sqlite3_column_type(st, i);
         h = mix(h, &type, sizeof type);
@@ -97,6 +135,28 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
         } else if (type == SQLITE_FLOAT) {
           double v = sqlite3_column_double(st, i);
           h = mix(h, &v, sizeof v);
+        } else if (type == SQLITE_TEXT && data && t == 0 &&
+                   !strcmp(name, "config")) {
+          /* the options that shape results, in key order */
+          json_error_t je;
+          json_t *j = json_loads((const char *)sqlite3_column_text(st, i), 0,
+                                 &je);
+          if (json_is_object(j)) {
+            const char *k;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe(j, tmp, k, v) {
+              if (neutral_key(k))
+                json_object_del(j, k);
+            }
+          }
+          char *txt = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT |
+                                            JSON_ENCODE_ANY)
+                        : NULL;
+          if (txt)
+            h = mix(h, txt, strlen(txt));
+          free(txt);
+          json_decref(j);
         } else if (type == SQLITE_TEXT) {
           h = mix(h, sqlite3_column_text(st, i),
                   (size_t)sqlite3_column_bytes(st, i));
@@ -106,8 +166,58 @@ int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
     sqlite3_finalize(st);
   }
   sqlite3_close(c);
+  if (!e && data && !found)
+    e = sm_fail(err, SM_ENOENT, "%s: no run %lld", path, (long long)run_id);
   *out = h;
   return e;
+}
+
+int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
+                    struct sm_err *err) {
+  return digest(path, run_id, 0, out, err);
+}
+
+int trace_db_digest_data(const char *path, int64_t run_id, uint64_t *out,
+                         struct sm_err *err) {
+  return digest(path, run_id, 1, out, err);
+}
+
+int trace_db_quick_check(const char *path, char *msg, size_t len,
+                         struct sm_err *err) {
+  sqlite3 *c;
+  int e = trace__open_ro(path, &c, err);
+  if (e)
+    return e;
+  sqlite3_stmt *st;
+  int ok = 0;
+  msg[0] = '\0';
+  if (sqlite3_prepare_v2(c, "PRAGMA quick_check(5)", -1, &st, NULL) !=
+      SQLITE_OK) {
+    snprintf(msg, len, "%s", sqlite3_errmsg(c));
+  } else {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *t = (const char *)sqlite3_column_text(st, 0);
+      if (t && !strcmp(t, "ok")) {
+        ok = 1;
+        break;
+      }
+      /* one line per finding, without the "*** in database main ***"
+       * heading of the first */
+      for (const char *p = t; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        size_t l = strlen(msg);
+        if (n && strncmp(p, "*** in database", 15) && l + 3 < len)
+          snprintf(msg + l, len - l, "%s%.*s", l ? "; " : "", (int)n, p);
+        p += n + (p[n] == '\n');
+      }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE && !msg[0])
+      snprintf(msg, len, "%s", sqlite3_errmsg(c));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(c);
+  return ok;
 }
 
 int trace_db_last_run(const char *path, int64_t *run_id, struct sm_err *err) {
@@ -287,9 +397,15 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
   int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
-  fprintf(out, "%s: spikemesh database, schema version %d\n", path,
-          TRACE_SCHEMA_VERSION);
   sqlite3_stmt *st;
+  int version = TRACE_SCHEMA_VERSION;
+  if (sqlite3_prepare_v2(c, "SELECT value FROM meta WHERE "
+                         "key='schema_version'", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  fprintf(out, "%s: spikemesh database, schema version %d\n", path, version);
   if (sqlite3_prepare_v2(c,
                          "SELECT run_id, started_at, coalesce(ended_at,'-') "
                          "FROM runs ORDER BY run_id",
@@ -314,6 +430,16 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
               sqlite3_column_text(st, 1), t.model);
       free(t.config);
     }
+    sqlite3_finalize(st);
+  }
+  /* who records the runs still running (version 4) */
+  if (sqlite3_prepare_v2(c, "SELECT run_id, pid, host, since FROM claims "
+                         "ORDER BY run_id", -1, &st, NULL) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      fprintf(out, "run %lld is claimed by pid %lld on host %s since %s\n",
+              (long long)sqlite3_column_int64(st, 0),
+              (long long)sqlite3_column_int64(st, 1),
+              sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
   }
   static const char *const tables[] = {"runs",  "frames", "layer_frames",

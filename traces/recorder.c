@@ -26,10 +26,15 @@
  */
 #include "traces/trace-int.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define TRACE_BATCH 4096
@@ -173,7 +178,11 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS noc_points(\n"
     "  run_id INTEGER NOT NULL, packets INTEGER, saturated INTEGER,\n"
     "  offered REAL, accepted REAL, latency_mean REAL, latency_p50 REAL,\n"
-    "  latency_p99 REAL, latency_max REAL);\n";
+    "  latency_p99 REAL, latency_max REAL);\n"
+    /* version 4: the process recording a run (one row while it records) */
+    "CREATE TABLE IF NOT EXISTS claims(\n"
+    "  run_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,\n"
+    "  host TEXT NOT NULL, since TEXT NOT NULL);\n";
 
 struct trace_db {
   sqlite3 *conn;
@@ -190,7 +199,7 @@ struct trace_db {
   uint64_t units_in, units_done; /* units handed over / committed */
   int stop;
   int error;            /* first writer error (SM_E*) */
-  char errmsg[512];
+  char errmsg[1024];
   uint64_t rows;        /* rows inserted */
   uv_mutex_t conn_lock; /* the connection: writer vs synchronous calls */
 };
@@ -227,16 +236,35 @@ static void now_text(char *buf, size_t len) {
   strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* How long a connection waits for another process's lock, ms: ten
+ * minutes, or SPIKEMESH_DB_TIMEOUT seconds (0.1 .. 86400). */
+static int busy_ms(void) {
+  const char *v = getenv("SPIKEMESH_DB_TIMEOUT");
+  double secs;
+  if (v && !sm_parse_double(v, &secs) && secs >= 0.1 && secs <= 86400)
+    return (int)(secs * 1000);
+  return TRACE_BUSY_DEFAULT_S * 1000;
+}
+
+/* The words after a "database is locked" error. */
+static void busy_hint(char *buf, size_t len) {
+  snprintf(buf, len, " (another process held the database locked for more "
+           "than %g s, the longest the recorder waits; SPIKEMESH_DB_TIMEOUT "
+           "sets it in seconds)", busy_ms() / 1000.0);
+}
+
 static int db_fail(struct trace_db *db, struct sm_err *err, const char *what) {
   int rc = sqlite3_errcode(db->conn);
   int code = SM_EIO;
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+  char hint[200] = "";
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
     code = SM_EBUSY;
-  else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    busy_hint(hint, sizeof hint);
+  } else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
     code = SM_EFORMAT;
+  }
   return sm_fail(err, code, "%s: %s: %s%s", db->path, what,
-                 sqlite3_errmsg(db->conn),
-                 code == SM_EBUSY ? " (locked by another process?)" : "");
+                 sqlite3_errmsg(db->conn), hint);
 }
 
 static int exec(struct trace_db *db, const char *sql, struct sm_err *err) {
@@ -293,11 +321,17 @@ static int write_msgs(struct trace_db *db, const struct msg *m, uint32_t n) {
 }
 
 static void writer_error(struct trace_db *db, const char *what) {
+  int rc = sqlite3_errcode(db->conn);
+  int busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+  char hint[200] = "";
+  if (busy)
+    busy_hint(hint, sizeof hint);
   uv_mutex_lock(&db->lock);
   if (!db->error) {
-    db->error = SM_EIO;
-    snprintf(db->errmsg, sizeof db->errmsg, "%s: %s: %s", db->path, what,
-             sqlite3_errmsg(db->conn));
+    db->error = busy ? SM_EBUSY : SM_EIO;
+    snprintf(db->errmsg, sizeof db->errmsg, "%s: %s: %s%s; the frames "
+             "after the last commit were not recorded", db->path, what,
+             sqlite3_errmsg(db->conn), hint);
   }
   uv_mutex_unlock(&db->lock);
 }
@@ -324,7 +358,10 @@ static void writer_main(void *arg) {
       next = b->next;
       if (!failed) {
         if (!in_txn) {
-          if (sqlite3_exec(db->conn, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+          /* IMMEDIATE: the write lock is taken (or waited for) here,
+           * never by upgrading a read in the middle of the transaction */
+          if (sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL,
+                           NULL) != SQLITE_OK) {
             writer_error(db, "begin transaction");
             failed = 1;
           }
@@ -407,33 +444,109 @@ static char *multi_sql(int type) {
   return sql;
 }
 
-static int check_schema(struct trace_db *db, struct sm_err *err) {
+/* What the file holds, read before anything is written to it: 0 and
+ * *version = 0 for a file with no tables (new or empty: ours to fill), the
+ * schema version of a spikemesh database, or SM_EFORMAT for a file that is
+ * not SQLite or holds another program's tables (it is left as it was). */
+static int identify(struct trace_db *db, int *version, struct sm_err *err) {
+  *version = 0;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db->conn,
-                         "SELECT value FROM meta WHERE key='schema_version'",
-                         -1, &st, NULL) != SQLITE_OK)
-    return db_fail(db, err, "reading the schema version");
-  int rc = sqlite3_step(st), version = -1;
-  if (rc == SQLITE_ROW)
-    version = atoi((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW && version != TRACE_SCHEMA_VERSION)
-    return sm_fail(err, SM_EVERSION,
-                   "%s: database schema version %d, this spikemesh reads "
-                   "version %d",
-                   db->path, version, TRACE_SCHEMA_VERSION);
-  if (rc != SQLITE_ROW) {
-    char sql[128];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO meta(key, value) VALUES ('schema_version', '%d')",
-             TRACE_SCHEMA_VERSION);
-    return exec(db, sql, err);
+                         "SELECT name FROM sqlite_master WHERE name NOT LIKE "
+                         "'sqlite!_%' ESCAPE '!' ORDER BY type DESC, name",
+                         -1, &st, NULL) != SQLITE_OK) {
+    int rc = sqlite3_errcode(db->conn);
+    if (rc == SQLITE_NOTADB)
+      return sm_fail(err, SM_EFORMAT, "%s: not a spikemesh database (not a "
+                     "SQLite file at all); it was left as it is: record into "
+                     "a new file", db->path);
+    return db_fail(db, err, "reading the schema");
   }
+  char names[256] = "";
+  int n = 0, meta = 0, rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    if (!name)
+      continue;
+    meta |= !strcmp(name, "meta");
+    size_t l = strlen(names);
+    if (n < 6 && l + strlen(name) + 3 < sizeof names)
+      snprintf(names + l, sizeof names - l, "%s%s", n ? ", " : "", name);
+    else if (n == 6 && l + 5 < sizeof names)
+      snprintf(names + l, sizeof names - l, ", ...");
+    n++;
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    return rc == SQLITE_NOTADB
+               ? sm_fail(err, SM_EFORMAT, "%s: not a spikemesh database (not "
+                         "a SQLite file at all); it was left as it is: record "
+                         "into a new file", db->path)
+               : db_fail(db, err, "reading the schema");
+  if (!n)
+    return 0;
+  int v = -1;
+  if (meta && sqlite3_prepare_v2(db->conn, "SELECT value FROM meta WHERE "
+                                 "key='schema_version'", -1, &st,
+                                 NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
+      v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  if (v <= 0)
+    return sm_fail(err, SM_EFORMAT, "%s: not a spikemesh database (it holds "
+                   "another program's tables: %s); it was left as it is: "
+                   "record into a new file or a spikemesh database",
+                   db->path, names);
+  *version = v;
   return 0;
+}
+
+static int check_version(struct trace_db *db, int version,
+                         struct sm_err *err) {
+  if (version && (version < TRACE_SCHEMA_OLDEST ||
+                  version > TRACE_SCHEMA_VERSION))
+    return sm_fail(err, SM_EVERSION, "%s: database schema version %d, this "
+                   "spikemesh reads version %d (and upgrades %d)", db->path,
+                   version, TRACE_SCHEMA_VERSION, TRACE_SCHEMA_OLDEST);
+  return 0;
+}
+
+/* After the tables exist (in the schema transaction): the version row of a
+ * new file, or the upgrade of a version 3 file (version 4 only adds the
+ * claims table). */
+static int set_version(struct trace_db *db, int version, struct sm_err *err) {
+  char sql[160];
+  if (version == 0)
+    snprintf(sql, sizeof sql, "INSERT INTO meta(key, value) VALUES "
+             "('schema_version', '%d')", TRACE_SCHEMA_VERSION);
+  else if (version != TRACE_SCHEMA_VERSION)
+    snprintf(sql, sizeof sql, "UPDATE meta SET value='%d' WHERE "
+             "key='schema_version'", TRACE_SCHEMA_VERSION);
+  else
+    return 0;
+  return exec(db, sql, err);
 }
 
 int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
   *out = NULL;
+  /* SQLite takes "" (and ":memory:") for a database that is never written
+   * to disk: a run recorded there would be lost without a word */
+  if (!*path || !strcmp(path, ":memory:"))
+    return sm_fail(err, SM_EINVAL, "database file name '%s': expected a file "
+                   "(\"\" and \":memory:\" would record nothing)", path);
+  /* a device or FIFO is no database: SQLite would create PATH-wal and
+   * PATH-shm beside it (in /dev) and write pages into the device */
+  struct stat sb;
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+    return sm_fail(err, SM_EINVAL, "%s: not a regular file (%s); a database "
+                   "needs a file of its own", path,
+                   S_ISDIR(sb.st_mode)    ? "a directory"
+                   : S_ISCHR(sb.st_mode)  ? "a character device"
+                   : S_ISBLK(sb.st_mode)  ? "a block device"
+                   : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                                          : "not a file");
   struct trace_db *db = sm_xcalloc(1, sizeof *db);
   db->path = sm_xstrdup(path);
   int rc = sqlite3_open_v2(path, &db->conn,
@@ -450,10 +563,16 @@ int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
     free(db);
     return SM_EIO;
   }
-  sqlite3_busy_timeout(db->conn, 2000);
+  sqlite3_busy_timeout(db->conn, busy_ms());
+  /* nothing is written before the file is known to be ours */
+  int version = 0;
+  int e = identify(db, &version, err);
+  if (!e)
+    e = check_version(db, version, err);
   /* 16 KiB pages (takes effect on a new file only): fewer page writes per
    * row for the long append-only tables */
-  int e = exec(db, "PRAGMA page_size=16384", err);
+  if (!e)
+    e = exec(db, "PRAGMA page_size=16384", err);
   if (!e)
     e = exec(db, "PRAGMA journal_mode=WAL", err);
   if (!e)
@@ -467,9 +586,15 @@ int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
   if (!e)
     e = exec(db, "BEGIN IMMEDIATE", err);
   if (!e) {
-    e = exec(db, schema_sql, err);
+    /* another process may have created the schema since identify() */
+    int v2 = 0;
+    e = identify(db, &v2, err);
     if (!e)
-      e = check_schema(db, err);
+      e = check_version(db, v2, err);
+    if (!e)
+      e = exec(db, schema_sql, err);
+    if (!e)
+      e = set_version(db, v2, err);
     if (!e)
       e = exec(db, "COMMIT", err);
     else
@@ -593,20 +718,88 @@ static int run_stmt(struct trace_db *db, const char *sql, sqlite3_stmt **st,
   return e;
 }
 
-int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
-                    int64_t *run_id, struct sm_err *err) {
+/* ---- who records a run: claims -------------------------------------------
+ *
+ * A run belongs to one process at a time.  The process that inserts a run
+ * row, or picks a run to resume, writes a claims row (its pid, host name,
+ * start time) in the same IMMEDIATE transaction; trace_run_end() deletes it
+ * in the transaction that sets the final status.  A second process that
+ * would pick the same run finds the claim and is refused (a sweep point:
+ * reported as held), unless the claim is stale: the same host, and
+ * kill(pid, 0) says there is no such process (or it is a zombie). */
+
+static void my_host(char *buf, size_t len) {
+  if (gethostname(buf, len) != 0)
+    snprintf(buf, len, "?");
+  buf[len - 1] = '\0';
+}
+
+void trace_holder_text(const struct trace_holder *h, char *buf, size_t len) {
+  snprintf(buf, len, "pid %lld on host %s since %s", (long long)h->pid,
+           h->host, h->since);
+}
+
+/* 0 when the claim's process is gone, 1 when it runs or cannot be told
+ * (another host). */
+static int holder_alive(const struct trace_holder *h) {
+  char host[sizeof h->host];
+  my_host(host, sizeof host);
+  if (strcmp(h->host, host))
+    return 1;
+  if (h->pid <= 0 || h->pid > INT32_MAX)
+    return 0;
+  if (kill((pid_t)h->pid, 0) != 0)
+    return errno != ESRCH;
+  /* killed but not yet reaped by its parent: it records nothing more */
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%lld/stat", (long long)h->pid);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+      return 0;
+  }
+  return 1;
+}
+
+/* Claim run_id for this process (conn_lock held, inside a transaction). */
+static int claim_row(struct trace_db *db, int64_t run_id, struct sm_err *err) {
+  struct trace_holder me = {.pid = (int64_t)getpid()};
+  my_host(me.host, sizeof me.host);
+  now_text(me.since, sizeof me.since);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db->conn,
+                         "INSERT OR REPLACE INTO claims(run_id, pid, host, "
+                         "since) VALUES (?,?,?,?)",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(db, err, "claiming the run");
+  sqlite3_bind_int64(st, 1, run_id);
+  sqlite3_bind_int64(st, 2, me.pid);
+  sqlite3_bind_text(st, 3, me.host, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, me.since, -1, SQLITE_TRANSIENT);
+  int e = sqlite3_step(st) == SQLITE_DONE ? 0
+                                          : db_fail(db, err, "claiming the run");
+  sqlite3_finalize(st);
+  return e;
+}
+
+/* Insert a run row (conn_lock held, inside a transaction). */
+static int insert_run(struct trace_db *db, const struct trace_run_info *info,
+                      int64_t *run_id, struct sm_err *err) {
   char now[32];
   now_text(now, sizeof now);
   sqlite3_stmt *st;
-  int e = run_stmt(
-      db,
-      "INSERT INTO runs(kind, status, config, model_path, model_hash, "
-      "point_key, detail, version, seed, frames_planned, frames_done, "
-      "started_at, mesh_width, mesh_height) "
-      "VALUES (?,'running',?,?,?,?,?,?,?,?,0,?,?,?)",
-      &st, "recording the run", err);
-  if (e)
-    return e;
+  if (sqlite3_prepare_v2(
+          db->conn,
+          "INSERT INTO runs(kind, status, config, model_path, model_hash, "
+          "point_key, detail, version, seed, frames_planned, frames_done, "
+          "started_at, mesh_width, mesh_height) "
+          "VALUES (?,'running',?,?,?,?,?,?,?,?,0,?,?,?)",
+          -1, &st, NULL) != SQLITE_OK)
+    return db_fail(db, err, "recording the run");
   bind_text_or_null(st, 1, info->kind);
   bind_text_or_null(st, 2, info->config_json ? info->config_json : "{}");
   bind_text_or_null(st, 3, info->model_path);
@@ -621,38 +814,246 @@ int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
     sqlite3_bind_int64(st, 11, (sqlite3_int64)info->mesh_width);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)info->mesh_height);
   }
+  int e = 0;
   if (sqlite3_step(st) != SQLITE_DONE)
     e = db_fail(db, err, "recording the run");
   else
     *run_id = sqlite3_last_insert_rowid(db->conn);
   sqlite3_finalize(st);
+  return e;
+}
+
+/* What differs between a recorded run (columns 2, 3, 4: config,
+ * model_hash, detail) and the one asked to resume it, or NULL. */
+static const char *resume_mismatch(sqlite3_stmt *st,
+                                   const struct trace_run_info *info) {
+  const char *cfg = (const char *)sqlite3_column_text(st, 2);
+  const char *hash = (const char *)sqlite3_column_text(st, 3);
+  const char *detail = (const char *)sqlite3_column_text(st, 4);
+  if (info->config_json && (!cfg || strcmp(cfg, info->config_json)))
+    return "another configuration; --resume needs the same options";
+  if (info->model_hash && (!hash || strcmp(hash, info->model_hash)))
+    return "a model file of other contents (its digest differs: the file "
+           "changed since); --resume needs the same model";
+  if (info->detail && (!detail || strcmp(detail, info->detail)))
+    return "another --detail; --resume needs the same detail, or the frames "
+           "before and after would hold different rows";
+  return NULL;
+}
+
+/* The run a resume or a sweep point would take (conn_lock held, inside the
+ * transaction): sets out->outcome to NONE (nothing to take: a point gets a
+ * new run), COMPLETE, HELD or RESUMED (with run_id, frames_done and a stale
+ * claim's holder). */
+static int find_claimable(struct trace_db *db,
+                          const struct trace_run_info *info,
+                          enum trace_claim_how how, struct trace_claim *out,
+                          struct sm_err *err) {
+  sqlite3_stmt *st;
+  const char *sql =
+      how == TRACE_CLAIM_RESUME
+          ? "SELECT r.run_id, r.frames_done, r.config, r.model_hash, "
+            "r.detail, r.status, c.pid, c.host, c.since FROM runs r LEFT "
+            "JOIN claims c ON c.run_id = r.run_id WHERE r.kind=? AND "
+            "r.status!='complete' ORDER BY r.run_id DESC LIMIT 1"
+          : "SELECT r.run_id, r.frames_done, r.config, r.model_hash, "
+            "r.detail, r.status, c.pid, c.host, c.since FROM runs r LEFT "
+            "JOIN claims c ON c.run_id = r.run_id WHERE r.kind=? AND "
+            "r.point_key IS ? ORDER BY r.run_id DESC LIMIT 1";
+  if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) != SQLITE_OK)
+    return db_fail(db, err, "looking up a run to resume");
+  bind_text_or_null(st, 1, info->kind);
+  if (how == TRACE_CLAIM_POINT)
+    bind_text_or_null(st, 2, info->point_key);
+  int e = 0;
+  out->outcome = TRACE_CLAIM_NONE;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(st, 0);
+    const char *status = (const char *)sqlite3_column_text(st, 5);
+    int claimed = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    struct trace_holder h = {0};
+    if (claimed) {
+      h.pid = sqlite3_column_int64(st, 6);
+      const char *t = (const char *)sqlite3_column_text(st, 7);
+      snprintf(h.host, sizeof h.host, "%s", t ? t : "?");
+      t = (const char *)sqlite3_column_text(st, 8);
+      snprintf(h.since, sizeof h.since, "%s", t ? t : "?");
+    }
+    const char *why = resume_mismatch(st, info);
+    if (how == TRACE_CLAIM_POINT && status && !strcmp(status, "failed")) {
+      /* a point whose run failed gets a new run */
+    } else if (claimed && holder_alive(&h)) {
+      out->outcome = TRACE_CLAIM_HELD;
+      out->run_id = id;
+      out->holder = h;
+      if (how == TRACE_CLAIM_RESUME) {
+        char who[400], host[sizeof h.host], other[200] = "";
+        trace_holder_text(&h, who, sizeof who);
+        my_host(host, sizeof host);
+        if (strcmp(h.host, host))
+          snprintf(other, sizeof other, "; from another host this one cannot "
+                   "tell whether it still runs: if it is gone, release the "
+                   "run with sqlite3 FILE \"DELETE FROM claims WHERE "
+                   "run_id=%lld\"", (long long)id);
+        e = sm_fail(err, SM_EBUSY, "%s: run %lld is being recorded by %s; a "
+                    "run belongs to one process at a time (wait for it to "
+                    "end, or stop it and resume again)%s",
+                    db->path, (long long)id, who, other);
+      }
+    } else if (how == TRACE_CLAIM_POINT && status &&
+               !strcmp(status, "complete")) {
+      out->outcome = TRACE_CLAIM_COMPLETE;
+      out->run_id = id;
+    } else if (why) {
+      const char *d = (const char *)sqlite3_column_text(st, 4);
+      e = sm_fail(err, SM_EINVAL, "%s: run %lld was recorded with %s "
+                  "(recorded: detail %s)",
+                  db->path, (long long)id, why, d ? d : "?");
+    } else {
+      out->outcome = TRACE_CLAIM_RESUMED;
+      out->run_id = id;
+      out->frames_done = sqlite3_column_int64(st, 1);
+      out->took_over = claimed;
+      out->holder = h;
+    }
+  }
+  sqlite3_finalize(st);
+  return e;
+}
+
+int trace_run_claim(struct trace_db *db, const struct trace_run_info *info,
+                    enum trace_claim_how how, struct trace_claim *out,
+                    struct sm_err *err) {
+  memset(out, 0, sizeof *out);
+  out->run_id = -1;
+  int e = trace_db_flush(db, err);
+  if (e)
+    return e;
+  uv_mutex_lock(&db->conn_lock);
+  if (sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+      SQLITE_OK) {
+    e = db_fail(db, err, "claiming a run");
+    uv_mutex_unlock(&db->conn_lock);
+    return e;
+  }
+  if (how != TRACE_CLAIM_NEW)
+    e = find_claimable(db, info, how, out, err);
+  if (!e && (how == TRACE_CLAIM_NEW ||
+             (how == TRACE_CLAIM_POINT && out->outcome == TRACE_CLAIM_NONE))) {
+    e = insert_run(db, info, &out->run_id, err);
+    out->outcome = TRACE_CLAIM_NEWRUN;
+  }
+  int take = out->outcome == TRACE_CLAIM_NEWRUN ||
+             out->outcome == TRACE_CLAIM_RESUMED;
+  if (!e && out->outcome == TRACE_CLAIM_RESUMED) {
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "UPDATE runs SET status='running', ended_at=NULL WHERE "
+             "run_id=%lld",
+             (long long)out->run_id);
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+      e = db_fail(db, err, "reopening the run");
+  }
+  if (!e && take)
+    e = claim_row(db, out->run_id, err);
+  if (!e && take &&
+      sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    e = db_fail(db, err, "claiming the run");
+  if (e || !take)
+    sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
   uv_mutex_unlock(&db->conn_lock);
+  if (e && out->outcome != TRACE_CLAIM_HELD) {
+    out->outcome = TRACE_CLAIM_NONE;
+    out->run_id = -1;
+  }
+  return e;
+}
+
+int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
+                    int64_t *run_id, struct sm_err *err) {
+  struct trace_claim c;
+  int e = trace_run_claim(db, info, TRACE_CLAIM_NEW, &c, err);
+  if (!e)
+    *run_id = c.run_id;
   return e;
 }
 
 int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
                   struct sm_err *err) {
+  /* A writer error means frames were lost: say so in the status. */
   int e = trace_db_flush(db, err);
   char now[32];
   now_text(now, sizeof now);
+  struct sm_err e2 = {0};
   uv_mutex_lock(&db->conn_lock);
+  int rc = 0;
+  if (sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+      SQLITE_OK) {
+    uv_mutex_unlock(&db->conn_lock);
+    rc = db_fail(db, &e2, "closing the run");
+    goto out;
+  }
+  /* the run must still be ours (a claim taken over as stale belongs to
+   * the process that took it) */
   sqlite3_stmt *st;
-  int e2 = 0;
   if (sqlite3_prepare_v2(db->conn,
-                         "UPDATE runs SET status=?, ended_at=? WHERE run_id=?",
+                         "SELECT pid, host, since FROM claims WHERE run_id=?",
                          -1, &st, NULL) != SQLITE_OK) {
-    e2 = db_fail(db, err, "closing the run");
+    rc = db_fail(db, &e2, "closing the run");
   } else {
-    /* A writer error means frames were lost: say so in the status. */
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      struct trace_holder h = {.pid = sqlite3_column_int64(st, 0)};
+      const char *t = (const char *)sqlite3_column_text(st, 1);
+      snprintf(h.host, sizeof h.host, "%s", t ? t : "?");
+      t = (const char *)sqlite3_column_text(st, 2);
+      snprintf(h.since, sizeof h.since, "%s", t ? t : "?");
+      char host[sizeof h.host];
+      my_host(host, sizeof host);
+      if (h.pid != (int64_t)getpid() || strcmp(h.host, host)) {
+        char who[400];
+        trace_holder_text(&h, who, sizeof who);
+        rc = sm_fail(&e2, SM_EBUSY, "%s: run %lld was taken over by %s; its "
+                     "status is left to that process", db->path,
+                     (long long)run_id, who);
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  if (!rc && sqlite3_prepare_v2(db->conn,
+                                "UPDATE runs SET status=?, ended_at=? WHERE "
+                                "run_id=?",
+                                -1, &st, NULL) != SQLITE_OK) {
+    rc = db_fail(db, &e2, "closing the run");
+  } else if (!rc) {
     sqlite3_bind_text(st, 1, e ? "failed" : status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, run_id);
     if (sqlite3_step(st) != SQLITE_DONE)
-      e2 = db_fail(db, err, "closing the run");
+      rc = db_fail(db, &e2, "closing the run");
     sqlite3_finalize(st);
   }
+  if (!rc) {
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM claims WHERE run_id=%lld",
+             (long long)run_id);
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+      rc = db_fail(db, &e2, "closing the run");
+  }
+  if (rc)
+    sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
   uv_mutex_unlock(&db->conn_lock);
-  return e ? e : e2;
+out:
+  if (e && rc && err) {
+    /* both: the writer's error, and that the status could not be set */
+    size_t l = strlen(err->msg);
+    snprintf(err->msg + l, sizeof err->msg - l, "; the run could not be "
+             "marked failed either: %s", e2.msg);
+  } else if (rc && err) {
+    *err = e2;
+  }
+  return e ? e : rc;
 }
 
 static char *column_dup(sqlite3_stmt *st, int i) {
@@ -739,61 +1140,18 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
   return e;
 }
 
-/* What differs between a recorded run and the one asked to resume it, or
- * NULL. */
-static const char *resume_mismatch(sqlite3_stmt *st,
-                                   const struct trace_run_info *info) {
-  const char *cfg = (const char *)sqlite3_column_text(st, 2);
-  const char *hash = (const char *)sqlite3_column_text(st, 3);
-  const char *detail = (const char *)sqlite3_column_text(st, 4);
-  if (info->config_json && (!cfg || strcmp(cfg, info->config_json)))
-    return "another configuration; --resume needs the same options";
-  if (info->model_hash && (!hash || strcmp(hash, info->model_hash)))
-    return "a model file of other contents (its digest differs: the file "
-           "changed since); --resume needs the same model";
-  if (info->detail && (!detail || strcmp(detail, info->detail)))
-    return "another --detail; --resume needs the same detail, or the frames "
-           "before and after would hold different rows";
-  return NULL;
-}
-
 int trace_run_resume(struct trace_db *db, const struct trace_run_info *info,
                      int64_t *run_id, int64_t *frames_done,
                      struct sm_err *err) {
-  sqlite3_stmt *st;
-  int found = run_stmt(db,
-                       "SELECT run_id, frames_done, config, model_hash, detail "
-                       "FROM runs WHERE kind=? AND status!='complete' ORDER BY "
-                       "run_id DESC LIMIT 1",
-                       &st, "looking up a run to resume", err);
-  if (found)
-    return found;
-  bind_text_or_null(st, 1, info->kind);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    *run_id = sqlite3_column_int64(st, 0);
-    *frames_done = sqlite3_column_int64(st, 1);
-    const char *why = resume_mismatch(st, info);
-    if (why) {
-      const char *d = (const char *)sqlite3_column_text(st, 4);
-      found = sm_fail(err, SM_EINVAL, "%s: run %lld was recorded with %s "
-                      "(recorded: detail %s)",
-                      db->path, (long long)*run_id, why, d ? d : "?");
-    } else {
-      found = 1;
-    }
-  }
-  sqlite3_finalize(st);
-  if (found == 1) {
-    char sql[128];
-    snprintf(sql, sizeof sql,
-             "UPDATE runs SET status='running', ended_at=NULL WHERE "
-             "run_id=%lld",
-             (long long)*run_id);
-    if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
-      found = db_fail(db, err, "reopening the run");
-  }
-  uv_mutex_unlock(&db->conn_lock);
-  return found;
+  struct trace_claim c;
+  int e = trace_run_claim(db, info, TRACE_CLAIM_RESUME, &c, err);
+  if (e)
+    return e;
+  if (c.outcome != TRACE_CLAIM_RESUMED)
+    return 0;
+  *run_id = c.run_id;
+  *frames_done = c.frames_done;
+  return 1;
 }
 
 /* ---- streams ---------------------------------------------------------- */

@@ -34,7 +34,13 @@
 
 #include "util/util.h"
 
-#define TRACE_SCHEMA_VERSION 3
+#define TRACE_SCHEMA_VERSION 4
+/* The oldest version read and, when opened for writing, upgraded in place
+ * (version 4 adds the claims table to version 3). */
+#define TRACE_SCHEMA_OLDEST 3
+/* How long the recorder waits for another process's lock on the database
+ * before it gives up (s); SPIKEMESH_DB_TIMEOUT=SECONDS overrides it. */
+#define TRACE_BUSY_DEFAULT_S 600
 
 /* An integer row field that is not known (stored as SQL NULL). */
 #define TRACE_NULL INT64_MIN
@@ -82,11 +88,14 @@ struct trace_run_info {
   uint32_t mesh_width, mesh_height; /* the mesh used; 0: none (NULL) */
 };
 
-/* Insert a run row (status 'running'); returns its id. */
+/* Insert a run row (status 'running'), claimed by this process (below);
+ * returns its id. */
 int trace_run_begin(struct trace_db *db, const struct trace_run_info *info,
                     int64_t *run_id, struct sm_err *err);
-/* Set the final status ("complete", "interrupted", "failed") and end time.
- * Flushes first so frames_done is final. */
+/* Set the final status ("complete", "interrupted", "failed") and end time,
+ * and release the run's claim, in one transaction.  Flushes first so
+ * frames_done is final; after a writer error the status is 'failed'.  A
+ * run whose claim another process took over is left to it (SM_EBUSY). */
 int trace_run_end(struct trace_db *db, int64_t run_id, const char *status,
                   struct sm_err *err);
 /* The newest run of this kind and point key (NULL: none), if any. */
@@ -121,7 +130,8 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
 
 /* The newest run of info->kind that did not complete ('running' after a
  * kill, 'interrupted' after Ctrl-C): its id and frames done; its status
- * becomes 'running' again.  It must have been recorded with the same
+ * becomes 'running' again and this process claims it (one held by another
+ * live process: SM_EBUSY naming it).  It must have been recorded with the same
  * configuration (info->config_json: options, model path, data set, mesh,
  * frames), the same model file contents (info->model_hash, when given)
  * and the same detail (when given); else SM_EINVAL naming the database,
@@ -130,6 +140,51 @@ int trace_run_stats(struct trace_db *db, int64_t run_id,
 int trace_run_resume(struct trace_db *db, const struct trace_run_info *info,
                      int64_t *run_id, int64_t *frames_done,
                      struct sm_err *err);
+
+/* Who records a run.  A run belongs to one process at a time: the one that
+ * inserted it or picked it to resume holds a claim on it (the claims table:
+ * its pid, host name and start time, written in the same transaction) until
+ * trace_run_end().  A claim is stale when its process is gone: the same
+ * host, and kill(pid, 0) fails with ESRCH (or the process is a zombie); a
+ * stale claim is taken over.  A claim from another host is never taken:
+ * this host cannot tell whether it runs. */
+struct trace_holder {
+  int64_t pid;
+  char host[256];
+  char since[32]; /* UTC ISO 8601 */
+};
+/* "pid P on host H since T" */
+void trace_holder_text(const struct trace_holder *h, char *buf, size_t len);
+
+enum trace_claim_how {
+  TRACE_CLAIM_NEW,    /* insert a run row (trace_run_begin) */
+  TRACE_CLAIM_RESUME, /* the newest run of info->kind not complete
+                         (trace_run_resume) */
+  TRACE_CLAIM_POINT   /* the newest run of info->kind and info->point_key:
+                         complete, held, resumed, or a new one (none yet, or
+                         it failed) */
+};
+enum trace_claim_outcome {
+  TRACE_CLAIM_NONE,     /* nothing to resume */
+  TRACE_CLAIM_NEWRUN,   /* a new run row, claimed */
+  TRACE_CLAIM_RESUMED,  /* an unfinished run, claimed; its status 'running' */
+  TRACE_CLAIM_COMPLETE, /* the point's run is complete: nothing to do */
+  TRACE_CLAIM_HELD      /* another process records it */
+};
+struct trace_claim {
+  enum trace_claim_outcome outcome;
+  int64_t run_id;         /* the run (-1: none) */
+  int64_t frames_done;    /* resumed: its whole frames so far */
+  int took_over;          /* resumed from a stale claim (holder: whose) */
+  struct trace_holder holder; /* held: who; took_over: whose claim */
+};
+/* Pick and claim a run in one transaction.  A resume whose run another
+ * live process holds is SM_EBUSY naming the holder; a resume or point whose
+ * run was recorded with another configuration, model or detail is
+ * SM_EINVAL (as trace_run_resume). */
+int trace_run_claim(struct trace_db *db, const struct trace_run_info *info,
+                    enum trace_claim_how how, struct trace_claim *out,
+                    struct sm_err *err);
 
 /* ---- rows ----------------------------------------------------------------- */
 
@@ -229,9 +284,25 @@ uint64_t trace_db_rows(struct trace_db *db);
 /* ---- queries (traces/query.c); the database is opened read-only -------- */
 
 /* 64-bit digest of a run's rows in every table, timestamps (started_at,
- * ended_at) and the run id excluded: same inputs and seed, same digest. */
+ * ended_at) and the run id excluded: same inputs and seed, same digest.
+ * The claims table (who records a run) is not included. */
 int trace_db_digest(const char *path, int64_t run_id, uint64_t *out,
                     struct sm_err *err);
+/* The digest of the run's results only (db digest --data, doc/recorder.md):
+ * every row of frames, layer_frames, layers, links, ports, cores, spikes,
+ * packets and noc_points, and of the run row its status, detail, seed,
+ * frames planned and done, model_hash, mesh used and its configuration
+ * without the keys that do not change results (paths, sim.queue,
+ * traffic.schedule, preset.*, train.*, synth.*, the mesh asked for); the
+ * model path, kind, point key, program version and timestamps are left
+ * out.  A run that is not there is SM_ENOENT. */
+int trace_db_digest_data(const char *path, int64_t run_id, uint64_t *out,
+                         struct sm_err *err);
+/* SQLite's PRAGMA quick_check: 1 when it passes; 0 with its first
+ * findings in msg[len] when the file is damaged; < 0 when the file cannot
+ * be opened as a spikemesh database (err). */
+int trace_db_quick_check(const char *path, char *msg, size_t len,
+                         struct sm_err *err);
 /* Schema version, runs, per-run totals and row counts. */
 int trace_db_info(const char *path, FILE *out, struct sm_err *err);
 /* Two runs side by side: totals, then the first max_frames frames that
@@ -374,8 +445,10 @@ void trace_file_add_packet(struct trace_file *t, const struct trace_packet *p,
  * the byte offset (binary) or line (CSV); nothing is allocated for a
  * header that claims more records than the file can hold. */
 int trace_file_read(const char *path, struct trace_file *t, struct sm_err *err);
-/* Write binary, or CSV when csv != 0.  Written to PATH.tmp then renamed:
- * a failed write never clobbers an existing file. */
+/* Write binary, or CSV when csv != 0, through sm_write_begin (util.h): a
+ * regular file is replaced atomically (a failed write never clobbers it),
+ * a symbolic link is followed, a FIFO or character device is written in
+ * place. */
 int trace_file_write(const char *path, const struct trace_file *t, int csv,
                      struct sm_err *err);
 

@@ -6,8 +6,9 @@
  * version, the kind, the meta length, the record count against the file's
  * size (before anything is allocated for records), each packet's
  * destination count, and truncation; errors name the file and the byte
- * offset (binary) or the line and field (CSV).  Writing goes to PATH.tmp
- * and is renamed into place only when complete.
+ * offset (binary) or the line and field (CSV).  Writing goes through
+ * sm_write_begin (util.h): a regular file is replaced only when complete,
+ * a link is followed, a FIFO or device is written as it is.
  *
  * Cost: the file is read whole into memory (one read), records are decoded
  * with explicit little-endian loads (no struct overlays, so no alignment
@@ -454,24 +455,17 @@ int trace_file_read(const char *path, struct trace_file *t,
 
 int trace_file_write(const char *path, const struct trace_file *t, int csv,
                      struct sm_err *err) {
-  size_t pl = strlen(path) + 5;
-  char *tmp = sm_xmalloc(pl);
-  snprintf(tmp, pl, "%s.tmp", path);
-  FILE *fp = fopen(tmp, "wb");
-  if (!fp) {
-    int e = sm_fail(err, SM_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    free(tmp);
+  struct sm_write w;
+  int e = sm_write_begin(&w, path, err);
+  if (e)
+    return e;
+  errno = 0;
+  if (csv ? write_csv(w.fp, t) : write_binary(w.fp, t)) {
+    int why = errno ? errno : EIO;
+    e = sm_fail(err, SM_EIO, "%s: write failed: %s%s", path, strerror(why),
+                w.tmp ? "; the file is unchanged" : "");
+    sm_write_abort(&w);
     return e;
   }
-  int bad = csv ? write_csv(fp, t) : write_binary(fp, t);
-  bad |= fclose(fp) != 0;
-  if (bad || rename(tmp, path)) {
-    remove(tmp);
-    free(tmp);
-    return sm_fail(err, SM_EIO, "%s: write failed (disk full?); the file is "
-                                "unchanged",
-                   path);
-  }
-  free(tmp);
-  return 0;
+  return sm_write_commit(&w, err);
 }

@@ -120,6 +120,41 @@ int sm_parse_scaled(const char *s, const char *unit, double *out);
 void sm_pareto_front(const double *pts, size_t n, size_t dims,
                      const int *maximize, int *on_front);
 
+/* Writing an output file (util/file.c), the one way every writer of the
+ * program (trace files, model files, plot data and scripts) goes:
+ *
+ *   struct sm_write w;
+ *   if (sm_write_begin(&w, path, err)) return ...;
+ *   ... fprintf(w.fp, ...) ...
+ *   return sm_write_commit(&w, err);   (or sm_write_abort(&w) to give up)
+ *
+ * What path names decides how:
+ *   a regular file, or a new name: the contents go to a temporary file
+ *     beside the target (TARGET.tmp, or TARGET.tmp.PID.N when that name
+ *     exists: an existing file is never reused), fsync'ed and renamed over
+ *     the target at commit, keeping the file's permissions; a failed write
+ *     or an abort removes the temporary and leaves the target as it was;
+ *   a symbolic link: followed (a chain of them, a dangling one too) to the
+ *     file it names, which is written as above; the link stays;
+ *   an existing FIFO or character device (/dev/null, /dev/stdout): opened
+ *     for writing as it is (no O_CREAT, no O_TRUNC, never replaced); a
+ *     failure there leaves what was written before it;
+ *   a directory or a block device: refused (SM_EINVAL).
+ * An existing target we may not write is refused (SM_EIO).  Errors name
+ * the path and the reason. */
+struct sm_write {
+  FILE *fp;     /* write the contents here */
+  char *path;   /* as given (messages) */
+  char *target; /* the file written (links followed) */
+  char *tmp;    /* the temporary renamed over target; NULL: in place */
+};
+int sm_write_begin(struct sm_write *w, const char *path, struct sm_err *err);
+/* Flush, sync and put the file in place; always releases w. */
+int sm_write_commit(struct sm_write *w, struct sm_err *err);
+/* Give up: remove the temporary (the target is untouched); releases w.
+ * Safe on a w that sm_write_begin failed or that was committed. */
+void sm_write_abort(struct sm_write *w);
+
 #define SM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SM_MAX(a, b) ((a) > (b) ? (a) : (b))
