@@ -87,6 +87,14 @@ tests_check_synth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_synth_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 tests_fuzz_fuzz_grid_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_grid.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_grid_LDADD = $(FUZZ_LIBS)
+# The trainer's architecture strings, and a trace file replayed through a
+# small mesh (a spike trace through the in-memory test model).
+check_PROGRAMS += tests/fuzz/fuzz_arch tests/fuzz/fuzz_replay
+tests_fuzz_fuzz_arch_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_arch.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_arch_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_replay_SOURCES = tests/fuzz/driver.c tests/fuzz/fuzz_replay.c \
+	tests/fuzz/fuzz.h tests/testmodel.c tests/testmodel.h
+tests_fuzz_fuzz_replay_LDADD = $(FUZZ_LIBS)
 
 # The sweep: grid files, parallel points, skip and resume (cli/sweep.c).
 TESTS += tests/check_sweep
