@@ -311,6 +311,38 @@ START_TEST(test_bad_shapes_name_layer_and_field) {
 }
 END_TEST
 
+/* Layer sizes are computed in 64 bits and held to MODEL_MAX_NEURONS: 256
+ * channels of 4096 x 4096 is 2^32 neurons, which once wrapped to 0 in the
+ * flatten and loaded with a dense layer of no inputs
+ * (tests/data/fuzz/model/flatten-wraps-to-0.json). */
+START_TEST(test_layer_sizes_do_not_wrap) {
+  char b64[4 * 43 + 1] = "";
+  for (int i = 0; i < 42; i++)
+    strcat(b64, "AAAA");
+  strcat(b64, "AAA="); /* 128 zero bytes: 256 int4 weights */
+  uint8_t zero[128] = {0};
+  unsigned long crc = crc32(crc32(0L, Z_NULL, 0), zero, sizeof zero);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\"format\": \"spikemesh-model\", \"version\": 1, \"input\": "
+           "{\"channels\": 1, \"height\": 4096, \"width\": 4096}, \"layers\": "
+           "[{\"type\": \"conv\", \"out_channels\": 256, \"kernel\": 1, "
+           "\"bits\": 4, \"scale\": 0.125, \"weights\": {\"encoding\": "
+           "\"int4\", \"count\": 256, \"crc32\": %lu, \"data\": \"%s\"}}, "
+           "{\"type\": \"flatten\"}, {\"type\": \"dense\", \"out\": 2, "
+           "\"bits\": 4, \"scale\": 0.125, \"weights\": {\"encoding\": "
+           "\"int4\", \"count\": 0, \"crc32\": 0, \"data\": \"\"}}]}",
+           crc, b64);
+  expect_fail(text, SM_ELIMIT, "layer 0: 256x4096x4096 = 4294967296 neurons",
+              "limit");
+  /* the input alone */
+  const char *in = "{\"format\": \"spikemesh-model\", \"version\": 1, "
+                   "\"input\": {\"channels\": 65536, \"height\": 65536, "
+                   "\"width\": 65536}, \"layers\": [{\"type\": \"flatten\"}]}";
+  expect_fail(in, SM_ELIMIT, "input: 65536x65536x65536 is too large", NULL);
+}
+END_TEST
+
 START_TEST(test_missing_file_names_the_path) {
   struct model *m;
   struct sm_err err = {0};
@@ -335,6 +367,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_corrupt_and_truncated_weights);
   tcase_add_test(t, test_weights_outside_bit_range_are_refused);
   tcase_add_test(t, test_bad_shapes_name_layer_and_field);
+  tcase_add_test(t, test_layer_sizes_do_not_wrap);
   tcase_add_test(t, test_missing_file_names_the_path);
   suite_add_tcase(s, t);
   return s;
