@@ -75,6 +75,38 @@ START_TEST(test_parse_numbers_reject_garbage) {
 }
 END_TEST
 
+/* Base 10 everywhere: a leading zero is not octal (--frames 010 once ran 8
+ * frames, while noc.width=08 was refused), and hexadecimal is refused. */
+START_TEST(test_parse_numbers_are_decimal) {
+  int64_t i;
+  uint64_t u;
+  double d;
+  ck_assert_int_eq(sm_parse_u64("010", &u), 0);
+  ck_assert_uint_eq(u, 10);
+  ck_assert_int_eq(sm_parse_u64("08", &u), 0);
+  ck_assert_uint_eq(u, 8);
+  ck_assert_int_eq(sm_parse_i64("-010", &i), 0);
+  ck_assert_int_eq(i, -10);
+  ck_assert_int_eq(sm_parse_i64("09", &i), 0);
+  ck_assert_int_eq(i, 9);
+  ck_assert_int_ne(sm_parse_u64("0x10", &u), 0);
+  ck_assert_int_ne(sm_parse_i64("0x10", &i), 0);
+  ck_assert_int_ne(sm_parse_double("0x10", &d), 0);
+  ck_assert_int_ne(sm_parse_double("-0X1p3", &d), 0);
+  ck_assert_int_ne(sm_parse_scaled("0x10", "", &d), 0);
+  ck_assert_int_eq(sm_parse_double("010.5", &d), 0);
+  ck_assert_double_eq(d, 10.5);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.depth=010", "cmd", &err), 0);
+  ck_assert_uint_eq(tc.u, 10);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.depth=08", "cmd", &err), 0);
+  ck_assert_uint_eq(tc.u, 8);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.int=-07", "cmd", &err), 0);
+  ck_assert_int_eq(tc.i, -7);
+  ck_assert_int_ne(sm_conf_set(&cf, "a.depth=0x8", "cmd", &err), 0);
+  ck_assert_int_ne(sm_conf_set(&cf, "b.delay=0x8", "cmd", &err), 0);
+}
+END_TEST
+
 START_TEST(test_parse_scaled_units_and_prefixes) {
   double v;
   ck_assert_int_eq(sm_parse_scaled("71M", "", &v), 0);
@@ -350,6 +382,7 @@ int main(void) {
   tcase_add_checked_fixture(tc_, setup, NULL);
   tcase_add_test(tc_, test_errors_have_names_and_texts);
   tcase_add_test(tc_, test_parse_numbers_reject_garbage);
+  tcase_add_test(tc_, test_parse_numbers_are_decimal);
   tcase_add_test(tc_, test_parse_scaled_units_and_prefixes);
   tcase_add_test(tc_, test_conf_defaults_apply);
   tcase_add_test(tc_, test_conf_kv_overrides);

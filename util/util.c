@@ -179,12 +179,23 @@ char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
   return buf;
 }
 
+/* Numbers are read in base 10 only: strtol's base 0 took "010" for 8 and
+ * refused "08", and strtod takes "0x10" for 16.  1 when s (after blanks
+ * and a sign) starts with a hexadecimal prefix. */
+static int hex_prefix(const char *s) {
+  while (*s == ' ' || *s == '\t')
+    s++;
+  if (*s == '+' || *s == '-')
+    s++;
+  return s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
 int sm_parse_i64(const char *s, int64_t *out) {
   if (!s || !*s)
     return SM_EINVAL;
   char *end;
   errno = 0;
-  long long v = strtoll(s, &end, 0);
+  long long v = strtoll(s, &end, 10);
   if (errno == ERANGE)
     return SM_ERANGE;
   if (*end != '\0' || end == s)
@@ -203,7 +214,7 @@ int sm_parse_u64(const char *s, uint64_t *out) {
     return SM_ERANGE;
   char *end;
   errno = 0;
-  unsigned long long v = strtoull(p, &end, 0);
+  unsigned long long v = strtoull(p, &end, 10);
   if (errno == ERANGE)
     return SM_ERANGE;
   if (*end != '\0' || end == p)
@@ -213,7 +224,7 @@ int sm_parse_u64(const char *s, uint64_t *out) {
 }
 
 int sm_parse_double(const char *s, double *out) {
-  if (!s || !*s)
+  if (!s || !*s || hex_prefix(s))
     return SM_EINVAL;
   char *end;
   errno = 0;
@@ -243,7 +254,7 @@ int sm_parse_bool(const char *s, int *out) {
 }
 
 int sm_parse_scaled(const char *s, const char *unit, double *out) {
-  if (!s || !*s)
+  if (!s || !*s || hex_prefix(s))
     return SM_EINVAL;
   char *end;
   errno = 0;

@@ -89,7 +89,8 @@ int sm_file_digest(const char *path, char out[17], struct sm_err *err);
 char *sm_read_file(const char *path, size_t *len, struct sm_err *err);
 
 /* Parse helpers for command-line and key=value text.  Each rejects trailing
- * garbage, empty strings and overflow. */
+ * garbage, empty strings and overflow.  Numbers are decimal: a leading 0 is
+ * not octal ("010" is 10, "08" is 8) and a 0x prefix is refused. */
 int sm_parse_i64(const char *s, int64_t *out);
 int sm_parse_u64(const char *s, uint64_t *out);
 int sm_parse_double(const char *s, double *out);
