@@ -623,7 +623,7 @@ fail:
 int model_load(const char *path, struct model **out, struct sm_err *err) {
   size_t len;
   *out = NULL;
-  char *text = sm_read_file(path, &len, err);
+  char *text = sm_read_file_max(path, MODEL_MAX_FILE_BYTES, 1, &len, err);
   if (!text)
     return err ? err->code : SM_EIO;
   int rc = model_parse(text, len, path, out, err);

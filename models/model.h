@@ -37,6 +37,9 @@ enum model_layer_type {
  * stays far inside int and size_t arithmetic.  The loader and the
  * trainer's architecture strings refuse more (SM_ELIMIT). */
 #define MODEL_MAX_NEURONS ((uint64_t)1 << 28)
+/* Largest model file model_load() reads (a larger one is SM_ELIMIT): room
+ * for about 190 million float32 weights or 1.5 billion int4 weights. */
+#define MODEL_MAX_FILE_BYTES ((size_t)1 << 30)
 
 struct model_layer {
   enum model_layer_type type;

@@ -352,6 +352,28 @@ START_TEST(test_missing_file_names_the_path) {
 }
 END_TEST
 
+/* A model file is read whole: larger than MODEL_MAX_FILE_BYTES is refused
+ * from its size, and /dev/zero at its first byte (it was read until memory
+ * ran out). */
+START_TEST(test_model_file_size_is_capped) {
+  char path[] = "/tmp/sm_model_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, (off_t)MODEL_MAX_FILE_BYTES + 1), 0);
+  close(fd);
+  struct model *m;
+  struct sm_err err = {0};
+  ck_assert_int_eq(model_load(path, &m, &err), SM_ELIMIT);
+  ck_assert_ptr_null(m);
+  ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "1 GiB"), "%s",
+                err.msg);
+  unlink(path);
+  ck_assert_int_eq(model_load("/dev/zero", &m, &err), SM_EFORMAT);
+  ck_assert_msg(strstr(err.msg, "/dev/zero: byte 0 is a NUL byte"), "%s",
+                err.msg);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("model");
   TCase *t = tcase_create("round trip");
@@ -369,6 +391,7 @@ static Suite *suite(void) {
   tcase_add_test(t, test_bad_shapes_name_layer_and_field);
   tcase_add_test(t, test_layer_sizes_do_not_wrap);
   tcase_add_test(t, test_missing_file_names_the_path);
+  tcase_add_test(t, test_model_file_size_is_capped);
   suite_add_tcase(s, t);
   return s;
 }

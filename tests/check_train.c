@@ -889,6 +889,19 @@ START_TEST(test_test_images_of_another_shape_are_refused) {
   write_idx(p, 3, d3, img, 0);
   snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", tmpdir);
   write_idx(p, 1, d1, lab, 0);
+  /* an image side beyond TRAIN_MAX_IMAGE_DIM (once cast to a negative int) */
+  uint8_t *wide = calloc(70000, 1);
+  uint32_t dw[3] = {1, 1, 70000}, dl[1] = {1};
+  char pi[600], pl[600];
+  snprintf(pi, sizeof pi, "%s/wide-images", tmpdir);
+  snprintf(pl, sizeof pl, "%s/wide-labels", tmpdir);
+  write_idx(pi, 3, dw, wide, 0);
+  write_idx(pl, 1, dl, wide, 0);
+  free(wide);
+  struct train_data d;
+  struct sm_err e2 = {0};
+  ck_assert_int_eq(train_data_load(pi, pl, &d, &e2), SM_ELIMIT);
+  ck_assert_msg(strstr(e2.msg, "dimension 2 is 70000"), "%s", e2.msg);
   struct train_conf c;
   synth_conf(&c);
   struct train_result r;

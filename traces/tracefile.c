@@ -433,7 +433,7 @@ int trace_file_read(const char *path, struct trace_file *t,
                     struct sm_err *err) {
   memset(t, 0, sizeof *t);
   size_t len;
-  char *b = sm_read_file(path, &len, err);
+  char *b = sm_read_file_max(path, TRACE_FILE_MAX_BYTES, 0, &len, err);
   if (!b)
     return err && err->code ? err->code : SM_EIO;
   int e;
