@@ -181,7 +181,7 @@ int core_theory_load(const char *path, const struct core_theory_arch *extra,
                      "extra architecture '%s': coefficients must be >= 0",
                      extra[i].name);
   size_t len;
-  char *text = sm_read_file(path, &len, err);
+  char *text = sm_read_file_max(path, SM_READ_FILE_MAX, 1, &len, err);
   if (!text)
     return err->code;
   json_error_t je;

@@ -428,6 +428,16 @@ static int parse_layer(json_t *lj, size_t idx, struct model_layer *L, int *c,
       L->nweights = (size_t)out * (size_t)*c * (size_t)*h * (size_t)*w;
       *flat = 1;
     }
+    /* pool and flatten layers never grow a layer, so this bounds them too */
+    uint64_t neurons = (uint64_t)L->out_c * (uint64_t)L->out_h *
+                       (uint64_t)L->out_w;
+    if (neurons > MODEL_MAX_NEURONS)
+      return sm_fail(err, SM_ELIMIT,
+                     "%s: %s%dx%dx%d = %llu neurons exceed the limit %llu "
+                     "per layer",
+                     src, where, L->out_c, L->out_h, L->out_w,
+                     (unsigned long long)neurons,
+                     (unsigned long long)MODEL_MAX_NEURONS);
     if (L->nweights > MODEL_MAX_WEIGHTS)
       return sm_fail(err, SM_ELIMIT, "%s: %s%zu weights exceed the limit %zu",
                      src, where, L->nweights, MODEL_MAX_WEIGHTS);
@@ -556,9 +566,10 @@ int model_parse(const char *text, size_t len, const char *src,
       (rc = get_num(in, "a_max", 1e-30, 1e30, 0, 255.0, &m->a_max, src,
                     "input: ", err)))
     goto fail;
-  if ((size_t)c * (size_t)h * (size_t)w > MODEL_MAX_WEIGHTS) {
-    rc = sm_fail(err, SM_ELIMIT, "%s: input: %ldx%ldx%ld is too large", src,
-                 c, h, w);
+  if ((uint64_t)c * (uint64_t)h * (uint64_t)w > MODEL_MAX_NEURONS) {
+    rc = sm_fail(err, SM_ELIMIT,
+                 "%s: input: %ldx%ldx%ld is too large (at most %llu values)",
+                 src, c, h, w, (unsigned long long)MODEL_MAX_NEURONS);
     goto fail;
   }
   m->in_c = (int)c;
@@ -612,7 +623,7 @@ fail:
 int model_load(const char *path, struct model **out, struct sm_err *err) {
   size_t len;
   *out = NULL;
-  char *text = sm_read_file(path, &len, err);
+  char *text = sm_read_file_max(path, MODEL_MAX_FILE_BYTES, 1, &len, err);
   if (!text)
     return err ? err->code : SM_EIO;
   int rc = model_parse(text, len, path, out, err);

@@ -32,6 +32,15 @@ enum model_layer_type {
   MODEL_FLATTEN
 };
 
+/* Neurons of one layer (out_c x out_h x out_w, computed in 64 bits) and
+ * values of the input, at most: every size derived from a model's numbers
+ * stays far inside int and size_t arithmetic.  The loader and the
+ * trainer's architecture strings refuse more (SM_ELIMIT). */
+#define MODEL_MAX_NEURONS ((uint64_t)1 << 28)
+/* Largest model file model_load() reads (a larger one is SM_ELIMIT): room
+ * for about 190 million float32 weights or 1.5 billion int4 weights. */
+#define MODEL_MAX_FILE_BYTES ((size_t)1 << 30)
+
 struct model_layer {
   enum model_layer_type type;
   int in_c, in_h, in_w;    /* input shape: channels, rows, columns */

@@ -420,7 +420,7 @@ int run_sweep_parse(const char *text, size_t len, const char *source,
 int run_sweep_load(const char *path, const struct run_sweep_defaults *d,
                    struct run_sweep **out, struct sm_err *err) {
   size_t len;
-  char *text = sm_read_file(path, &len, err);
+  char *text = sm_read_file_max(path, SM_READ_FILE_MAX, 1, &len, err);
   if (!text)
     return err && err->code ? err->code : SM_EIO;
   int rc = run_sweep_parse(text, len, path, d, out, err);

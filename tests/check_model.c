@@ -311,12 +311,66 @@ START_TEST(test_bad_shapes_name_layer_and_field) {
 }
 END_TEST
 
+/* Layer sizes are computed in 64 bits and held to MODEL_MAX_NEURONS: 256
+ * channels of 4096 x 4096 is 2^32 neurons, which once wrapped to 0 in the
+ * flatten and loaded with a dense layer of no inputs
+ * (tests/data/fuzz/model/flatten-wraps-to-0.json). */
+START_TEST(test_layer_sizes_do_not_wrap) {
+  char b64[4 * 43 + 1] = "";
+  for (int i = 0; i < 42; i++)
+    strcat(b64, "AAAA");
+  strcat(b64, "AAA="); /* 128 zero bytes: 256 int4 weights */
+  uint8_t zero[128] = {0};
+  unsigned long crc = crc32(crc32(0L, Z_NULL, 0), zero, sizeof zero);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\"format\": \"spikemesh-model\", \"version\": 1, \"input\": "
+           "{\"channels\": 1, \"height\": 4096, \"width\": 4096}, \"layers\": "
+           "[{\"type\": \"conv\", \"out_channels\": 256, \"kernel\": 1, "
+           "\"bits\": 4, \"scale\": 0.125, \"weights\": {\"encoding\": "
+           "\"int4\", \"count\": 256, \"crc32\": %lu, \"data\": \"%s\"}}, "
+           "{\"type\": \"flatten\"}, {\"type\": \"dense\", \"out\": 2, "
+           "\"bits\": 4, \"scale\": 0.125, \"weights\": {\"encoding\": "
+           "\"int4\", \"count\": 0, \"crc32\": 0, \"data\": \"\"}}]}",
+           crc, b64);
+  expect_fail(text, SM_ELIMIT, "layer 0: 256x4096x4096 = 4294967296 neurons",
+              "limit");
+  /* the input alone */
+  const char *in = "{\"format\": \"spikemesh-model\", \"version\": 1, "
+                   "\"input\": {\"channels\": 65536, \"height\": 65536, "
+                   "\"width\": 65536}, \"layers\": [{\"type\": \"flatten\"}]}";
+  expect_fail(in, SM_ELIMIT, "input: 65536x65536x65536 is too large", NULL);
+}
+END_TEST
+
 START_TEST(test_missing_file_names_the_path) {
   struct model *m;
   struct sm_err err = {0};
   ck_assert_int_ne(model_load("/nonexistent/x.json", &m, &err), 0);
   ck_assert_ptr_null(m);
   ck_assert(strstr(err.msg, "/nonexistent/x.json") != NULL);
+}
+END_TEST
+
+/* A model file is read whole: larger than MODEL_MAX_FILE_BYTES is refused
+ * from its size, and /dev/zero at its first byte (it was read until memory
+ * ran out). */
+START_TEST(test_model_file_size_is_capped) {
+  char path[] = "/tmp/sm_model_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, (off_t)MODEL_MAX_FILE_BYTES + 1), 0);
+  close(fd);
+  struct model *m;
+  struct sm_err err = {0};
+  ck_assert_int_eq(model_load(path, &m, &err), SM_ELIMIT);
+  ck_assert_ptr_null(m);
+  ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, "1 GiB"), "%s",
+                err.msg);
+  unlink(path);
+  ck_assert_int_eq(model_load("/dev/zero", &m, &err), SM_EFORMAT);
+  ck_assert_msg(strstr(err.msg, "/dev/zero: byte 0 is a NUL byte"), "%s",
+                err.msg);
 }
 END_TEST
 
@@ -335,7 +389,9 @@ static Suite *suite(void) {
   tcase_add_test(t, test_corrupt_and_truncated_weights);
   tcase_add_test(t, test_weights_outside_bit_range_are_refused);
   tcase_add_test(t, test_bad_shapes_name_layer_and_field);
+  tcase_add_test(t, test_layer_sizes_do_not_wrap);
   tcase_add_test(t, test_missing_file_names_the_path);
+  tcase_add_test(t, test_model_file_size_is_capped);
   suite_add_tcase(s, t);
   return s;
 }

@@ -536,6 +536,56 @@ START_TEST(test_bad_csv_rows_name_line_and_field) {
 }
 END_TEST
 
+/* Fields a trace once passed unchecked, and its size: a spike trace's
+ * destination total in the header must be 0, deadlines are not negative,
+ * a spike's core is a node of the largest mesh, and a file above
+ * TRACE_FILE_MAX_BYTES is refused from its size. */
+START_TEST(test_trace_fields_and_size_are_checked) {
+  struct trace_file sp, pk;
+  struct sm_err err = {0};
+  sample_traces(&sp, &pk);
+  char good[300], bad[300];
+  snprintf(good, sizeof good, "%s/s.smt", dir);
+  snprintf(bad, sizeof bad, "%s/bad.smt", dir);
+  ck_assert_int_eq(trace_file_write(good, &sp, 0, &err), 0);
+  size_t n;
+  unsigned char *b = get_bytes(good, &n);
+  size_t rec0 = 32 + strlen(sp.meta);
+  b[24] = 7; /* destinations in a spike trace's header */
+  put_bytes(bad, b, n);
+  expect_error(bad, SM_EFORMAT, "byte offset 24: a spike trace's destination "
+                                "total must be 0, the header says 7");
+  b[24] = 0;
+  b[rec0 + 20] = 0x00; /* record 0's core: 4096 */
+  b[rec0 + 21] = 0x10;
+  put_bytes(bad, b, n);
+  expect_error(bad, SM_EFORMAT, "record 0: core 4096, expected 0..4095");
+  free(b);
+  ck_assert_int_eq(trace_file_write(good, &pk, 0, &err), 0);
+  b = get_bytes(good, &n);
+  rec0 = 32 + strlen(pk.meta);
+  b[rec0 + 15] = 0x80; /* record 0's deadline: negative */
+  put_bytes(bad, b, n);
+  expect_error(bad, SM_EFORMAT, "record 0: negative deadline");
+  free(b);
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/bad.csv", dir);
+  const char *text = "frame,layer,neuron,core,time_ps,step\n0,1,2,4096,4000,5\n";
+  put_bytes(csv, text, strlen(text));
+  expect_error(csv, SM_EFORMAT, ":2: field 'core': expected an integer in "
+                                "0..4095");
+  /* a sparse file larger than the cap: refused without reading it */
+  FILE *f = fopen(bad, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(ftruncate(fileno(f), (off_t)TRACE_FILE_MAX_BYTES + 1), 0);
+  fclose(f);
+  expect_error(bad, SM_ELIMIT, "larger than the 2 GiB");
+  unlink(bad);
+  trace_file_free(&sp);
+  trace_file_free(&pk);
+}
+END_TEST
+
 static void record_run(const char *path, uint64_t seed) {
   struct trace_db *db;
   struct sm_err err = {0};
@@ -1058,6 +1108,7 @@ int main(void) {
   tcase_add_test(tc, test_trace_files_round_trip_binary_and_csv);
   tcase_add_test(tc, test_bad_binary_traces_name_the_byte_offset);
   tcase_add_test(tc, test_bad_csv_rows_name_line_and_field);
+  tcase_add_test(tc, test_trace_fields_and_size_are_checked);
   tcase_add_test(tc, test_digest_ignores_timestamps_and_sees_results);
   tcase_add_test(tc, test_info_and_compare_count_only_labelled_frames);
   tcase_add_test(tc, test_resume_finds_the_unfinished_run_with_its_config);

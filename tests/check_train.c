@@ -868,6 +868,109 @@ START_TEST(test_bad_architecture_strings_are_explained) {
 }
 END_TEST
 
+/* Stack bytes left non-zero, so that a local read before it is set is
+ * garbage rather than a lucky 0 (valgrind reports such a read too). */
+static __attribute__((noinline)) void dirty_stack(void) {
+  volatile unsigned char junk[1 << 16];
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = 0xA5;
+}
+
+/* Train and test images of other shapes: refused before anything is
+ * built, naming both shapes (the cleanup once freed a pointer that was
+ * never set). */
+START_TEST(test_test_images_of_another_shape_are_refused) {
+  mk_tmpdir();
+  write_synthetic(tmpdir, "train", 40, 1, 0);
+  uint8_t img[10 * 8 * 9] = {0}, lab[10] = {0};
+  uint32_t d3[3] = {10, 8, 9}, d1[1] = {10};
+  char p[600];
+  snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", tmpdir);
+  write_idx(p, 3, d3, img, 0);
+  snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", tmpdir);
+  write_idx(p, 1, d1, lab, 0);
+  /* an image side beyond TRAIN_MAX_IMAGE_DIM (once cast to a negative int) */
+  uint8_t *wide = calloc(70000, 1);
+  uint32_t dw[3] = {1, 1, 70000}, dl[1] = {1};
+  char pi[600], pl[600];
+  snprintf(pi, sizeof pi, "%s/wide-images", tmpdir);
+  snprintf(pl, sizeof pl, "%s/wide-labels", tmpdir);
+  write_idx(pi, 3, dw, wide, 0);
+  write_idx(pl, 1, dl, wide, 0);
+  free(wide);
+  struct train_data d;
+  struct sm_err e2 = {0};
+  ck_assert_int_eq(train_data_load(pi, pl, &d, &e2), SM_ELIMIT);
+  ck_assert_msg(strstr(e2.msg, "dimension 2 is 70000"), "%s", e2.msg);
+  struct train_conf c;
+  synth_conf(&c);
+  struct train_result r;
+  struct sm_err err = {0};
+  dirty_stack();
+  ck_assert_int_eq(train_run(&c, "check", NULL, &r, &err), SM_EFORMAT);
+  ck_assert_msg(strstr(err.msg, "test images are 1x8x9"), "%s", err.msg);
+  rm_tmpdir();
+}
+END_TEST
+
+/* A pool layer must follow a dense or conv layer (the cores fuse it into
+ * that layer): a pool first, or two in a row, is refused as the mapper
+ * would refuse the model.  The network itself still runs a pool that has
+ * nothing to train before it (no input gradient is needed). */
+START_TEST(test_pool_without_a_layer_before_it) {
+  expect_arch_error("8x8-P2-10", 0, 0, 0, "pool");
+  expect_arch_error("8x8-P2-10", 0, 0, 0, "must follow a dense or conv");
+  expect_arch_error("8x8-4C3s-P2-P2-10", 0, 0, 0, "must follow a dense or conv");
+  struct train_arch a;
+  struct sm_err err;
+  ck_assert_int_eq(train_arch_parse("8x8-4C3s-P2-10", 0, 0, 0, &a, &err), 0);
+  /* by hand: pool first, then flatten and dense */
+  memset(&a, 0, sizeof a);
+  a.in_c = 1;
+  a.in_h = a.in_w = 8;
+  a.nlayers = 3;
+  a.layers[0] = (struct model_layer){.type = MODEL_POOL, .in_c = 1, .in_h = 8,
+                                     .in_w = 8, .out_c = 1, .out_h = 4,
+                                     .out_w = 4, .kernel = 2, .stride = 2};
+  a.layers[1] = (struct model_layer){.type = MODEL_FLATTEN, .in_c = 1,
+                                     .in_h = 4, .in_w = 4, .out_c = 16,
+                                     .out_h = 1, .out_w = 1};
+  a.layers[2] = (struct model_layer){.type = MODEL_DENSE, .in_c = 16,
+                                     .in_h = 1, .in_w = 1, .out_c = 10,
+                                     .out_h = 1, .out_w = 1, .nweights = 160};
+  struct train_net *n = train_net_new(&a, 1.0, 5);
+  n->mode = TRAIN_MODE_ANN;
+  train_net_reserve(n, 4);
+  uint8_t img[4][64];
+  const uint8_t *imgs[4];
+  for (int s = 0; s < 4; s++) {
+    for (int i = 0; i < 64; i++)
+      img[s][i] = (uint8_t)((s * 64 + i) * 37 % 251);
+    imgs[s] = img[s];
+  }
+  uint8_t lab[4] = {0, 1, 2, 3};
+  train_net_load_input(n, imgs, 4, 255.0);
+  train_net_forward(n, 4);
+  double loss = train_net_loss(n, lab, 4, 1);
+  ck_assert(isfinite(loss));
+  double g = 0;
+  for (size_t j = 0; j < n->L[2].nw; j++)
+    g += fabs(n->L[2].gw[j]);
+  ck_assert(g > 0);
+  train_net_free(n);
+}
+END_TEST
+
+/* Layer sizes are products of user numbers: computed in 64 bits and held
+ * to MODEL_MAX_NEURONS, never wrapped (1024 x 2048 x 2048 is 2^32, which
+ * once wrapped to a 0-input dense layer after the flatten). */
+START_TEST(test_layer_sizes_do_not_wrap) {
+  expect_arch_error("2048x2048-1024C1-10", 0, 0, 0, "neurons");
+  expect_arch_error("2048x2048-1024C1-F-10", 0, 0, 0, "exceed");
+  expect_arch_error("1000x1000-99999C3s-10", 0, 0, 0, "neurons");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("train");
   TCase *t = tcase_create("neuron");
@@ -906,6 +1009,9 @@ static Suite *suite(void) {
   t = tcase_create("bad input");
   tcase_add_test(t, test_bad_idx_files_name_file_and_fault);
   tcase_add_test(t, test_bad_architecture_strings_are_explained);
+  tcase_add_test(t, test_test_images_of_another_shape_are_refused);
+  tcase_add_test(t, test_pool_without_a_layer_before_it);
+  tcase_add_test(t, test_layer_sizes_do_not_wrap);
   suite_add_tcase(s, t);
   return s;
 }

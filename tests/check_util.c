@@ -80,6 +80,38 @@ START_TEST(test_parse_numbers_reject_garbage) {
 }
 END_TEST
 
+/* Base 10 everywhere: a leading zero is not octal (--frames 010 once ran 8
+ * frames, while noc.width=08 was refused), and hexadecimal is refused. */
+START_TEST(test_parse_numbers_are_decimal) {
+  int64_t i;
+  uint64_t u;
+  double d;
+  ck_assert_int_eq(sm_parse_u64("010", &u), 0);
+  ck_assert_uint_eq(u, 10);
+  ck_assert_int_eq(sm_parse_u64("08", &u), 0);
+  ck_assert_uint_eq(u, 8);
+  ck_assert_int_eq(sm_parse_i64("-010", &i), 0);
+  ck_assert_int_eq(i, -10);
+  ck_assert_int_eq(sm_parse_i64("09", &i), 0);
+  ck_assert_int_eq(i, 9);
+  ck_assert_int_ne(sm_parse_u64("0x10", &u), 0);
+  ck_assert_int_ne(sm_parse_i64("0x10", &i), 0);
+  ck_assert_int_ne(sm_parse_double("0x10", &d), 0);
+  ck_assert_int_ne(sm_parse_double("-0X1p3", &d), 0);
+  ck_assert_int_ne(sm_parse_scaled("0x10", "", &d), 0);
+  ck_assert_int_eq(sm_parse_double("010.5", &d), 0);
+  ck_assert_double_eq(d, 10.5);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.depth=010", "cmd", &err), 0);
+  ck_assert_uint_eq(tc.u, 10);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.depth=08", "cmd", &err), 0);
+  ck_assert_uint_eq(tc.u, 8);
+  ck_assert_int_eq(sm_conf_set(&cf, "a.int=-07", "cmd", &err), 0);
+  ck_assert_int_eq(tc.i, -7);
+  ck_assert_int_ne(sm_conf_set(&cf, "a.depth=0x8", "cmd", &err), 0);
+  ck_assert_int_ne(sm_conf_set(&cf, "b.delay=0x8", "cmd", &err), 0);
+}
+END_TEST
+
 START_TEST(test_parse_scaled_units_and_prefixes) {
   double v;
   ck_assert_int_eq(sm_parse_scaled("71M", "", &v), 0);
@@ -227,6 +259,48 @@ START_TEST(test_conf_file_errors) {
   ck_assert_ptr_nonnull(strstr(err.msg, path));
   ck_assert_ptr_nonnull(strstr(err.msg, ":2:"));
   unlink(path);
+}
+END_TEST
+
+/* File reads are capped: a regular file from its size before reading, a
+ * device or pipe once the cap is passed; text reads stop at a NUL byte
+ * (/dev/zero as a configuration, a model or a grid). */
+START_TEST(test_read_file_caps) {
+  char path[] = "/tmp/sm_cap_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  char buf[100];
+  memset(buf, 'x', sizeof buf);
+  ck_assert_int_eq(write(fd, buf, sizeof buf), (int)sizeof buf);
+  size_t len = 0;
+  char *t = sm_read_file_max(path, 100, 1, &len, &err);
+  ck_assert_ptr_nonnull(t);
+  ck_assert_uint_eq(len, 100);
+  free(t);
+  ck_assert_ptr_null(sm_read_file_max(path, 99, 1, &len, &err));
+  ck_assert_int_eq(err.code, SM_ELIMIT);
+  ck_assert_ptr_nonnull(strstr(err.msg, path));
+  ck_assert_ptr_nonnull(strstr(err.msg, "larger than the 99 bytes"));
+  /* a sparse file beyond sm_read_file's cap: refused without reading */
+  ck_assert_int_eq(ftruncate(fd, (off_t)SM_READ_FILE_MAX + 1), 0);
+  close(fd);
+  ck_assert_ptr_null(sm_read_file(path, &len, &err));
+  ck_assert_int_eq(err.code, SM_ELIMIT);
+  ck_assert_ptr_nonnull(strstr(err.msg, "16 MiB"));
+  ck_assert_int_eq(sm_conf_load_file(&cf, path, &err), SM_ELIMIT);
+  unlink(path);
+  /* a device: read up to the cap, or to its first NUL byte as text */
+  ck_assert_ptr_null(sm_read_file("/dev/zero", &len, &err));
+  ck_assert_int_eq(err.code, SM_ELIMIT);
+  ck_assert_ptr_nonnull(strstr(err.msg, "16 MiB"));
+  ck_assert_ptr_null(sm_read_file_max("/dev/zero", 1 << 20, 0, &len, &err));
+  ck_assert_int_eq(err.code, SM_ELIMIT);
+  ck_assert_ptr_nonnull(strstr(err.msg, "1 MiB"));
+  ck_assert_ptr_null(
+      sm_read_file_max("/dev/zero", SM_READ_FILE_MAX, 1, &len, &err));
+  ck_assert_int_eq(err.code, SM_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(err.msg, "byte 0 is a NUL byte"));
+  ck_assert_int_eq(sm_conf_load_file(&cf, "/dev/zero", &err), SM_EFORMAT);
 }
 END_TEST
 
@@ -541,6 +615,7 @@ int main(void) {
   tcase_add_checked_fixture(tc_, setup, NULL);
   tcase_add_test(tc_, test_errors_have_names_and_texts);
   tcase_add_test(tc_, test_parse_numbers_reject_garbage);
+  tcase_add_test(tc_, test_parse_numbers_are_decimal);
   tcase_add_test(tc_, test_parse_scaled_units_and_prefixes);
   tcase_add_test(tc_, test_conf_defaults_apply);
   tcase_add_test(tc_, test_conf_kv_overrides);
@@ -550,6 +625,7 @@ int main(void) {
   tcase_add_test(tc_, test_conf_json_flat_and_nested);
   tcase_add_test(tc_, test_conf_json_errors_name_file_and_key);
   tcase_add_test(tc_, test_conf_file_errors);
+  tcase_add_test(tc_, test_read_file_caps);
   tcase_add_test(tc_, test_conf_to_json_round_trips);
   tcase_add_test(tc_, test_pareto_front_matches_brute_force);
   tcase_add_test(tc_, test_pareto_front_ties_duplicates_and_nan);

@@ -413,6 +413,9 @@ int trace_plot(const struct trace_plot_opts *o, FILE *log, struct sm_err *err);
 #define TRACE_FILE_VERSION 1
 #define TRACE_FILE_MAX_RECORDS (1ull << 32)
 #define TRACE_FILE_MAX_DST 4096 /* = nodes of the largest mesh */
+/* Largest trace file trace_file_read() reads (it is read whole; a larger
+ * one is SM_ELIMIT): about 89 million spike records. */
+#define TRACE_FILE_MAX_BYTES ((size_t)2 << 30)
 enum trace_kind { TRACE_KIND_SPIKE = 1, TRACE_KIND_PACKET = 2 };
 
 struct trace_spike {

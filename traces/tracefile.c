@@ -2,13 +2,18 @@
  * tracefile.c -- spike and packet trace files: a compact versioned binary
  * format and CSV, both ways (format: trace.h, doc/recorder.md).
  *
- * Reading validates everything that comes from the file: the magic, the
- * version, the kind, the meta length, the record count against the file's
- * size (before anything is allocated for records), each packet's
- * destination count, and truncation; errors name the file and the byte
- * offset (binary) or the line and field (CSV).  Writing goes through
- * sm_write_begin (util.h): a regular file is replaced only when complete,
- * a link is followed, a FIFO or device is written as it is.
+ * Reading validates everything that comes from the file: its size
+ * (TRACE_FILE_MAX_BYTES), the magic, the version, the kind, the meta
+ * length, the record count against the file's size (before anything is
+ * allocated for records), a spike trace's destination total (0), times
+ * and deadlines (not negative), each spike's core (a node of the largest
+ * mesh), each packet's destination count, and truncation; errors name the
+ * file and the byte offset (binary) or the line and field (CSV).  What
+ * depends on a model or mesh (layers, neurons, steps, nodes, duplicate
+ * spikes, time horizons) is checked by the replay (run/replay.c).
+ * Writing goes through sm_write_begin (util.h): a regular file is replaced
+ * only when complete, a link is followed, a FIFO or device is written as
+ * it is.
  *
  * Cost: the file is read whole into memory (one read), records are decoded
  * with explicit little-endian loads (no struct overlays, so no alignment
@@ -143,6 +148,11 @@ static int read_binary(const char *path, const unsigned char *b, size_t len,
                    "%s: byte offset 24: header claims %llu destinations, more "
                    "than the file holds",
                    path, (unsigned long long)nd);
+  if (kind == TRACE_KIND_SPIKE && nd)
+    return sm_fail(err, SM_EFORMAT,
+                   "%s: byte offset 24: a spike trace's destination total "
+                   "must be 0, the header says %llu",
+                   path, (unsigned long long)nd);
   char *meta = NULL, why[200];
   if (meta_len && !(meta = meta_normalize((const char *)b + HDR,
                                           (size_t)meta_len, why, sizeof why)))
@@ -164,11 +174,19 @@ static int read_binary(const char *path, const unsigned char *b, size_t len,
       s->step = (uint32_t)ld(p + 14, 2);
       s->neuron = (uint32_t)ld(p + 16, 4);
       s->core = (uint32_t)ld(p + 20, 4);
-      if (s->time_ps < 0) {
+      if (s->time_ps < 0 || s->core >= TRACE_FILE_MAX_DST) {
+        int neg = s->time_ps < 0;
+        uint32_t core = s->core;
         trace_file_free(t);
+        if (neg)
+          return sm_fail(err, SM_EFORMAT,
+                         "%s: byte offset %zu: record %llu: negative time",
+                         path, off, (unsigned long long)i);
         return sm_fail(err, SM_EFORMAT,
-                       "%s: byte offset %zu: record %llu: negative time", path,
-                       off, (unsigned long long)i);
+                       "%s: byte offset %zu: record %llu: core %u, expected "
+                       "0..%d (a mesh has at most %d nodes)",
+                       path, off + 20, (unsigned long long)i, core,
+                       TRACE_FILE_MAX_DST - 1, TRACE_FILE_MAX_DST);
       }
     }
   } else {
@@ -191,9 +209,12 @@ static int read_binary(const char *path, const unsigned char *b, size_t len,
       q->src = (uint32_t)ld(p + 28, 4);
       q->ndst = (uint32_t)ld(p + 32, 4);
       q->dst_off = t->ndst_total;
-      if (q->time_ps < 0 || q->ndst == 0 || q->ndst > TRACE_FILE_MAX_DST) {
-        const char *why = q->time_ps < 0 ? "negative time"
-                                         : "destination count not in 1..4096";
+      if (q->time_ps < 0 || q->deadline_ps < 0 || q->ndst == 0 ||
+          q->ndst > TRACE_FILE_MAX_DST) {
+        const char *why = q->time_ps < 0       ? "negative time"
+                          : q->deadline_ps < 0 ? "negative deadline"
+                                               : "destination count not in "
+                                                 "1..4096";
         trace_file_free(t);
         return sm_fail(err, SM_EFORMAT, "%s: byte offset %zu: record %llu: %s",
                        path, off, (unsigned long long)i, why);
@@ -298,8 +319,9 @@ static int csv_line(const char *path, size_t line, char *s,
   uint64_t v[6];
   char *p = s;
   if (t->kind == TRACE_KIND_SPIKE) {
-    static const uint64_t max[] = {UINT32_MAX, 0xffff,    UINT32_MAX,
-                                   UINT32_MAX, INT64_MAX, 0xffff};
+    static const uint64_t max[] = {UINT32_MAX, 0xffff,
+                                   UINT32_MAX, TRACE_FILE_MAX_DST - 1,
+                                   INT64_MAX,  0xffff};
     for (int i = 0; i < 6; i++)
       if (csv_u64(&p, max[i], &v[i], i == 5))
         return sm_fail(err, SM_EFORMAT,
@@ -434,7 +456,7 @@ int trace_file_read(const char *path, struct trace_file *t,
                     struct sm_err *err) {
   memset(t, 0, sizeof *t);
   size_t len;
-  char *b = sm_read_file(path, &len, err);
+  char *b = sm_read_file_max(path, TRACE_FILE_MAX_BYTES, 0, &len, err);
   if (!b)
     return err && err->code ? err->code : SM_EIO;
   int e;

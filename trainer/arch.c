@@ -96,9 +96,9 @@ int train_arch_parse(const char *s, int img_c, int img_h, int img_w,
         if (img_c && (long)img_c * img_h * img_w != d[0])
           return sm_fail(err, SM_EINVAL,
                          "architecture '%s': input '%s' has %ld values but "
-                         "the data's images have %d (%dx%dx%d)",
-                         s, tok, d[0], img_c * img_h * img_w, img_c, img_h,
-                         img_w);
+                         "the data's images have %ld (%dx%dx%d)",
+                         s, tok, d[0], (long)img_c * img_h * img_w, img_c,
+                         img_h, img_w);
         if (img_c) {
           c = img_c;
           h = img_h;
@@ -146,6 +146,14 @@ int train_arch_parse(const char *s, int img_c, int img_h, int img_w,
                        "architecture '%s': token %d '%s': pooling needs a "
                        "2-D map, but the input here is flat (%d values)",
                        s, pos, tok, c * h * w);
+      if (!a->nlayers || a->layers[a->nlayers - 1].type != MODEL_CONV)
+        return sm_fail(err, SM_EINVAL,
+                       "architecture '%s': token %d '%s': a pool layer must "
+                       "follow a dense or conv layer directly (the cores "
+                       "fuse it into that layer; %s)",
+                       s, pos, tok,
+                       a->nlayers ? "two pools in a row do not map"
+                                  : "pool the images themselves instead");
       if (h % k || w % k)
         return sm_fail(err, SM_EINVAL,
                        "architecture '%s': token %d '%s': window %ld does not "
@@ -194,6 +202,16 @@ int train_arch_parse(const char *s, int img_c, int img_h, int img_w,
                          "architecture '%s': token %d '%s': kernel %ld is "
                          "larger than the %dx%d map",
                          s, pos, tok, k, h, w);
+        uint64_t oh = same ? (uint64_t)h : (uint64_t)(h - k + 1),
+                 ow = same ? (uint64_t)w : (uint64_t)(w - k + 1),
+                 neurons = (uint64_t)nout * oh * ow;
+        if (neurons > MODEL_MAX_NEURONS)
+          return sm_fail(err, SM_ELIMIT,
+                         "architecture '%s': token %d '%s': %ldx%llux%llu = "
+                         "%llu neurons exceed the limit of %llu per layer",
+                         s, pos, tok, nout, (unsigned long long)oh,
+                         (unsigned long long)ow, (unsigned long long)neurons,
+                         (unsigned long long)MODEL_MAX_NEURONS);
         L->type = MODEL_CONV;
         L->kernel = (int)k;
         L->stride = 1;

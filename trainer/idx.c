@@ -185,6 +185,14 @@ int train_data_load(const char *images, const char *labels,
                  images, im.dims[0]);
     goto fail;
   }
+  for (int i = 1; i < im.ndims; i++)
+    if (im.dims[i] > TRAIN_MAX_IMAGE_DIM) {
+      rc = sm_fail(err, SM_ELIMIT,
+                   "%s: dimension %d is %u: an image's channels, rows and "
+                   "columns are at most %d each",
+                   images, i, im.dims[i], TRAIN_MAX_IMAGE_DIM);
+      goto fail;
+    }
   int maxl = 0;
   for (size_t i = 0; i < lb.size; i++)
     maxl = lb.data[i] > maxl ? lb.data[i] : maxl;

@@ -567,7 +567,8 @@ static void net_backward(struct train_net *n, size_t b) {
     if (L->type == MODEL_FLATTEN)
       continue;
     if (L->type == MODEL_POOL) {
-      pool_backward(L, gin, b);
+      if (gin) /* a pool on the input itself has nothing to train before it */
+        pool_backward(L, gin, b);
       continue;
     }
     int last = i == n->nl - 1;

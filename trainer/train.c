@@ -407,6 +407,8 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
     return sm_fail(err, SM_ERANGE, "train.bits = 1: expected 0 or 2..8");
   train_set_threads((int)c->threads);
   struct train_data tr, te;
+  struct model *init = NULL; /* freed at out_data: set before any goto */
+  struct train_net *n = NULL;
   if ((rc = train_data_load_dir(c->data, 0, &tr, err)))
     return rc;
   if ((rc = train_data_load_dir(c->data, 1, &te, err))) {
@@ -422,8 +424,6 @@ int train_run(const struct train_conf *c, const char *command, FILE *log,
   if (c->limit && c->limit < tr.n)
     tr.n = c->limit;
   struct train_arch arch;
-  struct model *init = NULL;
-  struct train_net *n = NULL;
   if ((rc = train_arch_parse(c->arch, tr.c, tr.h, tr.w, &arch, err)))
     goto out_data;
   const struct model_layer *last = &arch.layers[arch.nlayers - 1];

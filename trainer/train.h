@@ -111,7 +111,10 @@ struct train_data {
 };
 
 /* Load an images file (3-D: n x h x w, or 4-D: n x c x h x w) and a labels
- * file (1-D: n), checking that the counts agree. */
+ * file (1-D: n), checking that the counts agree and that the image's
+ * channels, rows and columns are each at most TRAIN_MAX_IMAGE_DIM (the
+ * model format's largest side). */
+#define TRAIN_MAX_IMAGE_DIM 65536
 int train_data_load(const char *images, const char *labels,
                     struct train_data *out, struct sm_err *err);
 /* Where the data set is unless told otherwise (Debian's

@@ -359,7 +359,7 @@ int sm_conf_load_json(struct sm_conf *c, const json_t *obj, const char *source,
 
 int sm_conf_load_file(struct sm_conf *c, const char *path, struct sm_err *err) {
   size_t len;
-  char *text = sm_read_file(path, &len, err);
+  char *text = sm_read_file_max(path, SM_READ_FILE_MAX, 1, &len, err);
   if (!text)
     return err ? err->code : SM_EIO;
   json_error_t je;

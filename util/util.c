@@ -141,7 +141,18 @@ uint64_t sm_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
+/* "16 MiB", "1 GiB" or "N bytes". */
+static void size_text(size_t n, char *buf, size_t len) {
+  if (n >= ((size_t)1 << 30) && n % ((size_t)1 << 30) == 0)
+    snprintf(buf, len, "%zu GiB", n >> 30);
+  else if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+    snprintf(buf, len, "%zu MiB", n >> 20);
+  else
+    snprintf(buf, len, "%zu bytes", n);
+}
+
+char *sm_read_file_max(const char *path, size_t max, int text, size_t *len,
+                       struct sm_err *err) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     sm_fail(err, errno == ENOENT ? SM_ENOENT : SM_EIO, "%s: cannot open: %s",
@@ -149,22 +160,51 @@ char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
     return NULL;
   }
   struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+  int have_st = fstat(fileno(f), &st) == 0;
+  if (have_st && S_ISDIR(st.st_mode)) {
     fclose(f);
     sm_fail(err, SM_EIO, "%s: is a directory, expected a file", path);
     return NULL;
   }
+  char cap_text[32];
+  size_text(max, cap_text, sizeof cap_text);
+  /* a regular file says its size: refused before anything is read */
+  if (have_st && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+    fclose(f);
+    sm_fail(err, SM_ELIMIT, "%s: %llu bytes, larger than the %s this file "
+            "may hold", path, (unsigned long long)st.st_size, cap_text);
+    return NULL;
+  }
+  /* anything else (a pipe, a device such as /dev/zero) is read up to one
+   * byte past the cap */
   size_t cap = 4096, n = 0;
+  if (have_st && S_ISREG(st.st_mode) && (uint64_t)st.st_size + 2 > cap)
+    cap = (size_t)st.st_size + 2;
   char *buf = sm_xmalloc(cap);
   for (;;) {
     if (n + 1 >= cap) {
-      cap *= 2;
+      cap = cap > max / 2 ? max + 2 : cap * 2;
       buf = sm_xrealloc(buf, cap);
     }
     size_t got = fread(buf + n, 1, cap - n - 1, f);
+    const char *nul = text ? memchr(buf + n, 0, got) : NULL;
+    if (nul) {
+      sm_fail(err, SM_EFORMAT, "%s: byte %zu is a NUL byte: expected a text "
+              "file", path, (size_t)(nul - buf));
+      fclose(f);
+      free(buf);
+      return NULL;
+    }
     n += got;
-    if (got == 0)
+    if (got == 0 || n > max)
       break;
+  }
+  if (n > max) {
+    fclose(f);
+    free(buf);
+    sm_fail(err, SM_ELIMIT, "%s: more than the %s this file may hold (not "
+            "a regular file: read until the limit)", path, cap_text);
+    return NULL;
   }
   if (ferror(f)) {
     sm_fail(err, SM_EIO, "%s: read error: %s", path, strerror(errno));
@@ -179,12 +219,27 @@ char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
   return buf;
 }
 
+char *sm_read_file(const char *path, size_t *len, struct sm_err *err) {
+  return sm_read_file_max(path, SM_READ_FILE_MAX, 0, len, err);
+}
+
+/* Numbers are read in base 10 only: strtol's base 0 took "010" for 8 and
+ * refused "08", and strtod takes "0x10" for 16.  1 when s (after blanks
+ * and a sign) starts with a hexadecimal prefix. */
+static int hex_prefix(const char *s) {
+  while (*s == ' ' || *s == '\t')
+    s++;
+  if (*s == '+' || *s == '-')
+    s++;
+  return s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
 int sm_parse_i64(const char *s, int64_t *out) {
   if (!s || !*s)
     return SM_EINVAL;
   char *end;
   errno = 0;
-  long long v = strtoll(s, &end, 0);
+  long long v = strtoll(s, &end, 10);
   if (errno == ERANGE)
     return SM_ERANGE;
   if (*end != '\0' || end == s)
@@ -203,7 +258,7 @@ int sm_parse_u64(const char *s, uint64_t *out) {
     return SM_ERANGE;
   char *end;
   errno = 0;
-  unsigned long long v = strtoull(p, &end, 0);
+  unsigned long long v = strtoull(p, &end, 10);
   if (errno == ERANGE)
     return SM_ERANGE;
   if (*end != '\0' || end == p)
@@ -213,7 +268,7 @@ int sm_parse_u64(const char *s, uint64_t *out) {
 }
 
 int sm_parse_double(const char *s, double *out) {
-  if (!s || !*s)
+  if (!s || !*s || hex_prefix(s))
     return SM_EINVAL;
   char *end;
   errno = 0;
@@ -243,7 +298,7 @@ int sm_parse_bool(const char *s, int *out) {
 }
 
 int sm_parse_scaled(const char *s, const char *unit, double *out) {
-  if (!s || !*s)
+  if (!s || !*s || hex_prefix(s))
     return SM_EINVAL;
   char *end;
   errno = 0;

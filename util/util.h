@@ -84,12 +84,24 @@ uint64_t sm_now_ns(void);
 /* 64-bit FNV-1a digest of a file's bytes (16 hex digits): the run row's
  * model_hash.  Returns 0 or SM_EIO naming the file. */
 int sm_file_digest(const char *path, char out[17], struct sm_err *err);
-/* Read a whole file into a NUL-terminated buffer (caller frees).  On error
- * returns NULL and fills err with the path and the reason. */
+/* Read a whole file into a NUL-terminated buffer (caller frees), at most
+ * max bytes.  On error returns NULL and fills err with the path and the
+ * reason; a larger file is SM_ELIMIT naming the cap, refused from its size
+ * before reading when it is a regular file, after max bytes otherwise (a
+ * pipe, a device).  With text, a NUL byte is SM_EFORMAT as soon as it is
+ * read (binary data, /dev/zero). */
+char *sm_read_file_max(const char *path, size_t max, int text, size_t *len,
+                       struct sm_err *err);
+/* The cap of configuration and preset files, sweep grids and the paper's
+ * tables (read as text), and of sm_read_file (doc/hardening.md lists every
+ * cap). */
+#define SM_READ_FILE_MAX ((size_t)16 << 20)
+/* sm_read_file_max(path, SM_READ_FILE_MAX, 0, len, err): any bytes. */
 char *sm_read_file(const char *path, size_t *len, struct sm_err *err);
 
 /* Parse helpers for command-line and key=value text.  Each rejects trailing
- * garbage, empty strings and overflow. */
+ * garbage, empty strings and overflow.  Numbers are decimal: a leading 0 is
+ * not octal ("010" is 10, "08" is 8) and a 0x prefix is refused. */
 int sm_parse_i64(const char *s, int64_t *out);
 int sm_parse_u64(const char *s, uint64_t *out);
 int sm_parse_double(const char *s, double *out);
