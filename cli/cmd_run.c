@@ -243,25 +243,31 @@ int cli_cmd_run(int argc, char **argv) {
     a.model = mpath;
   }
   struct model *m = NULL;
-  struct train_data d;
+  struct train_data d = {0};
   if (model_load(a.model, &m, &err))
     return cli_report("run", &err);
-  int labelled = run_data_load(a.data, m, a.model, a.cm.frames, &d, &err);
-  if (labelled < 0) {
-    model_free(m);
-    return cli_report("run", &err);
-  }
   int rc = CLI_EXIT_OK;
   struct run_sim *r = NULL;
   struct run_record rr = {.run_id = -1};
   struct progress_ctx x = {.tie_rule = o.core.tie_rule};
   /* one image at a time: BLAS threads would only add synchronisation */
   train_set_threads(1);
+  /* the mapping refuses a model that does not fit before any data is read
+   * or generated */
   if (run_sim_new(m, &o, a.cm.mesh_w, a.cm.mesh_h, &r, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }
+  int labelled = run_data_load(a.data, m, a.model, a.cm.frames, &d, &err);
+  if (labelled < 0) {
+    rc = cli_report("run", &err);
+    goto out;
+  }
   size_t n = a.cm.frames && a.cm.frames < d.n ? (size_t)a.cm.frames : d.n;
+  if (run_clock_check(&o.core, run_sim_map(r)->nlayers, n, &err)) {
+    rc = cli_report("run", &err);
+    goto out;
+  }
   struct run_sim_row row = {
       .db = a.cm.db, .resume = a.resume, .detail = a.cm.detail,
       .model = a.model, .data = a.data, .mesh_w = a.cm.mesh_w,

@@ -43,7 +43,8 @@ static void usage(FILE *out) {
           "  --model FILE    run.model where the file sets none ["
           MODEL_DEFAULT_MODEL " in the data directory]\n"
           "  --data DIR      run.data where the file sets none\n"
-          "                  [" TRAIN_DEFAULT_DATA "]\n"
+          "                  [" TRAIN_DEFAULT_DATA "],\n"
+          "                  or synthetic:SEED (no labels)\n"
           "  --quiet         no per-point lines and no progress bar\n"
           "\n"
           "Ctrl-C stops every running point after its current frame (recorded\n"
@@ -82,10 +83,13 @@ static void print_summary(const struct run_sweep *s, FILE *out) {
               "-", "-", "-", "-", "-", "-", "-", secs, p->label);
       continue;
     }
-    fprintf(out, "%3zu%c %5lld %-11s %6lld %7.2f %9.4f %9.4f %9.4f %9.4f "
+    char acc[16] = "n/a"; /* no labelled frames (synthetic:SEED data) */
+    if (t->accuracy >= 0)
+      snprintf(acc, sizeof acc, "%.2f", 100.0 * t->accuracy);
+    fprintf(out, "%3zu%c %5lld %-11s %6lld %7s %9.4f %9.4f %9.4f %9.4f "
                  "%9.3f %9.1f %7.2f %6s %7s  %s\n",
             i + 1, p->pareto ? '*' : ' ', (long long)p->run_id, state[p->state],
-            (long long)t->frames, 100.0 * t->accuracy, t->e_total_uj,
+            (long long)t->frames, acc, t->e_total_uj,
             t->e_sop_uj, t->e_hop_uj, t->e_static_uj, t->latency_us, t->hops,
             t->late, util, secs, p->label);
   }
@@ -93,10 +97,13 @@ static void print_summary(const struct run_sweep *s, FILE *out) {
                "%zu\n", npar, s->npoints);
   for (size_t i = 0; i < s->npoints; i++) {
     const struct run_sweep_point *p = &s->points[i];
+    char acc[16] = "accuracy n/a";
+    if (p->st.accuracy >= 0)
+      snprintf(acc, sizeof acc, "%.2f%%", 100.0 * p->st.accuracy);
     if (p->pareto)
-      fprintf(out, "  #%zu (run %lld): %.4f uJ/frame, %.3f us, %.2f%%  %s\n",
+      fprintf(out, "  #%zu (run %lld): %.4f uJ/frame, %.3f us, %s  %s\n",
               i + 1, (long long)p->run_id, p->st.e_total_uj,
-              p->st.latency_us, 100.0 * p->st.accuracy, p->label);
+              p->st.latency_us, acc, p->label);
   }
 }
 
@@ -113,16 +120,19 @@ static void on_point(void *ctx, const struct run_sweep *s, size_t i) {
   const struct run_sweep_point *p = &s->points[i];
   double n = (double)p->nframes;
   cli_progress_clear(&v->bar);
+  char acc[16] = "n/a"; /* synthetic:SEED data has no labels */
+  if (strncmp(p->data, "synthetic:", 10))
+    snprintf(acc, sizeof acc, "%.2f%%",
+             n ? 100.0 * (double)p->correct / n : 0.0);
   if (p->state == RUN_SWEEP_HELD)
     fprintf(v->out, "point %zu/%zu held, not run: %s  %s\n", i + 1,
             s->npoints, p->err.msg, p->label);
   else if (p->state == RUN_SWEEP_DONE)
     fprintf(v->out,
-            "point %zu/%zu done in %.2f s (run %lld%s): accuracy %.2f%%, "
+            "point %zu/%zu done in %.2f s (run %lld%s): accuracy %s, "
             "%.4f uJ/frame  %s\n",
             i + 1, s->npoints, p->secs, (long long)p->run_id,
-            p->first_frame ? ", resumed" : "",
-            n ? 100.0 * (double)p->correct / n : 0.0,
+            p->first_frame ? ", resumed" : "", acc,
             n ? p->e_total_uj / n : 0.0, p->label);
   else
     fprintf(v->out, "point %zu/%zu %s after %lld of %zu frames (run "

@@ -307,14 +307,17 @@ int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
   for (size_t i = 0; i < m->nlayers; i++)
     if (m->layers[i].type == MODEL_CONV || m->layers[i].type == MODEL_DENSE)
       res->neurons += model_layer_neurons(&m->layers[i]);
-  struct train_data d;
-  int rc = run_data_load("synthetic:1", m, "the model", frames, &d, err);
-  if (rc < 0)
-    return rc;
   struct run_sim *r;
-  rc = run_sim_new(m, o, 0, 0, &r, err);
-  if (rc) {
+  int rc = run_sim_new(m, o, 0, 0, &r, err);
+  if (rc)
+    return rc;
+  struct train_data d;
+  rc = run_data_load("synthetic:1", m, "the model", frames, &d, err);
+  if (rc >= 0)
+    rc = run_clock_check(&o->core, run_sim_map(r)->nlayers, frames, err);
+  if (rc < 0) { /* d is empty or set: run_data_load clears it first */
     train_data_free(&d);
+    run_sim_free(r);
     return rc;
   }
   const struct model_map *mp = run_sim_map(r);

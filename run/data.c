@@ -23,8 +23,19 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
                    "--data %s: %zu frames; synthetic inputs are generated in "
                    "memory, at most %d (use --frames)",
                    spec, n, MODEL_SYNTH_MAX_FRAMES);
+  /* the model's input is at most MODEL_MAX_NEURONS values: no overflow */
+  uint64_t img64 = (uint64_t)m->in_c * (uint64_t)m->in_h * (uint64_t)m->in_w;
+  if (img64 * n > RUN_SYNTH_MAX_BYTES)
+    return sm_fail(err, SM_ELIMIT,
+                   "--data %s: %zu frames of %dx%dx%d images are %llu bytes; "
+                   "synthetic inputs are generated in memory, at most %llu "
+                   "bytes (%llu frames of this model: use --frames)",
+                   spec, n, m->in_c, m->in_h, m->in_w,
+                   (unsigned long long)(img64 * n),
+                   (unsigned long long)RUN_SYNTH_MAX_BYTES,
+                   (unsigned long long)(RUN_SYNTH_MAX_BYTES / img64));
   memset(d, 0, sizeof *d);
-  size_t img = (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w;
+  size_t img = (size_t)img64;
   d->n = n;
   d->c = m->in_c;
   d->h = m->in_h;
@@ -35,6 +46,24 @@ int run_synth_data(const char *spec, const struct model *m, size_t n,
   d->labels = sm_xcalloc(n, 1);
   for (size_t i = 0; i < n; i++)
     model_synth_image(seed, i, m->in_c, m->in_h, m->in_w, d->images + i * img);
+  return 0;
+}
+
+int run_data_check(const struct train_data *d, const struct model *m,
+                   const char *spec, const char *model_path,
+                   struct sm_err *err) {
+  /* the shape, not only the pixel count: 14x56 images are not 28x28 ones */
+  if (d->c != m->in_c || d->h != m->in_h || d->w != m->in_w)
+    return sm_fail(err, SM_EINVAL,
+                   "%s: input %dx%dx%d, but %s has %dx%dx%d images",
+                   model_path, m->in_c, m->in_h, m->in_w, spec, d->c, d->h,
+                   d->w);
+  size_t outputs = model_layer_neurons(&m->layers[m->nlayers - 1]);
+  if ((size_t)d->nclasses > outputs)
+    return sm_fail(err, SM_EINVAL,
+                   "%s: labels go up to %d, but %s has %zu outputs (classes "
+                   "0..%zu)",
+                   spec, d->nclasses - 1, model_path, outputs, outputs - 1);
   return 0;
 }
 
@@ -50,12 +79,8 @@ int run_data_load(const char *spec, const struct model *m,
     if (e)
       return e;
   }
-  size_t img = (size_t)d->c * (size_t)d->h * (size_t)d->w;
-  if (img != (size_t)m->in_c * (size_t)m->in_h * (size_t)m->in_w) {
-    int e = sm_fail(err, SM_EINVAL,
-                    "%s: input %dx%dx%d, but %s has %dx%dx%d images",
-                    model_path, m->in_c, m->in_h, m->in_w, spec, d->c, d->h,
-                    d->w);
+  int e = run_data_check(d, m, spec, model_path, err);
+  if (e) {
     train_data_free(d);
     return e;
   }

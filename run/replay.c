@@ -30,12 +30,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct spike_key {
+  uint32_t frame, layer, neuron;
+  size_t i;
+};
+
+static int cmp_spike_key(const void *a, const void *b) {
+  const struct spike_key *x = a, *y = b;
+  if (x->frame != y->frame)
+    return x->frame < y->frame ? -1 : 1;
+  if (x->layer != y->layer)
+    return x->layer < y->layer ? -1 : 1;
+  if (x->neuron != y->neuron)
+    return x->neuron < y->neuron ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* A neuron fires at most once per frame: 1 with the first two records of
+ * the same (frame, layer, neuron) in *a < *b, else 0. */
+static int duplicate_spike(const struct trace_file *t, size_t *a, size_t *b) {
+  if (t->n < 2)
+    return 0;
+  struct spike_key *k = sm_xmallocarray(t->n, sizeof *k);
+  for (size_t i = 0; i < t->n; i++)
+    k[i] = (struct spike_key){t->spikes[i].frame, t->spikes[i].layer,
+                              t->spikes[i].neuron, i};
+  qsort(k, t->n, sizeof *k, cmp_spike_key);
+  int found = 0;
+  for (size_t i = 1; i < t->n; i++)
+    if (k[i].frame == k[i - 1].frame && k[i].layer == k[i - 1].layer &&
+        k[i].neuron == k[i - 1].neuron && (!found || k[i].i < *b)) {
+      found = 1;
+      *a = k[i - 1].i;
+      *b = k[i].i;
+    }
+  free(k);
+  return found;
+}
+
 /* Spikes to packets through a mapping (records of the output layer, which
  * sends nothing, are left out). */
 int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                          const struct model_map *map,
                          const struct core_conf *cc, struct trace_file *out,
                          struct sm_err *err) {
+  size_t da = 0, db = 0;
+  if (duplicate_spike(in, &da, &db)) {
+    const struct trace_spike *s = &in->spikes[db];
+    return sm_fail(err, SM_EINVAL,
+                   "trace records %zu and %zu: frame %u layer %u neuron %u "
+                   "spikes twice (a neuron fires at most once per frame)",
+                   da, db, s->frame, s->layer, s->neuron);
+  }
   trace_file_init(out, TRACE_KIND_PACKET, in->meta);
   for (size_t i = 0; i < in->n; i++) {
     const struct trace_spike *s = &in->spikes[i];
@@ -68,8 +114,17 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
     const uint32_t *dst = model_map_dests(map, g, &nd);
     if (!nd)
       continue;
+    /* <= 2 x 65535 x 1e12 ps: no overflow; the sum is checked */
     int64_t slack = (int64_t)(2 * cc->steps_per_window - s->step) *
                     (int64_t)cc->step_ps;
+    if (s->time_ps > INT64_MAX - slack) {
+      trace_file_free(out);
+      return sm_fail(err, SM_ELIMIT,
+                     "trace record %zu: time %lld ps: its deadline, %lld ps "
+                     "later (the receiving window's end), is past the "
+                     "simulated clock's horizon of 2^63 - 1 ps",
+                     i, (long long)s->time_ps, (long long)slack);
+    }
     struct trace_packet q = {.time_ps = s->time_ps,
                              .deadline_ps = s->time_ps + slack,
                              .payload = core_payload(s->layer, s->neuron,
@@ -156,6 +211,8 @@ struct run_replay {
   struct trace_file tp;   /* the packets injected (owned) */
   struct core_energy_conf energy;
   size_t *start;          /* [nframes + 1] first record of each frame */
+  sim_time_t *span;       /* [nframes] ps from the frame's first (scaled)
+                             send to its last send or deadline */
   size_t nframes;
   size_t unsorted;        /* records that were out of time order */
   double scale;
@@ -346,6 +403,48 @@ static int split_frames(struct run_replay *r, struct sm_err *err) {
   return 0;
 }
 
+/* The clock horizon, before anything runs: every time and deadline x the
+ * time scale below RUN_CLOCK_MAX_PS (llround and the sums after it stay
+ * defined), and the frames one after another (each starts at its first
+ * send or when the one before it ended, whichever is later) ending before
+ * it too.  Fills r->span. */
+static int check_horizon(struct run_replay *r, const char *source,
+                         struct sm_err *err) {
+  const double lim = (double)RUN_CLOCK_MAX_PS; /* 2^63 */
+  r->span = sm_xmallocarray(r->nframes ? r->nframes : 1, sizeof *r->span);
+  double clock = 0;
+  for (size_t f = 0; f < r->nframes; f++) {
+    size_t i0 = r->start[f], i1 = r->start[f + 1];
+    double first = (double)r->tp.packets[i0].time_ps * r->scale, last = first;
+    for (size_t i = i0; i < i1; i++) {
+      const struct trace_packet *q = &r->tp.packets[i];
+      double t = (double)q->time_ps * r->scale,
+             dl = (double)q->deadline_ps * r->scale;
+      if (!(t < lim) || !(dl < lim))
+        return sm_fail(err, SM_ELIMIT,
+                       "%s: record %zu: %s %lld ps x the time scale %g is "
+                       "not below the simulated clock's horizon of 2^63 - 1 "
+                       "ps",
+                       source, i, t < lim ? "deadline" : "time",
+                       (long long)(t < lim ? q->deadline_ps : q->time_ps),
+                       r->scale);
+      last = t > last ? t : last;
+      last = dl > last ? dl : last;
+    }
+    double span = last - first;
+    clock = (clock > first ? clock : first) + span;
+    if (!(clock < lim))
+      return sm_fail(err, SM_ELIMIT,
+                     "%s: frame %u: the frames one after another (each "
+                     "starts when the one before it ended) run past the "
+                     "simulated clock's horizon of 2^63 - 1 ps",
+                     source, r->tp.packets[i0].frame);
+    /* llround of each end: the span in whole ps, rounded up */
+    r->span[f] = (sim_time_t)llround(last) - (sim_time_t)llround(first);
+  }
+  return 0;
+}
+
 int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
                    struct run_replay **out, struct sm_err *err) {
   *out = NULL;
@@ -356,6 +455,8 @@ int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
                                               : prepare_packets(r, sp, o, err);
   if (!e)
     e = split_frames(r, err);
+  if (!e)
+    e = check_horizon(r, sp->source, err);
   if (!e) {
     r->k = sim_kernel_new((enum sim_queue_kind)o->sim.queue, o->sim.seed);
     e = noc_mesh_new(r->k, &o->noc, 0, on_deliver, r, &r->noc, err);
@@ -378,6 +479,7 @@ void run_replay_free(struct run_replay *r) {
   model_map_free(r->map);
   trace_file_free(&r->tp);
   free(r->start);
+  free(r->span);
   free(r);
 }
 
@@ -401,6 +503,13 @@ static int replay_frame(void *hw, size_t fi, struct run_frame *f,
   memset(r->layer_late, 0, sizeof r->layer_late);
   memset(r->layer_sends, 0, sizeof r->layer_sends);
   sim_time_t now = sim_now(r->k);
+  /* the frames before may have drained late: the horizon once more */
+  sim_time_t t_start = when(r, i) > now ? when(r, i) : now;
+  if (t_start > RUN_CLOCK_MAX_PS - r->span[fi])
+    return sm_fail(err, SM_ELIMIT,
+                   "replay: frame %u, starting at %llu ps, would end past "
+                   "the simulated clock's horizon of 2^63 - 1 ps",
+                   r->tp.packets[i].frame, (unsigned long long)t_start);
   if (when(r, i) < now)
     r->shift = (int64_t)(now - when(r, i));
   noc_reset_stats(r->noc);

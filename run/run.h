@@ -65,20 +65,30 @@ void run_options_init(struct run_options *o, struct sm_conf *c);
 int run_mesh_parse(const char *s, uint32_t *w, uint32_t *h);
 
 /* ==== data.c ============================================================ */
+/* Bytes of synthetic images one run generates in memory, at most. */
+#define RUN_SYNTH_MAX_BYTES ((uint64_t)1 << 30)
 /* "synthetic:SEED" data for a model: n images of its input shape, labels
  * 0.  Returns 1 if spec is not synthetic (nothing done), 0 when filled,
- * or a negative SM_E* code for a bad seed or n outside
- * 1..MODEL_SYNTH_MAX_FRAMES. */
+ * or a negative SM_E* code for a bad seed, n outside
+ * 1..MODEL_SYNTH_MAX_FRAMES or n images above RUN_SYNTH_MAX_BYTES (checked
+ * before anything is allocated or generated). */
 int run_synth_data(const char *spec, const struct model *m, size_t n,
                    struct train_data *d, struct sm_err *err);
 
 /* A run's frames: synthetic:SEED (frames of them, 10 when 0) or the IDX
- * test set in directory spec, checked against m's input shape.  Returns 1
- * (labelled), 0 (synthetic: no labels, d->nclasses 0; its frames record
+ * test set in directory spec, checked against m's input shape (channels,
+ * rows and columns) and, labelled, its labels against m's outputs.  The one
+ * place that loads a run's frames (run, sweep points, bench vgg).  Returns
+ * 1 (labelled), 0 (synthetic: no labels, d->nclasses 0; its frames record
  * label -1) or a negative SM_E* code. */
 int run_data_load(const char *spec, const struct model *m,
                   const char *model_path, uint64_t frames,
                   struct train_data *d, struct sm_err *err);
+/* The checks run_data_load makes of a data set against a model (a set
+ * loaded once for several models is checked against each). */
+int run_data_check(const struct train_data *d, const struct model *m,
+                   const char *spec, const char *model_path,
+                   struct sm_err *err);
 
 /* ==== sim.c ============================================================= */
 /*
@@ -142,6 +152,18 @@ void run_sim_free(struct run_sim *r); /* NULL-safe */
  * end: every spike delivered, the network drained. */
 int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err);
+
+/* The simulated clock's horizon: times are recorded as signed 64-bit
+ * picoseconds (about 106 days). */
+#define RUN_CLOCK_MAX_PS ((uint64_t)INT64_MAX)
+/* A frame of a mapping with `layers` layers (input included) lasts at
+ * least its windows, layers x core.steps_per_window x core.step_ps, plus
+ * one window here for the network to drain; SM_ELIMIT naming those keys
+ * when frames of them would take the clock past RUN_CLOCK_MAX_PS (checked
+ * before a run starts; run_sim_frame refuses a frame that would end past
+ * it as well). */
+int run_clock_check(const struct core_conf *c, uint32_t layers,
+                    uint64_t frames, struct sm_err *err);
 
 const struct model_map *run_sim_map(const struct run_sim *r);
 const struct model *run_sim_model(const struct run_sim *r);

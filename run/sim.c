@@ -195,6 +195,32 @@ void run_sim_free(struct run_sim *r) {
   free(r);
 }
 
+/* ps of one frame (its windows and one to drain), or 0 past the horizon. */
+static uint64_t frame_ps(const struct core_conf *c, uint32_t layers) {
+  uint64_t tw = core_window_ps(c); /* <= 65535 x 1e12: no overflow */
+  if (!tw || (uint64_t)layers + 1 > RUN_CLOCK_MAX_PS / tw)
+    return 0;
+  return ((uint64_t)layers + 1) * tw;
+}
+
+int run_clock_check(const struct core_conf *c, uint32_t layers,
+                    uint64_t frames, struct sm_err *err) {
+  uint64_t f = frame_ps(c, layers);
+  uint64_t fit = f ? RUN_CLOCK_MAX_PS / f : 0;
+  if (frames <= fit)
+    return 0;
+  return sm_fail(err, SM_ELIMIT,
+                 "core.step_ps = %llu ps x core.steps_per_window = %llu: a "
+                 "frame of %u layers and a window to drain lasts %.4g ps, so "
+                 "%llu frames take the simulated clock past its horizon of "
+                 "2^63 - 1 ps (about 106 days); %llu frames fit: lower "
+                 "core.step_ps, core.steps_per_window or the frames",
+                 (unsigned long long)c->step_ps,
+                 (unsigned long long)c->steps_per_window, layers,
+                 (double)(layers + 1) * (double)core_window_ps(c),
+                 (unsigned long long)frames, (unsigned long long)fit);
+}
+
 int32_t run_encode(uint8_t a, double a_max, uint32_t steps) {
   if (a == 0)
     return CORE_SILENT;
@@ -225,6 +251,14 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
   r->packets = 0;
   r->failed = 0;
   sim_time_t t0 = sim_now(r->k);
+  uint64_t fps = frame_ps(&r->core, r->nlayers);
+  if (!fps || t0 > RUN_CLOCK_MAX_PS - fps)
+    return sm_fail(err, SM_ELIMIT,
+                   "run: a frame starting at %llu ps would end past the "
+                   "simulated clock's horizon of 2^63 - 1 ps (core.step_ps, "
+                   "core.steps_per_window and the frames are too large "
+                   "together)",
+                   (unsigned long long)t0);
   int rc = core_array_frame(r->cores, t0, r->input_steps);
   if (rc)
     return sm_fail(err, rc, "run: cannot start a frame (%s)", sm_strerror(rc));

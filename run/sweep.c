@@ -42,6 +42,8 @@ struct shared_model {
 };
 struct shared_data {
   const char *dir;
+  const struct model *m;   /* synthetic:SEED: the model it was made for */
+  uint64_t frames;         /* and its frames (run_data_load's) */
   struct train_data d;
 };
 
@@ -86,7 +88,7 @@ struct sweep_ctx {
 static void job_frame(void *ctx, size_t i, const struct run_frame *f) {
   struct job *j = ctx;
   struct run_sweep_point *p = j->p;
-  p->correct += f->pred == f->label;
+  p->correct += f->label >= 0 && f->pred == f->label; /* synthetic: -1 */
   p->e_total_uj += f->energy.total_uj;
   atomic_fetch_add(&j->done, 1);
   if (j->x->opt->frame_hook)
@@ -287,25 +289,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
         return rc;
       (*nm)++;
     }
-    for (b = 0; b < *nd && strcmp(ds[b].dir, p->data); b++)
-      ;
-    if (b == *nd) {
-      ds[b].dir = p->data;
-      int rc = train_data_load_dir(p->data, 1, &ds[b].d, err);
-      if (rc)
-        return rc;
-      (*nd)++;
-    }
     const struct model *m = ms[a].m;
-    const struct train_data *d = &ds[b].d;
-    j->m = m;
-    j->hash = ms[a].hash;
-    j->d = d;
-    if ((size_t)d->c * d->h * d->w != (size_t)m->in_c * m->in_h * m->in_w)
-      return sm_fail(err, SM_EINVAL, "%s: point %zu (%s): %s takes %dx%dx%d "
-                     "inputs, but %s has %dx%dx%d images", s->source, i + 1,
-                     p->label, p->model, m->in_c, m->in_h, m->in_w, p->data,
-                     d->c, d->h, d->w);
     struct model_map_params mp = run_map_params(&p->o, p->mesh_w, p->mesh_h);
     struct model_map *map;
     int rc = model_map_build(m, &mp, &map, err);
@@ -315,8 +299,39 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
     }
     p->used_w = map->width;
     p->used_h = map->height;
+    uint32_t layers = map->nlayers;
     model_map_free(map);
+    /* the data once mapped (run_data_load: an IDX test set, shared by
+     * directory, or synthetic:SEED images, shared by model and frames) */
+    int synth = !strncmp(p->data, "synthetic:", 10);
+    for (b = 0; b < *nd && (strcmp(ds[b].dir, p->data) ||
+                            (synth && (ds[b].m != m ||
+                                       ds[b].frames != p->frames)));
+         b++)
+      ;
+    if (b == *nd) {
+      ds[b].dir = p->data;
+      ds[b].m = m;
+      ds[b].frames = p->frames;
+      rc = run_data_load(p->data, m, p->model, p->frames, &ds[b].d, err);
+      if (rc < 0) {
+        sm_err_prefix(err, "%s: point %zu (%s)", s->source, i + 1, p->label);
+        return rc;
+      }
+      (*nd)++;
+    } else if ((rc = run_data_check(&ds[b].d, m, p->data, p->model, err))) {
+      sm_err_prefix(err, "%s: point %zu (%s)", s->source, i + 1, p->label);
+      return rc;
+    }
+    const struct train_data *d = &ds[b].d;
+    j->m = m;
+    j->hash = ms[a].hash;
+    j->d = d;
     p->nframes = p->frames && p->frames < d->n ? (size_t)p->frames : d->n;
+    if ((rc = run_clock_check(&p->o.core, layers, p->nframes, err))) {
+      sm_err_prefix(err, "%s: point %zu (%s)", s->source, i + 1, p->label);
+      return rc;
+    }
     j->config = run_config_json(&p->conf, p->model, p->data, p->mesh_w,
                                 p->mesh_h, (uint64_t)p->nframes);
     struct trace_run_found f;

@@ -50,8 +50,8 @@ tests_check_traces_LDADD = traces/libsmtraces.a util/libsmutil.a $(CHECK_LIBS) $
 # Shell tests run the built program from the build directory.
 TESTS += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
 EXTRA_DIST += tests/cli_basics.sh tests/docs_config.sh tests/cli_energy.sh tests/run_models.sh tests/recorder.sh tests/faults.sh tests/plot.sh
-TESTS += tests/sweep.sh tests/shipped_models.sh
-EXTRA_DIST += tests/shipped_models.sh
+TESTS += tests/sweep.sh tests/shipped_models.sh tests/inputs.sh
+EXTRA_DIST += tests/shipped_models.sh tests/inputs.sh
 EXTRA_DIST += tests/sweep.sh
 # SPIKEMESH_DATA would move the data directory of the program under test;
 # tests/install.sh installs with $(MAKE) and looks where the files went.

@@ -58,7 +58,14 @@ cat > "$tmp/c.json" <<'G'
 G
 ./spikemesh sweep "$tmp/c.json" --jobs 2 --detail summary > "$tmp/c.out" 2>&1 &
 pid=$!
-sleep 0.5
+# Ctrl-C once a point has recorded frames (a loaded machine may take a
+# while to start the points)
+i=0
+while [ $i -lt 400 ]; do
+  done_=$(sqlite3 "$tmp/c.db" "SELECT coalesce(max(frames_done), 0) FROM runs" 2>/dev/null || echo 0)
+  [ "${done_:-0}" -ge 20 ] 2>/dev/null && break
+  sleep 0.05; i=$((i + 1))
+done
 kill -INT $pid
 wait $pid; st=$?
 if [ $st = 0 ]; then

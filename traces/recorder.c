@@ -628,9 +628,22 @@ int trace_db_open(const char *path, struct trace_db **out, struct sm_err *err) {
   uv_mutex_init(&db->conn_lock);
   uv_cond_init(&db->work);
   uv_cond_init(&db->space);
-  if (uv_thread_create(&db->thread, writer_main, db) != 0) {
-    fprintf(stderr, "spikemesh: cannot start the recorder thread\n");
-    abort();
+  int te = uv_thread_create(&db->thread, writer_main, db);
+  if (te) { /* e.g. no memory for its stack: an error, not an abort */
+    sm_fail(err, SM_EIO, "%s: cannot start the recorder's writer thread: %s",
+            path, uv_strerror(te));
+    uv_mutex_destroy(&db->lock);
+    uv_mutex_destroy(&db->conn_lock);
+    uv_cond_destroy(&db->work);
+    uv_cond_destroy(&db->space);
+    for (int i = 0; i < M_NTYPES; i++) {
+      sqlite3_finalize(db->ins[i]);
+      sqlite3_finalize(db->multi[i]);
+    }
+    sqlite3_close(db->conn);
+    free(db->path);
+    free(db);
+    return SM_EIO;
   }
   *out = db;
   return 0;

@@ -5,7 +5,8 @@
  * Tokens are separated by '-'.  The first is the input shape ("784" flat,
  * "28x28" one channel, "3x32x32" C x H x W); then "N" dense, "NCk" conv
  * with valid padding, "NCks" conv with same padding (odd k), "Pk" max
- * pooling (window = stride = k, must divide the map), "F" flatten.  A
+ * pooling (window = stride = k, must divide the map, directly after a
+ * conv layer: the cores fuse it into that layer), "F" flatten.  A
  * dense layer after conv/pool gets an explicit flatten in front, so the
  * model file reads the way the data flows.  Shapes are chained here and
  * every fault names the token, its position and what was expected.

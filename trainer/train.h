@@ -132,7 +132,8 @@ void train_data_free(struct train_data *d);
  *   input:   "784" (flat), "28x28" (1 channel), "3x32x32" (C x H x W)
  *   dense:   "800"
  *   conv:    "16C5" (valid padding), "16C5s" (same padding, odd kernel)
- *   pool:    "P2" (max pooling, window = stride = 2, must divide)
+ *   pool:    "P2" (max pooling, window = stride = 2, must divide; directly
+ *            after a conv layer, as the mapper fuses it into that layer)
  *   flatten: "F" (implied before a dense layer after conv/pool)
  */
 struct train_arch {
