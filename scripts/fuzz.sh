@@ -95,11 +95,13 @@ for h in $harnesses; do
   done
   log=build-fuzz/$h.log
   echo "fuzz.sh: $h for $secs s"
+  t0=$(date +%s)
   set +e
   "build-fuzz/fuzz_$h" "$corpus" -max_total_time="$secs" -timeout=10 \
     -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$crash/" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1
   rc=$?
   set -e
+  took=$(( $(date +%s) - t0 )) # less than asked when a finding stopped it
   execs=$(grep -E 'stat::number_of_executed_units' "$log" | awk '{print $2}')
   # fork mode prints no final stats: its last "#N" line counts them
   [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
@@ -107,6 +109,6 @@ for h in $harnesses; do
   note=""
   if [ "$rc" -ne 0 ]; then note=" -- see $log and $crash/"; fi
   summary="$summary
-$h: ${execs:-?} executions in $secs s, cov ${cov:-?}, exit $rc$note"
+$h: ${execs:-?} executions in $took s, cov ${cov:-?}, exit $rc$note"
 done
 echo "fuzz.sh: summary:$summary"
