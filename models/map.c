@@ -73,7 +73,6 @@ void model_map_free(struct model_map *mp) {
   free(mp->groups);
   free(mp->node_group);
   free(mp->dst);
-  free(mp->dst_off);
   free(mp);
 }
 
@@ -206,6 +205,10 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
       G->layer = l;
       G->c0 = c;
       G->c1 = c + nch;
+      G->y0 = 0;
+      G->y1 = ml ? (uint32_t)ml->out_h : (uint32_t)m->in_h;
+      G->x0 = 0;
+      G->x1 = ml ? (uint32_t)ml->out_w : (uint32_t)m->in_w;
       c += nch;
       G->neurons = (uint64_t)nch * L->plane;
       G->sram_bytes = ml ? sram_of(ml, nch, p) : 0;
@@ -263,28 +266,34 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
     mp->groups[g].node = model_map_place(p->placement, w, g);
     mp->node_group[mp->groups[g].node] = g;
   }
-  /* Routing tables: layer l's destinations are layer l+1's nodes. */
-  mp->dst_off = sm_xcalloc(mp->nlayers + 1, sizeof *mp->dst_off);
-  mp->dst = sm_xmallocarray(total + 1, sizeof *mp->dst);
-  uint32_t o = 0;
-  for (uint32_t l = 0; l < mp->nlayers; l++) {
-    mp->dst_off[l] = o;
-    if (l + 1 < mp->nlayers) {
-      const struct model_map_layer *N = &mp->layers[l + 1];
-      for (uint32_t g = 0; g < N->ngroups; g++)
-        mp->dst[o++] = mp->groups[N->first_group + g].node;
-    }
+  /* Routing tables: every group of layer l sends to layer l+1's nodes. */
+  uint64_t nd = 0;
+  for (uint32_t g = 0; g < total; g++) {
+    uint32_t l = mp->groups[g].layer;
+    nd += l + 1 < mp->nlayers ? mp->layers[l + 1].ngroups : 0;
   }
-  mp->dst_off[mp->nlayers] = o;
+  mp->dst = sm_xmallocarray(nd + 1, sizeof *mp->dst);
+  uint32_t o = 0;
+  for (uint32_t g = 0; g < total; g++) {
+    struct model_map_group *G = &mp->groups[g];
+    G->dst0 = o;
+    if (G->layer + 1 < mp->nlayers) {
+      const struct model_map_layer *N = &mp->layers[G->layer + 1];
+      for (uint32_t d = 0; d < N->ngroups; d++)
+        mp->dst[o++] = mp->groups[N->first_group + d].node;
+    }
+    G->ndst = o - G->dst0;
+  }
+  mp->ndst = o;
   *out = mp;
   return 0;
 }
 
 const uint32_t *model_map_dests(const struct model_map *mp, uint32_t group,
                                 uint32_t *n) {
-  uint32_t l = mp->groups[group].layer;
-  *n = mp->dst_off[l + 1] - mp->dst_off[l];
-  return mp->dst + mp->dst_off[l];
+  const struct model_map_group *G = &mp->groups[group];
+  *n = G->ndst;
+  return mp->dst + G->dst0;
 }
 
 void model_map_print(const struct model_map *mp, const struct model *m,

@@ -84,9 +84,13 @@ struct model_map_layer {
 struct model_map_group {
   uint32_t layer;          /* mapping layer (0 = input) */
   uint32_t c0, c1;         /* channels [c0, c1) */
+  uint32_t y0, y1;         /* rows [y0, y1) of the channel map (before
+                              pooling; dense: 0, 1) */
+  uint32_t x0, x1;         /* columns [x0, x1) (dense: 0, 1) */
   uint32_t node;           /* mesh node (row-major id) */
-  uint64_t neurons;        /* neurons held */
+  uint64_t neurons;        /* neurons held: (c1-c0) (y1-y0) (x1-x0) */
   uint64_t sram_bytes;     /* bytes of SRAM its synapses need */
+  uint32_t dst0, ndst;     /* its destination nodes: dst[dst0, dst0+ndst) */
 };
 
 struct model_map {
@@ -96,9 +100,8 @@ struct model_map {
   uint32_t ngroups;
   struct model_map_group *groups;
   uint32_t *node_group;    /* [width*height] group on each node, or UINT32_MAX */
-  uint32_t *dst;           /* destination nodes, layer by layer */
-  uint32_t *dst_off;       /* [nlayers+1] layer l's destinations are
-                              dst[dst_off[l] .. dst_off[l+1]) */
+  uint32_t *dst;           /* destination nodes, group by group */
+  uint32_t ndst;           /* entries of dst */
 };
 
 /* Map a model.  Refusals (SM_ENOFIT) name the layer and the shortfall:
