@@ -1,6 +1,8 @@
 /*
  * record.c -- the rows a run records (see run.h).
  *
+ * Once per run (at every detail level): the layers rows and the mapping
+ * rows (each group's layer, ranges, core and node).
  * Per frame: one frames row; at layer detail one layer_frames row per
  * mapping layer (its hops: each spike sent is charged the link traversals
  * of its packet, computed once per core from the routes to its
@@ -91,6 +93,32 @@ void run_put_layerdefs(struct trace_stream *s, const struct model *m,
   }
 }
 
+void run_put_mapping(struct trace_stream *s, const struct model_map *map) {
+  for (uint32_t g = 0; g < map->ngroups; g++) {
+    const struct model_map_group *G = &map->groups[g];
+    struct trace_mapping_row row = {
+        .grp = g,
+        .layer = G->layer,
+        .c0 = G->c0,
+        .c1 = G->c1,
+        .y0 = G->y0,
+        .y1 = G->y1,
+        .x0 = G->x0,
+        .x1 = G->x1,
+        .iy0 = TRACE_NULL,
+        .iy1 = TRACE_NULL,
+        .ix0 = TRACE_NULL,
+        .ix1 = TRACE_NULL,
+        .core = g, /* core g holds group g (run_sim_new) */
+        .node = G->node,
+        .x = G->node % map->width,
+        .y = G->node / map->width,
+        .neurons = (int64_t)G->neurons,
+        .sram_bytes = (int64_t)G->sram_bytes};
+    trace_put_mapping(s, &row);
+  }
+}
+
 struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
                             enum trace_detail d) {
   struct run_rec *rec = sm_xcalloc(1, sizeof *rec);
@@ -116,6 +144,7 @@ struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
   }
   snapshot(rec);
   run_put_layerdefs(s, run_sim_model(r), rec->map);
+  run_put_mapping(s, rec->map);
   if (d >= TRACE_LAYER)
     run_sim_set_spike_hook(r, on_spike, rec);
   if (d >= TRACE_PACKET)

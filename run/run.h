@@ -347,6 +347,11 @@ void run_rec_frame_end(struct run_rec *rec, const struct run_frame *f,
 void run_put_layerdefs(struct trace_stream *s, const struct model *m,
                        const struct model_map *map);
 
+/* The mapping rows of a run: each group's layer, channel and spatial
+ * ranges, core, node and (x, y), neurons and SRAM bytes (written once per
+ * run, at every detail level). */
+void run_put_mapping(struct trace_stream *s, const struct model_map *map);
+
 /* The mesh's link rows (outputs that carried flits) and port rows (inputs
  * that passed or blocked flits) since its last noc_reset_stats(). */
 void run_rec_put_network(struct trace_stream *s, const struct noc_mesh *noc,

@@ -1054,6 +1054,51 @@ START_TEST(test_version_3_is_read_and_upgraded_when_written) {
 }
 END_TEST
 
+/* Mapping rows carry 18 integers (more than other rows): every column
+ * lands where it belongs, through the one-row and the 32-row INSERT,
+ * unknown halos as NULL, and a second copy (a resumed run writes them
+ * again) is ignored. */
+START_TEST(test_mapping_rows_keep_all_eighteen_columns) {
+  struct trace_db *db;
+  struct sm_err err = {0};
+  ck_assert_int_eq(trace_db_open(dbpath, &db, &err), 0);
+  struct trace_run_info info = {.kind = "run"};
+  int64_t run;
+  ck_assert_int_eq(trace_run_begin(db, &info, &run, &err), 0);
+  struct trace_stream *s = trace_stream_open(db, run);
+  for (int copy = 0; copy < 2; copy++)
+    for (int64_t g = 0; g < 40; g++) {
+      /* column k of group g holds 1000 g + k (copy 1: + 7, ignored) */
+      int64_t b = 1000 * g + 7 * copy;
+      struct trace_mapping_row r = {
+          g,       b + 2,  b + 3,  b + 4,  b + 5,  b + 6,
+          b + 7,   b + 8,  g % 2 ? TRACE_NULL : b + 9, b + 10,
+          b + 11,  b + 12, b + 13, b + 14, b + 15, b + 16,
+          b + 17,  b + 18};
+      trace_put_mapping(s, &r);
+    }
+  write_frame(s, 0, 3);
+  trace_stream_close(s);
+  ck_assert_int_eq(trace_db_flush(db, &err), 0);
+  sqlite3 *c = trace__db_conn(db);
+  ck_assert_int_eq(q1(c, "SELECT count(*) FROM mapping"), 40);
+  static const char *const cols[] = {
+      "grp",  "layer", "c0",   "c1", "y0", "y1",      "x0",        "x1",
+      "iy0",  "iy1",   "ix0",  "ix1", "core", "node", "x", "y", "neurons",
+      "sram_bytes"};
+  for (int k = 1; k < 18; k++) {
+    char sql[200];
+    /* every row: column k = 1000 grp + k + 1 (iy0 NULL on odd groups) */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM mapping WHERE %s IS 1000 * grp + %d OR "
+             "(%d = 8 AND grp %% 2 = 1 AND %s IS NULL)",
+             cols[k], k + 1, k, cols[k]);
+    ck_assert_msg(q1(c, sql) == 40, "column %s", cols[k]);
+  }
+  trace_db_close(db, &err);
+}
+END_TEST
+
 START_TEST(test_a_lock_held_too_long_fails_the_run_with_a_clear_message) {
   setenv("SPIKEMESH_DB_TIMEOUT", "0.3", 1);
   struct trace_db *db;
@@ -1117,6 +1162,7 @@ int main(void) {
   tcase_add_test(tc, test_a_sweep_point_is_claimed_held_or_skipped);
   tcase_add_test(tc, test_other_programs_databases_are_refused_unchanged);
   tcase_add_test(tc, test_version_3_is_read_and_upgraded_when_written);
+  tcase_add_test(tc, test_mapping_rows_keep_all_eighteen_columns);
   tcase_add_test(tc, test_a_lock_held_too_long_fails_the_run_with_a_clear_message);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

@@ -27,7 +27,11 @@
  *   - spike rows per frame and layer equal the layer's spikes;
  *   - packet rows: one per delivered copy, their hops at least the
  *     frame's (unicast: equal);
- *   - every node of a row inside the recorded mesh.
+ *   - every node of a row inside the recorded mesh;
+ *   - the mapping rows: every neuron of every layer in exactly one group,
+ *     groups numbered 0..n-1 (core = group), one per node inside the
+ *     recorded mesh, within the cores' capacity, and one cores row per
+ *     group each frame (link detail) agreeing with it.
  */
 #include "traces/trace-int.h"
 
@@ -48,7 +52,8 @@ struct audit {
   char kind[16];
 };
 
-/* A check: sql returns the violating rows as (frame, got, want) and takes
+/* A check: sql returns the violating rows as (frame, got, want) -- or
+ * (text naming the row, got, want) -- and takes
  * the run id as ?1.  `needs`: the detail it needs (or -1: any). */
 static void check(struct audit *a, const char *what, int needs,
                   const char *sql) {
@@ -68,9 +73,15 @@ static void check(struct audit *a, const char *what, int needs,
   int64_t n = 0;
   char first[CHECK_SHOW][160];
   while (sqlite3_step(st) == SQLITE_ROW) {
+    /* the first column: a frame number, or a text naming the row */
+    char where[48];
+    if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
+      snprintf(where, sizeof where, "%s", sqlite3_column_text(st, 0));
+    else
+      snprintf(where, sizeof where, "frame %lld",
+               (long long)sqlite3_column_int64(st, 0));
     if (n < CHECK_SHOW)
-      snprintf(first[n], sizeof first[n], "frame %lld: %s, expected %s",
-               (long long)sqlite3_column_int64(st, 0),
+      snprintf(first[n], sizeof first[n], "%s: %s, expected %s", where,
                sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
                                           : "NULL",
                sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2)
@@ -289,6 +300,107 @@ static void check_rows(struct audit *a) {
         "node >= (SELECT mesh_width * mesh_height FROM runs WHERE run_id=?1)");
 }
 
+/* 1 when the file has table `name` (the mapping table is version 5's). */
+static int has_table(sqlite3 *c, const char *name) {
+  sqlite3_stmt *st;
+  int found = 0;
+  if (sqlite3_prepare_v2(c, "SELECT 1 FROM sqlite_master WHERE type='table' "
+                         "AND name=?", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+  }
+  return found;
+}
+
+/* The mapping rows (once per run): each layer's neurons covered exactly
+ * once by its groups (ranges inside the layer's shape, their sizes adding
+ * up to its neurons, no two overlapping), groups numbered 0..n-1 on core
+ * = group, one per node, inside the recorded mesh, within the cores'
+ * capacity, and (link detail) one cores row per group each frame, agreeing
+ * with it. */
+static void check_mapping(struct audit *a) {
+  if (!strcmp(a->kind, "replay"))
+    return; /* a replay records no mapping rows */
+  if (!has_table(a->c, "mapping")) {
+    fprintf(a->out, "  --    mapping: not in this file (schema version 4 "
+                    "or older)\n");
+    return;
+  }
+  check(a, "mapping: groups numbered 0..n-1, core = group", -1,
+        "SELECT 'group ' || grp, 'core ' || core || ' of ' || (SELECT "
+        "count(*) FROM mapping WHERE run_id=?1) || ' groups', 'core ' || grp "
+        "|| ', groups 0..n-1' FROM mapping WHERE run_id=?1 AND (core IS NOT "
+        "grp OR grp < 0 OR grp >= (SELECT count(*) FROM mapping WHERE "
+        "run_id=?1))");
+  check(a, "mapping: every layer has groups, every group a layer", -1,
+        "SELECT 'layer ' || l.layer, 'no group', 'at least one' FROM layers "
+        "l WHERE l.run_id=?1 AND NOT EXISTS (SELECT 1 FROM mapping m WHERE "
+        "m.run_id=?1 AND m.layer = l.layer) UNION ALL SELECT 'group ' || "
+        "m.grp, 'layer ' || m.layer, 'a layer of the layers table' FROM "
+        "mapping m WHERE m.run_id=?1 AND NOT EXISTS (SELECT 1 FROM layers l "
+        "WHERE l.run_id=?1 AND l.layer = m.layer)");
+  check(a, "mapping: ranges inside the layer's shape, neurons = their "
+           "product",
+        -1,
+        "SELECT 'group ' || m.grp, 'channels [' || m.c0 || ', ' || m.c1 || "
+        "'), rows [' || m.y0 || ', ' || m.y1 || '), cols [' || m.x0 || ', ' "
+        "|| m.x1 || '), ' || m.neurons || ' neurons', 'non-empty ranges "
+        "within ' || l.channels || 'x' || l.height || 'x' || l.width || ', "
+        "neurons their product' FROM mapping m JOIN layers l ON l.run_id = "
+        "m.run_id AND l.layer = m.layer WHERE m.run_id=?1 AND NOT (0 <= m.c0 "
+        "AND m.c0 < m.c1 AND m.c1 <= l.channels AND 0 <= m.y0 AND m.y0 < "
+        "m.y1 AND m.y1 <= l.height AND 0 <= m.x0 AND m.x0 < m.x1 AND m.x1 <= "
+        "l.width AND m.neurons = (m.c1 - m.c0) * (m.y1 - m.y0) * (m.x1 - "
+        "m.x0))");
+  check(a, "mapping: every neuron of every layer in exactly one group", -1,
+        "SELECT 'layer ' || l.layer, coalesce(sum((m.c1 - m.c0) * (m.y1 - "
+        "m.y0) * (m.x1 - m.x0)), 0) || ' neurons in its groups', l.neurons "
+        "FROM layers l LEFT JOIN mapping m ON m.run_id = l.run_id AND "
+        "m.layer = l.layer WHERE l.run_id=?1 GROUP BY l.layer HAVING "
+        "coalesce(sum((m.c1 - m.c0) * (m.y1 - m.y0) * (m.x1 - m.x0)), 0) != "
+        "l.neurons UNION ALL SELECT 'groups ' || p.grp || ' and ' || q.grp, "
+        "'overlap in layer ' || p.layer, 'disjoint ranges' FROM mapping p "
+        "JOIN mapping q ON q.run_id = p.run_id AND q.layer = p.layer AND "
+        "q.grp > p.grp WHERE p.run_id=?1 AND p.c0 < q.c1 AND q.c0 < p.c1 AND "
+        "p.y0 < q.y1 AND q.y0 < p.y1 AND p.x0 < q.x1 AND q.x0 < p.x1");
+  check(a, "mapping: nodes inside the recorded mesh, (x, y) = their "
+           "position, one group per node",
+        -1,
+        "SELECT 'group ' || m.grp, 'node ' || m.node || ' at (' || m.x || "
+        "', ' || m.y || ')', 'a node below ' || r.mesh_width * r.mesh_height "
+        "|| ' at (node % ' || r.mesh_width || ', node / ' || r.mesh_width || "
+        "')' FROM mapping m JOIN runs r ON r.run_id = m.run_id WHERE "
+        "m.run_id=?1 AND (r.mesh_width IS NULL OR m.node < 0 OR m.node >= "
+        "r.mesh_width * r.mesh_height OR m.x != m.node % r.mesh_width OR m.y "
+        "!= m.node / r.mesh_width) UNION ALL SELECT 'node ' || node, "
+        "count(*) || ' groups', '1' FROM mapping WHERE run_id=?1 GROUP BY "
+        "node HAVING count(*) > 1");
+  check(a, "mapping: groups within core.neurons_per_core and "
+           "core.sram_bytes",
+        -1,
+        "SELECT 'group ' || m.grp, m.neurons || ' neurons, ' || m.sram_bytes "
+        "|| ' bytes', 'at most ' || " CONF("core.neurons_per_core") " || ', "
+        "' || " CONF("core.sram_bytes") " FROM mapping m JOIN runs r ON "
+        "r.run_id = m.run_id WHERE m.run_id=?1 AND (m.neurons > "
+        CONF("core.neurons_per_core") " OR m.sram_bytes > "
+        CONF("core.sram_bytes") " OR m.sram_bytes < 0)");
+  check(a, "cores rows: one per group each frame, as the mapping placed it",
+        TRACE_LINK,
+        "SELECT f.frame, coalesce(c.n, 0) || ' cores rows', (SELECT count(*) "
+        "FROM mapping WHERE run_id=?1) || ', one per group' FROM frames f "
+        "LEFT JOIN (SELECT frame, count(*) AS n FROM cores WHERE run_id=?1 "
+        "GROUP BY frame) c ON c.frame = f.frame WHERE f.run_id=?1 AND "
+        "coalesce(c.n, 0) != (SELECT count(*) FROM mapping WHERE run_id=?1) "
+        "UNION ALL SELECT c.frame, 'core ' || c.core || ': node ' || c.node "
+        "|| ', layer ' || c.layer || ', ' || c.neurons || ' neurons', "
+        "coalesce('node ' || m.node || ', layer ' || m.layer || ', ' || "
+        "m.neurons || ' neurons', 'no such group') FROM cores c LEFT JOIN "
+        "mapping m ON m.run_id = c.run_id AND m.core = c.core WHERE "
+        "c.run_id=?1 AND (m.core IS NULL OR m.node != c.node OR m.layer != "
+        "c.layer OR m.neurons != c.neurons)");
+}
+
 static void audit_run(struct audit *a) {
   sqlite3_stmt *st;
   char detail[16] = "", status[16] = "";
@@ -313,6 +425,7 @@ static void audit_run(struct audit *a) {
     return; /* load points, no frames */
   check_frames(a);
   check_rows(a);
+  check_mapping(a);
 }
 
 int trace_db_check(const char *path, int64_t run_id, FILE *out,

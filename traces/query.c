@@ -59,14 +59,18 @@ static uint64_t mix(uint64_t h, const void *p, size_t n) {
 
 /* The configuration keys db digest --data leaves out: paths (the model's
  * contents are in model_hash, the data's in the frames' labels and
- * counts), options that give the same results by construction (every
- * event queue, every allocation schedule), the preset's names and notes,
- * the options of other commands (train.*, synth.*), and the mesh asked for
- * (auto or WxH: the mesh used is in the row). */
-static int neutral_key(const char *k) {
+ * counts, a mapping file's in the mapping rows), options that give the
+ * same results by construction (every event queue, every allocation
+ * schedule), the preset's names and notes, the options of other commands
+ * (train.*, synth.*), the mesh asked for (auto or WxH: the mesh used is in
+ * the row), and, for a run with mapping rows, the mapper's options and the
+ * mapping file's digest (where every group went is in those rows, so a run
+ * of `run --mapping` digests as the run whose mapping it read). */
+static int neutral_key(const char *k, int mapped) {
   static const char *const keys[] = {"run.model", "run.data", "replay.source",
                                      "run.mesh_width", "run.mesh_height",
-                                     "sim.queue", "traffic.schedule"};
+                                     "run.mapping", "sim.queue",
+                                     "traffic.schedule"};
   static const char *const prefixes[] = {"preset.", "train.", "synth."};
   for (size_t i = 0; i < SM_ARRAY_LEN(keys); i++)
     if (!strcmp(k, keys[i]))
@@ -74,7 +78,22 @@ static int neutral_key(const char *k) {
   for (size_t i = 0; i < SM_ARRAY_LEN(prefixes); i++)
     if (!strncmp(k, prefixes[i], strlen(prefixes[i])))
       return 1;
-  return 0;
+  return mapped && (!strcmp(k, "run.mapping_digest") || !strncmp(k, "map.", 4));
+}
+
+/* Rows of the run in the mapping table (0 in a file older than version 5,
+ * which has none). */
+static int64_t mapping_rows(sqlite3 *c, int64_t run_id) {
+  sqlite3_stmt *st;
+  int64_t n = 0;
+  if (sqlite3_prepare_v2(c, "SELECT count(*) FROM mapping WHERE run_id=?", -1,
+                         &st, NULL) != SQLITE_OK)
+    return 0;
+  sqlite3_bind_int64(st, 1, run_id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
 }
 
 /* The run row's columns that are not results: always run_id and the
@@ -105,14 +124,21 @@ static int digest(const char *path, int64_t run_id, int data, uint64_t *out,
       "SELECT * FROM spikes WHERE run_id=? ORDER BY rowid",
       "SELECT * FROM packets WHERE run_id=? ORDER BY rowid",
       "SELECT * FROM noc_points WHERE run_id=? ORDER BY rowid",
-      "SELECT * FROM layers WHERE run_id=? ORDER BY layer"};
+      "SELECT * FROM layers WHERE run_id=? ORDER BY layer",
+      "SELECT * FROM mapping WHERE run_id=? ORDER BY grp"};
+  const size_t t_mapping = SM_ARRAY_LEN(q) - 1;
   sqlite3 *c;
   int e = trace__open_ro(path, &c, err);
   if (e)
     return e;
   uint64_t h = 1469598103934665603ull;
   int found = 0;
+  /* a run without mapping rows (older files, kinds that map nothing)
+   * digests as before the table existed */
+  int mapped = mapping_rows(c, run_id) > 0;
   for (size_t t = 0; t < SM_ARRAY_LEN(q) && !e; t++) {
+    if (t == t_mapping && !mapped)
+      break;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c, q[t], -1, &st, NULL) != SQLITE_OK) {
       e = sm_fail(err, SM_EFORMAT, "%s: %s", path, sqlite3_errmsg(c));
@@ -146,7 +172,7 @@ static int digest(const char *path, int64_t run_id, int data, uint64_t *out,
             json_t *v;
             void *tmp;
             json_object_foreach_safe(j, tmp, k, v) {
-              if (neutral_key(k))
+              if (neutral_key(k, mapped))
                 json_object_del(j, k);
             }
           }
@@ -442,9 +468,9 @@ int trace_db_info(const char *path, FILE *out, struct sm_err *err) {
               sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
   }
-  static const char *const tables[] = {"runs",  "frames", "layer_frames",
-                                       "layers", "links", "ports", "cores",
-                                       "spikes", "packets", "noc_points"};
+  static const char *const tables[] = {
+      "runs",  "frames", "layer_frames", "layers",     "mapping",
+      "links", "ports",  "cores",        "spikes", "packets", "noc_points"};
   fprintf(out, "rows:");
   for (size_t i = 0; i < SM_ARRAY_LEN(tables); i++) {
     char sql[64];

@@ -58,16 +58,24 @@ enum msg_type {
   M_PACKET,
   M_NOC,
   M_LAYERDEF,
+  M_MAPPING,
   M_FRAME_END,
   M_NTYPES
 };
 
-/* A row in transit: the run id, up to 10 integers and 6 reals. */
+/* A row in transit: the run id, up to 10 integers and 6 reals, or (a
+ * mapping row, msg_sql's ni > 10) up to 18 integers. */
+#define MSG_WIDE 18
 struct msg {
   uint32_t type;
   int64_t run;
-  int64_t v[10];
-  double d[6];
+  union {
+    struct {
+      int64_t v[10];
+      double d[6];
+    };
+    int64_t w[MSG_WIDE];
+  };
 };
 
 struct batch {
@@ -118,6 +126,11 @@ static const struct {
                     "(?,?,CASE ? WHEN 0 THEN 'input' WHEN 1 THEN 'conv' ELSE "
                     "'dense' END,?,?,?,?,?,?)",
                     8, 0},
+    [M_MAPPING] = {"INSERT OR IGNORE INTO mapping(run_id, grp, layer, c0, c1, "
+                   "y0, y1, x0, x1, iy0, iy1, ix0, ix1, core, node, x, y, "
+                   "neurons, sram_bytes) VALUES "
+                   "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   18, 0},
     [M_FRAME_END] = {"UPDATE runs SET frames_done = ?2 + 1 WHERE run_id = ?1 "
                      "AND frames_done < ?2 + 1",
                      1, 0},
@@ -182,7 +195,14 @@ static const char schema_sql[] =
     /* version 4: the process recording a run (one row while it records) */
     "CREATE TABLE IF NOT EXISTS claims(\n"
     "  run_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,\n"
-    "  host TEXT NOT NULL, since TEXT NOT NULL);\n";
+    "  host TEXT NOT NULL, since TEXT NOT NULL);\n"
+    /* version 5: where each group of the mapping went (once per run) */
+    "CREATE TABLE IF NOT EXISTS mapping(\n"
+    "  run_id INTEGER NOT NULL, grp INTEGER NOT NULL, layer INTEGER,\n"
+    "  c0 INTEGER, c1 INTEGER, y0 INTEGER, y1 INTEGER, x0 INTEGER,\n"
+    "  x1 INTEGER, iy0 INTEGER, iy1 INTEGER, ix0 INTEGER, ix1 INTEGER,\n"
+    "  core INTEGER, node INTEGER, x INTEGER, y INTEGER, neurons INTEGER,\n"
+    "  sram_bytes INTEGER, PRIMARY KEY(run_id, grp)) WITHOUT ROWID;\n";
 
 struct trace_db {
   sqlite3 *conn;
@@ -282,12 +302,13 @@ static int exec(struct trace_db *db, const char *sql, struct sm_err *err) {
 static void bind_msgs(sqlite3_stmt *st, const struct msg *m, uint32_t n) {
   int ni = msg_sql[m->type].ni, nd = msg_sql[m->type].nd, p = 1;
   for (uint32_t k = 0; k < n; k++, m++) {
+    const int64_t *iv = ni > 10 ? m->w : m->v;
     sqlite3_bind_int64(st, p++, m->run);
     for (int i = 0; i < ni; i++, p++)
-      if (m->v[i] == TRACE_NULL)
+      if (iv[i] == TRACE_NULL)
         sqlite3_bind_null(st, p);
       else
-        sqlite3_bind_int64(st, p, m->v[i]);
+        sqlite3_bind_int64(st, p, iv[i]);
     for (int i = 0; i < nd; i++)
       sqlite3_bind_double(st, p++, m->d[i]);
   }
@@ -514,8 +535,8 @@ static int check_version(struct trace_db *db, int version,
 }
 
 /* After the tables exist (in the schema transaction): the version row of a
- * new file, or the upgrade of a version 3 file (version 4 only adds the
- * claims table). */
+ * new file, or the upgrade of a version 3 or 4 file (version 4 adds the
+ * claims table, version 5 the mapping table; schema_sql creates both). */
 static int set_version(struct trace_db *db, int version, struct sm_err *err) {
   char sql[160];
   if (version == 0)
@@ -1274,6 +1295,16 @@ void trace_put_layerdef(struct trace_stream *s,
   int64_t v[] = {r->layer, r->type,  r->channels, r->height,
                  r->width, r->pool,  r->neurons,  r->outputs};
   memcpy(m->v, v, sizeof v);
+}
+
+void trace_put_mapping(struct trace_stream *s,
+                       const struct trace_mapping_row *r) {
+  struct msg *m = slot(s, M_MAPPING);
+  int64_t v[MSG_WIDE] = {r->grp,  r->layer, r->c0,   r->c1,      r->y0,
+                         r->y1,   r->x0,    r->x1,   r->iy0,     r->iy1,
+                         r->ix0,  r->ix1,   r->core, r->node,    r->x,
+                         r->y,    r->neurons, r->sram_bytes};
+  memcpy(m->w, v, sizeof v);
 }
 
 void trace_put_link(struct trace_stream *s, const struct trace_link_row *r) {

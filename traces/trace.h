@@ -34,9 +34,10 @@
 
 #include "util/util.h"
 
-#define TRACE_SCHEMA_VERSION 4
+#define TRACE_SCHEMA_VERSION 5
 /* The oldest version read and, when opened for writing, upgraded in place
- * (version 4 adds the claims table to version 3). */
+ * (version 4 adds the claims table to version 3, version 5 the mapping
+ * table; readers of an older file find no mapping rows). */
 #define TRACE_SCHEMA_OLDEST 3
 /* How long the recorder waits for another process's lock on the database
  * before it gives up (s); SPIKEMESH_DB_TIMEOUT=SECONDS overrides it. */
@@ -217,6 +218,21 @@ struct trace_layerdef_row {
   int64_t outputs;      /* after pooling: what its spikes index */
 };
 
+/* A group of the run's mapping: where it went (the mapping table; once per
+ * run).  Ranges are [first, end). */
+struct trace_mapping_row {
+  int64_t grp, layer;   /* group index, mapping layer (0 = input) */
+  int64_t c0, c1;       /* channels (dense: neurons) */
+  int64_t y0, y1, x0, x1; /* rows and columns of the channel map it holds
+                             (before pooling; dense: 0, 1) */
+  int64_t iy0, iy1, ix0, ix1; /* the input rows and columns its receptive
+                                 fields read (conv); TRACE_NULL: none */
+  int64_t core, node;   /* core id; mesh node (row-major) */
+  int64_t x, y;         /* the node's column and row */
+  int64_t neurons;      /* neurons held */
+  int64_t sram_bytes;   /* bytes of SRAM its synapses need */
+};
+
 /* Per link (router output towards dir) and per router input port; run
  * totals (frame = -1) or per frame. */
 struct trace_link_row {
@@ -264,6 +280,8 @@ void trace_put_frame(struct trace_stream *s, const struct trace_frame_row *r);
 void trace_put_layer(struct trace_stream *s, const struct trace_layer_row *r);
 void trace_put_layerdef(struct trace_stream *s,
                         const struct trace_layerdef_row *r);
+void trace_put_mapping(struct trace_stream *s,
+                       const struct trace_mapping_row *r);
 void trace_put_link(struct trace_stream *s, const struct trace_link_row *r);
 void trace_put_port(struct trace_stream *s, const struct trace_port_row *r);
 void trace_put_core(struct trace_stream *s, const struct trace_core_row *r);
