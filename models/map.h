@@ -76,11 +76,19 @@ struct model_map_layer {
   int pool_layer;          /* index of the fused pool layer, -1 if none */
   int pool;                /* pool window side, 1 if none */
   uint32_t channels;       /* output channels (dense: neurons) */
-  uint32_t plane;          /* neurons per channel (rows x cols) */
+  uint32_t h, w;           /* rows, columns of a channel's map before
+                              pooling (dense: 1, 1) */
+  uint32_t plane;          /* neurons per channel (h x w) */
   uint32_t first_group;    /* index of its first group */
   uint32_t ngroups;
 };
 
+/* A group: the neurons one core holds, channels [c0, c1) x rows [y0, y1) x
+ * columns [x0, x1) of its layer's map before pooling.  The halo is the
+ * part of the previous layer's pooled output whose spikes reach the group:
+ * rows [iy0, iy1) x columns [ix0, ix1), every input channel (conv: the
+ * kernel's receptive field of the tile, clipped to the map; dense: the
+ * whole map; input layer: empty, 0). */
 struct model_map_group {
   uint32_t layer;          /* mapping layer (0 = input) */
   uint32_t c0, c1;         /* channels [c0, c1) */
@@ -90,6 +98,8 @@ struct model_map_group {
   uint32_t node;           /* mesh node (row-major id) */
   uint64_t neurons;        /* neurons held: (c1-c0) (y1-y0) (x1-x0) */
   uint64_t sram_bytes;     /* bytes of SRAM its synapses need */
+  uint32_t iy0, iy1;       /* halo rows of the previous layer's pooled map */
+  uint32_t ix0, ix1;       /* halo columns */
   uint32_t dst0, ndst;     /* its destination nodes: dst[dst0, dst0+ndst) */
 };
 
@@ -104,12 +114,32 @@ struct model_map {
   uint32_t ndst;           /* entries of dst */
 };
 
-/* Map a model.  Refusals (SM_ENOFIT) name the layer and the shortfall:
- * a channel map larger than a core, a group's SRAM, a mesh with fewer nodes
- * than groups.  Bad models (float weights, a pool not after dense/conv) are
- * SM_EINVAL. */
+/* Map a model: partition, place (model_map_place), then
+ * model_map_assemble.  Refusals (SM_ENOFIT) name the layer and the
+ * shortfall: a pooling window larger than a core, a group's SRAM, a mesh
+ * with fewer nodes than groups; they say which core.neurons_per_core
+ * values would fit.  Bad models (float weights, a pool not after
+ * dense/conv) are SM_EINVAL. */
 int model_map_build(const struct model *m, const struct model_map_params *p,
                     struct model_map **out, struct sm_err *err);
+
+/* A mapping from groups the caller chose (a mapping file): groups[i] gives
+ * layer, c0, c1, y0, y1, x0, x1 and node; the rest (neurons, sram_bytes,
+ * the halo, the routing tables, node_group, the layers) is filled here.
+ * p->width and p->height give the mesh and must not be 0.  Groups are
+ * listed layer by layer (group i is core i).  Each refusal names the group
+ * (or the layer and neuron) and the rule:
+ *   SM_ENOFIT  a group over core.neurons_per_core; over core.sram_bytes;
+ *   SM_EINVAL  a layer that does not exist; groups out of layer order; an
+ *              empty range or one outside the layer's map; a tile edge
+ *              inside a fused pooling window; a node outside the mesh; two
+ *              groups on one node (one core per router); a neuron covered
+ *              by no group or by two; a mesh of 0 or more than
+ *              MODEL_MAP_MAX_SIDE per side; a bad model (as build).
+ * On error *out is NULL. */
+int model_map_assemble(const struct model *m, const struct model_map_params *p,
+                       const struct model_map_group *groups, uint32_t ngroups,
+                       struct model_map **out, struct sm_err *err);
 void model_map_free(struct model_map *mp); /* NULL-safe */
 
 /* Destination nodes of a group's spikes (n = 0 for the output layer). */
@@ -117,6 +147,19 @@ const uint32_t *model_map_dests(const struct model_map *mp, uint32_t group,
                                 uint32_t *n);
 /* Node of the group in position g of the placement order. */
 uint32_t model_map_place(int placement, uint32_t width, uint32_t g);
+
+/* Traffic between groups: weight = how many of src's output neurons (after
+ * pooling) have at least one synapse into dst's neurons; dst is in the
+ * layer after src's.  Only edges of weight > 0, by src then dst.  Does not
+ * depend on the placement. */
+struct model_map_edge {
+  uint32_t src, dst;       /* group indices */
+  uint64_t weight;         /* source neurons (after pooling) */
+};
+/* The edges of a mapping into *out (malloc'd, the caller frees it; NULL
+ * when there are none); returns their number. */
+size_t model_map_edges(const struct model_map *mp, const struct model *m,
+                       struct model_map_edge **out);
 
 /* A table of the mapping: one line per layer, then the mesh as a grid. */
 void model_map_print(const struct model_map *mp, const struct model *m,
