@@ -27,6 +27,7 @@
   X(config, "print the configuration reference or an effective configuration") \
   X(db, "summarize a recorder database, compare two runs, digest a run")   \
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
+  X(map, "map a model onto cores: table, mesh picture, and the mapping file") \
   X(noc, "synthetic traffic on the mesh NoC: latency-throughput sweep")     \
   X(plot, "draw figures from a recorder database with gnuplot (PNG, SVG)") \
   X(replay, "inject a spike or packet trace into a chosen architecture")     \

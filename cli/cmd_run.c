@@ -32,6 +32,12 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --arch PRESET|FILE  architecture preset name or JSON file [%s]\n"
           "  --mesh WxH|auto   mesh size; auto = smallest square that fits "
           "[auto]\n"
+          "  --mapping FILE    place the groups as the mapping file says (as\n"
+          "                    spikemesh map --out writes it; doc/mapping.md)\n"
+          "                    instead of mapping with map.*: the file must\n"
+          "                    be of this model and these cores, its mesh is\n"
+          "                    used (--mesh, if given, must be the same), and\n"
+          "                    map.* keys are refused with it\n"
           "  --frames N        run the first N test frames [all]\n"
           "  --data DIR        directory with t10k-{images-idx3,labels-idx1}-"
           "ubyte[.gz]\n"
@@ -180,7 +186,7 @@ static void print_header(const char *model_path, const struct model *m,
 /* The arguments of a run. */
 struct run_args {
   struct cli_common cm;
-  const char *model, *data;
+  const char *model, *data, *mapping;
   int compare, quiet, resume;
 };
 
@@ -205,6 +211,8 @@ static int parse_args(int argc, char **argv, struct run_args *a,
       a->model = argv[++i];
     } else if (!strcmp(s, "--data") && i + 1 < argc) {
       a->data = argv[++i];
+    } else if (!strcmp(s, "--mapping") && i + 1 < argc) {
+      a->mapping = argv[++i];
     } else if (!strcmp(s, "--compare")) {
       a->compare = 1;
     } else if (!strcmp(s, "--quiet")) {
@@ -220,6 +228,14 @@ static int parse_args(int argc, char **argv, struct run_args *a,
     cli_usage_error("run", "--resume needs --db FILE");
     return -1;
   }
+  /* the file says where every group goes: the mapper's keys would be
+   * ignored */
+  for (int i = a->cm.first_kv; a->mapping && a->cm.first_kv && i < argc; i++)
+    if (!strncmp(argv[i], "map.", 4) && strchr(argv[i], '=')) {
+      cli_usage_error("run", "'%s': with --mapping the mapping is the file's; "
+                      "map.* keys do not apply", argv[i]);
+      return -1;
+    }
   return 0;
 }
 
@@ -236,6 +252,7 @@ int cli_cmd_run(int argc, char **argv) {
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
   if (cli_common_conf(&a.cm, &c, argc, argv, &err))
     return cli_report("run", &err);
+  o.mapping = a.mapping;
   char mpath[1024];
   if (!a.model) {
     if (cli_default_model(mpath, sizeof mpath, &err))
@@ -288,6 +305,8 @@ int cli_cmd_run(int argc, char **argv) {
   }
   atomic_int *stop = cli_stop_install(NULL);
   print_header(a.model, m, &o, a.cm.arch, n);
+  if (a.mapping)
+    printf("  mapping from %s\n", a.mapping);
   if (!a.quiet)
     model_map_print(run_sim_map(r), m, stdout);
   if (a.compare)

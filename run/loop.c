@@ -115,17 +115,33 @@ char *run_config_json(const struct sm_conf *c, const char *model,
   return s;
 }
 
+/* cfg with the mapping file's path and digest added (frees cfg). */
+static char *with_mapping(char *cfg, const char *path, const char *digest) {
+  json_t *j = json_loads(cfg, 0, NULL);
+  free(cfg);
+  json_object_set_new(j, "run.mapping", json_string(path));
+  json_object_set_new(j, "run.mapping_digest", json_string(digest));
+  char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(j);
+  return s;
+}
+
 int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
                         const struct sm_conf *c, const struct run_options *o,
                         const struct run_sim *r, struct sm_err *err) {
   memset(rr, 0, sizeof *rr);
   rr->run_id = -1;
-  char hash[17];
+  char hash[17], mhash[17];
   int e = sm_file_digest(row->model, hash, err);
+  if (!e && o->mapping)
+    e = sm_file_digest(o->mapping, mhash, err);
   if (e)
     return e;
   char *cfg = run_config_json(c, row->model, row->data, row->mesh_w,
                               row->mesh_h, (uint64_t)row->frames);
+  /* a mapping file: resume compares its digest too */
+  if (o->mapping)
+    cfg = with_mapping(cfg, o->mapping, mhash);
   struct trace_run_info info = {.kind = "run",
                                 .config_json = cfg,
                                 .model_path = row->model,

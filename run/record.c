@@ -105,10 +105,11 @@ void run_put_mapping(struct trace_stream *s, const struct model_map *map) {
         .y1 = G->y1,
         .x0 = G->x0,
         .x1 = G->x1,
-        .iy0 = TRACE_NULL,
-        .iy1 = TRACE_NULL,
-        .ix0 = TRACE_NULL,
-        .ix1 = TRACE_NULL,
+        /* the input's groups read no layer: no halo */
+        .iy0 = G->layer ? (int64_t)G->iy0 : TRACE_NULL,
+        .iy1 = G->layer ? (int64_t)G->iy1 : TRACE_NULL,
+        .ix0 = G->layer ? (int64_t)G->ix0 : TRACE_NULL,
+        .ix1 = G->layer ? (int64_t)G->ix1 : TRACE_NULL,
         .core = g, /* core g holds group g (run_sim_new) */
         .node = G->node,
         .x = G->node % map->width,

@@ -27,6 +27,7 @@
 
 #include "core/core.h"
 #include "models/map.h"
+#include "models/mapfile.h"
 #include "models/model.h"
 #include "models/synth.h"
 #include "noc/noc.h"
@@ -54,6 +55,10 @@ struct run_options {
   struct noc_traffic_conf traffic;
   struct train_conf train;
   struct model_synth_conf synth;
+  /* Not an option of any table: a mapping file to read instead of mapping
+   * with map.* (run --mapping; NULL: none).  The run row's configuration
+   * records it and its digest (run.mapping, run.mapping_digest). */
+  const char *mapping;
 };
 
 /* Register every table of o into c (c is initialised here). */
@@ -142,7 +147,9 @@ struct model_map_params run_map_params(const struct run_options *o,
 
 /* Map m with the options in o (core.*, energy.*, map.*, noc.*); the mesh is
  * mesh_w x mesh_h, or chosen by the mapper when both are 0 (run_sim_map()
- * says which; o is not changed). */
+ * says which; o is not changed).  With o->mapping, the mapping is the
+ * file's (model_mapfile_load: map.* play no part; its mesh must be
+ * mesh_w x mesh_h unless both are 0). */
 int run_sim_new(const struct model *m, const struct run_options *o,
                 uint32_t mesh_w, uint32_t mesh_h, struct run_sim **out,
                 struct sm_err *err);

@@ -139,7 +139,9 @@ int run_sim_new(const struct model *m, const struct run_options *o,
   *out = NULL;
   struct model_map_params mp = run_map_params(o, mesh_w, mesh_h);
   struct model_map *map;
-  int rc = model_map_build(m, &mp, &map, err);
+  int rc = o->mapping
+               ? model_mapfile_load(o->mapping, m, &mp, &map, NULL, err)
+               : model_map_build(m, &mp, &map, err);
   if (rc)
     return rc;
   struct run_sim *r = sm_xcalloc(1, sizeof *r);
