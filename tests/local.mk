@@ -117,3 +117,7 @@ EXTRA_DIST += tests/install.sh
 # devices, two writers of one run, other programs' databases, locks.
 TESTS += tests/hostile.sh
 EXTRA_DIST += tests/hostile.sh
+
+# The mapping file: spikemesh map, run --mapping, the mapping table.
+TESTS += tests/mapfile.sh
+EXTRA_DIST += tests/mapfile.sh
