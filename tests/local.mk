@@ -121,3 +121,8 @@ EXTRA_DIST += tests/hostile.sh
 # The mapping file: spikemesh map, run --mapping, the mapping table.
 TESTS += tests/mapfile.sh
 EXTRA_DIST += tests/mapfile.sh
+TESTS += tests/check_mapfile
+check_PROGRAMS += tests/check_mapfile
+tests_check_mapfile_SOURCES = tests/check_mapfile.c tests/testmodel.c tests/testmodel.h
+tests_check_mapfile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_mapfile_LDADD = models/libsmmodels.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
