@@ -3,7 +3,8 @@
 # the sweep example they cite, and the man page.
 dist_man_MANS = doc/spikemesh.1
 dist_doc_DATA += doc/manual.md doc/config.md doc/core.md doc/design.md \
-	doc/energy.md doc/hardening.md doc/kernel.md doc/model-format.md \
+	doc/energy.md doc/hardening.md doc/kernel.md doc/mapping.md \
+	doc/model-format.md \
 	doc/noc.md doc/recorder.md doc/sweep.md doc/trainer.md \
 	doc/sweep-mlp16.json
 imgdir = $(docdir)/img
