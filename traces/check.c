@@ -320,13 +320,23 @@ static int has_table(sqlite3 *c, const char *name) {
  * capacity, and (link detail) one cores row per group each frame, agreeing
  * with it. */
 static void check_mapping(struct audit *a) {
-  if (!strcmp(a->kind, "replay"))
-    return; /* a replay records no mapping rows */
   if (!has_table(a->c, "mapping")) {
     fprintf(a->out, "  --    mapping: not in this file (schema version 4 "
                     "or older)\n");
     return;
   }
+  /* a replay records no mapping rows (it has no cores) */
+  sqlite3_stmt *st;
+  int64_t rows = 0;
+  if (sqlite3_prepare_v2(a->c, "SELECT count(*) FROM mapping WHERE run_id=?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, a->run);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  if (!rows && !strcmp(a->kind, "replay"))
+    return;
   check(a, "mapping: groups numbered 0..n-1, core = group", -1,
         "SELECT 'group ' || grp, 'core ' || core || ' of ' || (SELECT "
         "count(*) FROM mapping WHERE run_id=?1) || ' groups', 'core ' || grp "
