@@ -322,6 +322,7 @@ int core_array_new(struct sim_kernel *k, const struct core_conf *c,
     L->nout = core_layer_outputs(&L->spec);
     L->ninputs = i ? a->lay[i - 1].nout : 0;
     L->fire = sm_xmallocarray(L->nneurons, sizeof *L->fire);
+    L->held = sm_xcalloc(L->nneurons, 1);
     L->key_n = sm_xmallocarray(L->nout, sizeof *L->key_n);
     L->key_d = sm_xmallocarray(L->nout, sizeof *L->key_d);
     for (uint32_t j = 0; j < L->nout; j++) {
@@ -350,6 +351,10 @@ int core_array_new(struct sim_kernel *k, const struct core_conf *c,
 static void core_release(struct core *c) {
   free(c->a);
   free(c->b);
+  free(c->fire);
+  free(c->gidx);
+  free(c->oidx);
+  free(c->pslot);
   free(c->fired);
   free(c->pool_sent);
   free(c->tick_pending);
@@ -365,6 +370,7 @@ void core_array_free(struct core_array *a) {
   for (uint32_t i = 0; i < a->nlayers; i++) {
     free(a->lay[i].q);
     free(a->lay[i].fire);
+    free(a->lay[i].held);
     free(a->lay[i].key_n);
     free(a->lay[i].key_d);
   }
@@ -372,38 +378,68 @@ void core_array_free(struct core_array *a) {
   free(a);
 }
 
-int core_array_add(struct core_array *a, uint32_t layer, uint32_t c0,
-                   uint32_t c1, uint32_t *id, struct sm_err *err) {
+/* A tile edge v of a map side of n splits a pooling window of side p when
+ * it falls strictly inside one of the n / p windows. */
+static int splits_pool(uint32_t v, uint32_t n, int p) {
+  return p > 1 && v % (uint32_t)p && v < n / (uint32_t)p * (uint32_t)p;
+}
+
+int core_array_add(struct core_array *a, uint32_t layer,
+                   const struct core_tile *t, uint32_t *id,
+                   struct sm_err *err) {
   if (layer >= a->nlayers)
     return sm_fail(err, SM_EINVAL, "core for layer %u: the network has %u layers",
                    layer, a->nlayers);
   struct core_lay *L = &a->lay[layer];
   const char *kn = kind_name(L->spec.kind);
-  if (c0 >= c1 || c1 > (uint32_t)L->spec.out_c)
-    return sm_fail(err, SM_EINVAL,
-                   "layer %u (%s): channel range [%u, %u) outside [0, %d)",
-                   layer, kn, c0, c1, L->spec.out_c);
-  if (c0 != L->covered)
-    return sm_fail(err, SM_EINVAL,
-                   "layer %u (%s): cores must cover channels in order; next "
-                   "is %u, got %u",
-                   layer, kn, L->covered, c0);
-  uint64_t n = (uint64_t)(c1 - c0) * L->plane;
+  const struct {
+    const char *what;
+    uint32_t lo, hi, n;
+  } r[3] = {{"channels", t->c0, t->c1, (uint32_t)L->spec.out_c},
+            {"rows", t->y0, t->y1, (uint32_t)L->spec.out_h},
+            {"columns", t->x0, t->x1, (uint32_t)L->spec.out_w}};
+  for (int k = 0; k < 3; k++) {
+    if (r[k].lo >= r[k].hi || r[k].hi > r[k].n)
+      return sm_fail(err, SM_EINVAL,
+                     "layer %u (%s): %s range [%u, %u) empty or outside "
+                     "[0, %u)",
+                     layer, kn, r[k].what, r[k].lo, r[k].hi, r[k].n);
+    if (k && (splits_pool(r[k].lo, r[k].n, L->spec.pool) ||
+              splits_pool(r[k].hi, r[k].n, L->spec.pool)))
+      return sm_fail(err, SM_EINVAL,
+                     "layer %u (%s): %s [%u, %u) split a %dx%d pooling window "
+                     "(pooling stays inside a core)",
+                     layer, kn, r[k].what, r[k].lo, r[k].hi, L->spec.pool,
+                     L->spec.pool);
+  }
+  uint32_t nch = t->c1 - t->c0, th = t->y1 - t->y0, tw = t->x1 - t->x0;
+  uint64_t n = (uint64_t)nch * th * tw;
   if (n > a->conf.neurons_per_core)
     return sm_fail(err, SM_ENOFIT,
-                   "layer %u (%s): a core of channels [%u, %u) holds %llu "
-                   "neurons; core.neurons_per_core = %llu (short by %llu)",
-                   layer, kn, c0, c1, (unsigned long long)n,
+                   "layer %u (%s): a core of channels [%u, %u), rows [%u, %u), "
+                   "columns [%u, %u) holds %llu neurons; "
+                   "core.neurons_per_core = %llu (short by %llu)",
+                   layer, kn, t->c0, t->c1, t->y0, t->y1, t->x0, t->x1,
+                   (unsigned long long)n,
                    (unsigned long long)a->conf.neurons_per_core,
                    (unsigned long long)(n - a->conf.neurons_per_core));
-  uint64_t need = core_slice_sram(&L->spec, c1 - c0, a->conf.weight_bits);
+  uint64_t need = core_slice_sram(&L->spec, nch, a->conf.weight_bits);
   if (need > a->conf.sram_bytes)
     return sm_fail(err, SM_ENOFIT,
                    "layer %u (%s): a core of channels [%u, %u) needs %llu "
                    "bytes of SRAM; core.sram_bytes = %llu (short by %llu)",
-                   layer, kn, c0, c1, (unsigned long long)need,
+                   layer, kn, t->c0, t->c1, (unsigned long long)need,
                    (unsigned long long)a->conf.sram_bytes,
                    (unsigned long long)(need - a->conf.sram_bytes));
+  uint32_t ow = (uint32_t)L->spec.out_w;
+  for (uint32_t ch = t->c0; ch < t->c1; ch++)
+    for (uint32_t y = t->y0; y < t->y1; y++)
+      for (uint32_t x = t->x0; x < t->x1; x++)
+        if (L->held[ch * L->plane + y * ow + x])
+          return sm_fail(err, SM_EINVAL,
+                         "layer %u (%s): neuron (channel %u, y %u, x %u) is "
+                         "held by another core already",
+                         layer, kn, ch, y, x);
   if (a->ncores == a->capcores) {
     a->capcores = a->capcores ? 2 * a->capcores : 16;
     a->cores = sm_xreallocarray(a->cores, a->capcores, sizeof *a->cores);
@@ -411,27 +447,59 @@ int core_array_add(struct core_array *a, uint32_t layer, uint32_t c0,
   struct core *c = &a->cores[a->ncores];
   memset(c, 0, sizeof *c);
   c->layer = layer;
-  c->c0 = c0;
-  c->c1 = c1;
+  c->t = *t;
+  c->tw = tw;
+  c->tplane = th * tw;
   c->n = (uint32_t)n;
-  c->n0 = c0 * L->plane;
   c->a = sm_xcalloc(n, sizeof *c->a);
   c->b = sm_xcalloc(n, sizeof *c->b);
+  c->fire = sm_xmallocarray(n, sizeof *c->fire);
+  c->gidx = sm_xmallocarray(n, sizeof *c->gidx);
+  c->oidx = sm_xmallocarray(n, sizeof *c->oidx);
   c->fired = sm_xcalloc(n, 1);
-  c->pool_sent = sm_xcalloc((size_t)(c1 - c0) * L->pooled_plane + 1, 1);
+  int p = L->spec.pool;
+  uint32_t ph = (uint32_t)(L->spec.out_h / p), pw = (uint32_t)(L->spec.out_w / p);
+  /* the tile's pooling windows: pooled rows [py0, py1), columns [px0, px1) */
+  uint32_t py0 = t->y0 / (uint32_t)p, px0 = t->x0 / (uint32_t)p;
+  uint32_t py1 = (t->y1 < ph * (uint32_t)p ? t->y1 : ph * (uint32_t)p) / (uint32_t)p;
+  uint32_t px1 = (t->x1 < pw * (uint32_t)p ? t->x1 : pw * (uint32_t)p) / (uint32_t)p;
+  uint32_t tph = py1 > py0 ? py1 - py0 : 0, tpw = px1 > px0 ? px1 - px0 : 0;
+  c->npool = nch * tph * tpw;
+  c->pool_sent = sm_xcalloc((size_t)c->npool + 1, 1);
+  if (p > 1)
+    c->pslot = sm_xmallocarray(n, sizeof *c->pslot);
+  uint32_t j = 0;
+  for (uint32_t ch = t->c0; ch < t->c1; ch++)
+    for (uint32_t y = t->y0; y < t->y1; y++)
+      for (uint32_t x = t->x0; x < t->x1; x++, j++) {
+        uint32_t g = ch * L->plane + y * ow + x;
+        L->held[g] = 1;
+        c->gidx[j] = g;
+        c->fire[j] = CORE_SILENT;
+        c->oidx[j] = g;
+        if (p > 1) {
+          uint32_t py = y / (uint32_t)p, px = x / (uint32_t)p;
+          if (py >= ph || px >= pw) {
+            c->oidx[j] = UINT32_MAX; /* cropped by the pooling */
+            c->pslot[j] = 0;
+          } else {
+            c->oidx[j] = ch * L->pooled_plane + py * pw + px;
+            c->pslot[j] = ((ch - t->c0) * tph + (py - py0)) * tpw + (px - px0);
+          }
+        }
+      }
   c->tick_pending = sm_xcalloc(a->conf.steps_per_window + 1, 1);
-  c->fire = L->fire + c->n0;
   if (L->spec.kind == CORE_LAYER_DENSE) {
     uint32_t fi = fan_in(&L->spec);
     c->wt = sm_xmallocarray((size_t)fi * n, 1);
-    for (uint32_t j = 0; j < n; j++)
+    for (uint32_t k = 0; k < n; k++)
       for (uint32_t i = 0; i < fi; i++)
-        c->wt[(size_t)i * n + j] = L->q[(size_t)(c->n0 + j) * fi + i];
+        c->wt[(size_t)i * n + k] = L->q[(size_t)c->gidx[k] * fi + i];
     c->w = c->wt;
   } else if (L->spec.kind == CORE_LAYER_CONV) {
-    c->w = L->q + (size_t)c0 * fan_in(&L->spec);
+    c->w = L->q + (size_t)t->c0 * fan_in(&L->spec);
   }
-  L->covered = c1;
+  L->covered += (uint32_t)n;
   *id = a->ncores++;
   return 0;
 }
@@ -524,7 +592,7 @@ int core_array_frame(struct core_array *a, sim_time_t t0,
   if (a->outstanding || t0 < sim_now(a->k))
     return SM_ESTATE;
   for (uint32_t l = 0; l < a->nlayers; l++)
-    if (a->lay[l].covered != (uint32_t)a->lay[l].spec.out_c)
+    if (a->lay[l].covered != a->lay[l].nneurons)
       return SM_ESTATE;
   int32_t s = (int32_t)a->conf.steps_per_window;
   struct core_lay *in = &a->lay[0];
@@ -551,8 +619,13 @@ int core_array_frame(struct core_array *a, sim_time_t t0,
     memset(c->a, 0, (size_t)c->n * sizeof *c->a);
     memset(c->b, 0, (size_t)c->n * sizeof *c->b);
     memset(c->fired, 0, c->n);
-    memset(c->pool_sent, 0,
-           (size_t)(c->c1 - c->c0) * a->lay[c->layer].pooled_plane);
+    memset(c->pool_sent, 0, c->npool);
+    if (c->layer == 0)
+      for (uint32_t j = 0; j < c->n; j++)
+        c->fire[j] = input_steps[c->gidx[j]];
+    else
+      for (uint32_t j = 0; j < c->n; j++)
+        c->fire[j] = CORE_SILENT;
     memset(c->tick_pending, 0, (size_t)s + 1);
     c->opened = 0;
     c->busy_until = t0;
@@ -572,8 +645,8 @@ static void on_open(struct sim_kernel *k, const struct sim_event *ev,
   c->opened = 1;
   if (L->spec.kind != CORE_LAYER_INPUT)
     for (uint32_t j = 0; j < c->n; j++)
-      c->fire[j] = core_fire_step(c->a[j], c->b[j], L->m, L->f, s, 0,
-                                  a->conf.fire_round);
+      L->fire[c->gidx[j]] = c->fire[j] = core_fire_step(
+          c->a[j], c->b[j], L->m, L->f, s, 0, a->conf.fire_round);
   for (uint32_t j = 0; j < c->n; j++)
     if (c->fire[j] != CORE_SILENT)
       ensure_tick(a, ev->target, c->fire[j]);
@@ -609,24 +682,18 @@ static void on_tick(struct sim_kernel *k, const struct sim_event *ev,
   int32_t u = (int32_t)ev->arg;
   c->tick_pending[u] = 0;
   int p = L->spec.pool;
-  int pw = L->spec.out_w / p, ph = L->spec.out_h / p;
   for (uint32_t j = 0; j < c->n; j++) {
     if (c->fired[j] || c->fire[j] != u)
       continue;
     c->fired[j] = 1;
     L->st.fired++;
-    uint32_t out = c->n0 + j;
+    uint32_t out = c->oidx[j];
     if (p > 1) {
-      uint32_t ch = j / L->plane, r = j % L->plane;
-      int y = (int)(r / (uint32_t)L->spec.out_w) / p;
-      int x = (int)(r % (uint32_t)L->spec.out_w) / p;
-      if (y >= ph || x >= pw)
+      if (out == UINT32_MAX)
         continue; /* cropped by the pooling: feeds nothing */
-      uint32_t pl = ch * L->pooled_plane + (uint32_t)(y * pw + x);
-      if (c->pool_sent[pl])
+      if (c->pool_sent[c->pslot[j]])
         continue; /* a pool-mate fired first: min pooling on times */
-      c->pool_sent[pl] = 1;
-      out = c->c0 * L->pooled_plane + pl;
+      c->pool_sent[c->pslot[j]] = 1;
     }
     L->st.sent++;
     if (c->layer + 1 == a->nlayers)
@@ -635,17 +702,30 @@ static void on_tick(struct sim_kernel *k, const struct sim_event *ev,
   }
 }
 
-/* Synapses a spike from input index i touches in core c. */
 /* Stride 1: the kernel rows (or columns) k in [*k0, *k1] that put input
- * coordinate v on an output coordinate in [0, out): v + pad - k in range.
- * Empty when *k0 > *k1.  Saves the divisions of the general case. */
-static inline void kernel_span(int v, int pad, int kernel, int out, int *k0,
-                               int *k1) {
-  int lo = v + pad - (out - 1), hi = v + pad;
-  *k0 = lo > 0 ? lo : 0;
-  *k1 = hi < kernel - 1 ? hi : kernel - 1;
+ * coordinate v on an output coordinate of the tile, [lo, hi): v + pad - k
+ * in range.  Empty when *k0 > *k1.  Saves the divisions of the general
+ * case. */
+static inline void kernel_span(int v, int pad, int kernel, int lo, int hi,
+                               int *k0, int *k1) {
+  int a = v + pad - (hi - 1), b = v + pad - lo;
+  *k0 = a > 0 ? a : 0;
+  *k1 = b < kernel - 1 ? b : kernel - 1;
 }
 
+/* Any stride: whether kernel row (or column) k puts input coordinate v on
+ * an output coordinate of the tile [lo, hi), which goes to *o. */
+static inline int kernel_hits(int v, int pad, int k, int stride, int lo,
+                              int hi, int *o) {
+  int t = v + pad - k;
+  if (t < 0 || t % stride)
+    return 0;
+  *o = t / stride;
+  return *o >= lo && *o < hi;
+}
+
+/* Synapses a spike from input index i touches in core c (the neurons of
+ * its tile only). */
 static uint64_t touched(const struct core_array *a, const struct core *c,
                         uint32_t i) {
   const struct core_layer *l = &a->lay[c->layer].spec;
@@ -654,27 +734,25 @@ static uint64_t touched(const struct core_array *a, const struct core *c,
   uint32_t inplane = (uint32_t)(l->in_h * l->in_w);
   int iy = (int)((i % inplane) / (uint32_t)l->in_w);
   int ix = (int)(i % (uint32_t)l->in_w);
+  const struct core_tile *t = &c->t;
   if (l->stride == 1) {
     int y0, y1, x0, x1;
-    kernel_span(iy, l->pad, l->kernel, l->out_h, &y0, &y1);
-    kernel_span(ix, l->pad, l->kernel, l->out_w, &x0, &x1);
+    kernel_span(iy, l->pad, l->kernel, (int)t->y0, (int)t->y1, &y0, &y1);
+    kernel_span(ix, l->pad, l->kernel, (int)t->x0, (int)t->x1, &x0, &x1);
     if (y0 > y1 || x0 > x1)
       return 0;
     return (uint64_t)(y1 - y0 + 1) * (uint64_t)(x1 - x0 + 1) *
-           (c->c1 - c->c0);
+           (t->c1 - t->c0);
   }
   uint64_t ny = 0, nx = 0;
-  for (int ky = 0; ky < l->kernel; ky++) {
-    int t = iy + l->pad - ky;
-    if (t >= 0 && t % l->stride == 0 && t / l->stride < l->out_h)
-      ny++;
-  }
-  for (int kx = 0; kx < l->kernel; kx++) {
-    int t = ix + l->pad - kx;
-    if (t >= 0 && t % l->stride == 0 && t / l->stride < l->out_w)
-      nx++;
-  }
-  return ny * nx * (c->c1 - c->c0);
+  int o;
+  for (int ky = 0; ky < l->kernel; ky++)
+    ny += (uint64_t)kernel_hits(iy, l->pad, ky, l->stride, (int)t->y0,
+                                (int)t->y1, &o);
+  for (int kx = 0; kx < l->kernel; kx++)
+    nx += (uint64_t)kernel_hits(ix, l->pad, kx, l->stride, (int)t->x0,
+                                (int)t->x1, &o);
+  return ny * nx * (t->c1 - t->c0);
 }
 
 /* Add one synapse to neuron j; inside the window, recompute it. */
@@ -693,7 +771,7 @@ static inline void synapse(struct core_array *a, uint32_t id, struct core *c,
                                (int64_t)a->conf.steps_per_window, kstep,
                                a->conf.fire_round);
     if (u != c->fire[j]) {
-      c->fire[j] = u;
+      L->fire[c->gidx[j]] = c->fire[j] = u;
       if (u != CORE_SILENT)
         ensure_tick(a, id, u);
     }
@@ -739,64 +817,51 @@ static void apply(struct core_array *a, uint32_t id, uint64_t payload,
     int ix = (int)(i % (uint32_t)l->in_w);
     int kk = l->kernel;
     uint32_t fi = (uint32_t)(l->in_c * kk * kk);
+    const struct core_tile *t = &c->t;
+    int ty0 = (int)t->y0, ty1 = (int)t->y1, tx0 = (int)t->x0, tx1 = (int)t->x1;
+    int tw = (int)c->tw;
+    uint32_t nch = t->c1 - t->c0;
     if (!c->opened && l->stride == 1) {
       /* before the window (nothing has fired): plain accumulation, the
        * hot path of large conv layers, as for dense cores above */
       int y0, y1, x0, x1;
-      kernel_span(iy, l->pad, kk, l->out_h, &y0, &y1);
-      kernel_span(ix, l->pad, kk, l->out_w, &x0, &x1);
-      int base = (iy + l->pad) * l->out_w + ix + l->pad; /* ky = kx = 0 */
-      for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
+      kernel_span(iy, l->pad, kk, ty0, ty1, &y0, &y1);
+      kernel_span(ix, l->pad, kk, tx0, tx1, &x0, &x1);
+      /* the local index of output (iy + pad - ky, ix + pad - kx) */
+      int base = (iy + l->pad - ty0) * tw + ix + l->pad - tx0;
+      for (uint32_t oc = 0; oc < nch; oc++) {
         const int8_t *w =
             c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
-        int64_t *pa = c->a + (size_t)oc * L->plane,
-                *pb = c->b + (size_t)oc * L->plane;
+        int64_t *pa = c->a + (size_t)oc * c->tplane,
+                *pb = c->b + (size_t)oc * c->tplane;
         for (int ky = y0; ky <= y1; ky++)
           for (int kx = x0; kx <= x1; kx++) {
-            int q = w[ky * kk + kx], j = base - ky * l->out_w - kx;
+            int q = w[ky * kk + kx], j = base - ky * tw - kx;
             pa[j] += q;
             pb[j] += (int64_t)q * x;
           }
       }
       return;
     }
-    if (!c->opened) {
-      for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
-        const int8_t *w =
-            c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
-        int64_t *pa = c->a + (size_t)oc * L->plane,
-                *pb = c->b + (size_t)oc * L->plane;
-        for (int ky = 0; ky < kk; ky++) {
-          int ty = iy + l->pad - ky;
-          if (ty < 0 || ty % l->stride || ty / l->stride >= l->out_h)
-            continue;
-          int row = ty / l->stride * l->out_w;
-          for (int kx = 0; kx < kk; kx++) {
-            int tx = ix + l->pad - kx;
-            if (tx < 0 || tx % l->stride || tx / l->stride >= l->out_w)
-              continue;
-            int q = w[ky * kk + kx];
-            pa[row + tx / l->stride] += q;
-            pb[row + tx / l->stride] += (int64_t)q * x;
-          }
-        }
-      }
-      return;
-    }
-    for (uint32_t oc = 0; oc < c->c1 - c->c0; oc++) {
+    for (uint32_t oc = 0; oc < nch; oc++) {
       const int8_t *w = c->w + (size_t)oc * fi + (size_t)ic * (uint32_t)(kk * kk);
+      uint32_t j0 = oc * c->tplane;
       for (int ky = 0; ky < kk; ky++) {
-        int ty = iy + l->pad - ky;
-        if (ty < 0 || ty % l->stride || ty / l->stride >= l->out_h)
+        int oy, ox;
+        if (!kernel_hits(iy, l->pad, ky, l->stride, ty0, ty1, &oy))
           continue;
-        int oy = ty / l->stride;
+        uint32_t row = j0 + (uint32_t)((oy - ty0) * tw);
         for (int kx = 0; kx < kk; kx++) {
-          int tx = ix + l->pad - kx;
-          if (tx < 0 || tx % l->stride || tx / l->stride >= l->out_w)
+          if (!kernel_hits(ix, l->pad, kx, l->stride, tx0, tx1, &ox))
             continue;
-          int ox = tx / l->stride;
-          uint32_t j = oc * L->plane + (uint32_t)(oy * l->out_w + ox);
-          synapse(a, id, c, j, w[ky * kk + kx], x, kstep, &late);
+          uint32_t j = row + (uint32_t)(ox - tx0);
+          int q = w[ky * kk + kx];
+          if (!c->opened) {
+            c->a[j] += q;
+            c->b[j] += (int64_t)q * x;
+          } else {
+            synapse(a, id, c, j, q, x, kstep, &late);
+          }
         }
       }
     }

@@ -4,9 +4,12 @@
  * weights, SOP accounting, fused max pooling, and a network interface that
  * is a callback (the core never knows the network).
  *
- * A core holds the neurons of one slice of one layer: a range of output
- * channels [c0, c1) (dense layers: a range of neurons, which are channels of
- * a 1x1 map).  All cores of a run live in one struct core_array on one sim
+ * A core holds the neurons of one tile of one layer: a range of output
+ * channels [c0, c1) times a rectangle of the channel map before pooling
+ * (dense layers: a range of neurons, which are channels of a 1x1 map).  A
+ * core computes exactly its tile's neurons: a spike's synapses into other
+ * tiles are neither read nor counted, so SOP totals do not depend on how a
+ * layer is cut, as long as every core whose tile a spike reaches gets it.  All cores of a run live in one struct core_array on one sim
  * kernel and use the event kinds [kind_base, kind_base + CORE_NKINDS).
  *
  * Time.  Layer l (input = layer 0) owns window l = [t0 + l*Tw, t0 + (l+1)*Tw]
@@ -162,15 +165,25 @@ int core_array_new(struct sim_kernel *k, const struct core_conf *c,
                    struct core_array **out, struct sm_err *err);
 void core_array_free(struct core_array *a); /* NULL-safe */
 
-/* Add a core holding output channels [c0, c1) of a layer; returns its id
- * (0, 1, ... in order of addition) in *id.  Refused (SM_ENOFIT) when the
- * slice has more neurons than core.neurons_per_core or its synapses do not
- * fit core.sram_bytes; the message names the layer and the shortfall.
- * Every channel of every layer must be covered before a frame starts, and
- * with pooling a slice must not split a channel (it cannot: slices are
- * channel ranges). */
-int core_array_add(struct core_array *a, uint32_t layer, uint32_t c0,
-                   uint32_t c1, uint32_t *id, struct sm_err *err);
+/* The neurons of a layer one core holds: output channels [c0, c1) x rows
+ * [y0, y1) x columns [x0, x1) of the map before pooling (dense: rows and
+ * columns [0, 1)). */
+struct core_tile {
+  uint32_t c0, c1;
+  uint32_t y0, y1;
+  uint32_t x0, x1;
+};
+
+/* Add a core holding a tile of a layer; returns its id (0, 1, ... in order
+ * of addition) in *id.  Refused (SM_ENOFIT) when the tile has more neurons
+ * than core.neurons_per_core or its synapses do not fit core.sram_bytes;
+ * the message names the layer and the shortfall.  SM_EINVAL for a layer
+ * that does not exist, an empty tile or one outside the map, a tile edge
+ * inside a fused pooling window (pooling stays inside a core), and a
+ * neuron another core holds already.  Every neuron of every layer must be
+ * held before a frame starts; tiles may come in any order. */
+int core_array_add(struct core_array *a, uint32_t layer,
+                   const struct core_tile *t, uint32_t *id, struct sm_err *err);
 uint32_t core_array_ncores(const struct core_array *a);
 uint32_t core_array_core_layer(const struct core_array *a, uint32_t core);
 
@@ -220,7 +233,7 @@ struct core_layer_stats {
 };
 const struct core_layer_stats *core_array_stats(const struct core_array *a,
                                                 uint32_t layer);
-/* SOPs of one core since creation. */
+/* SOPs of one core since creation (synapses of the neurons it holds). */
 uint64_t core_array_core_sops(const struct core_array *a, uint32_t core);
 
 /* Fire step (window-relative) of every neuron of a layer (before pooling)

@@ -74,6 +74,9 @@ void model_map_free(struct model_map *mp) {
   free(mp->groups);
   free(mp->node_group);
   free(mp->dst);
+  free(mp->route);
+  free(mp->cls);
+  free(mp->cell);
   free(mp);
 }
 
@@ -391,18 +394,22 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
                             L->h % (uint32_t)L->pool) *
                   tile_side(L->w / (uint32_t)L->pool, c->q, L->pool,
                             L->w % (uint32_t)L->pool);
-      const char *hint = "";
-      if (p->sram_fit == MODEL_SRAM_REFUSE && nch > 1)
-        hint = "; map.sram_fit=split splits the layer further";
-      else if (ml->type == MODEL_CONV)
-        hint = "; one channel's kernels are the least a core stores";
+      char hint[320];
+      legal_note(m, mp, p, nodes, where, note, sizeof note);
+      snprintf(hint, sizeof hint, "%s%s",
+               p->sram_fit == MODEL_SRAM_REFUSE && nch > 1
+                   ? "; map.sram_fit=split splits the layer further"
+               : ml->type == MODEL_CONV
+                   ? "; one channel's kernels are the least a core stores"
+                   : "",
+               note);
       rc = sm_fail(
           err, SM_ENOFIT,
-          "layer %u (%s): a core of %llu neurons (%u channel%s) needs %llu "
-          "bytes of SRAM for %llu %llu-bit weights and the scale; "
+          "layer %u (%s): a core of %llu neurons (channels [0, %u)) needs "
+          "%llu bytes of SRAM for %llu %llu-bit weights and the scale; "
           "core.sram_bytes = %llu (short by %llu)%s",
           l, type_name(ml->type), (unsigned long long)neurons, nch,
-          nch == 1 ? "" : "s", (unsigned long long)need,
+          (unsigned long long)need,
           (unsigned long long)group_weights(ml, nch),
           (unsigned long long)p->weight_bits,
           (unsigned long long)p->sram_bytes,
@@ -709,6 +716,125 @@ static int check_cover(const struct model *m, const struct model_map *mp,
   return rc;
 }
 
+/* A growing array of uint32_t. */
+struct u32v {
+  uint32_t *v;
+  size_t n, cap;
+};
+
+static void push(struct u32v *a, uint32_t x) {
+  if (a->n == a->cap) {
+    a->cap = a->cap ? 2 * a->cap : 64;
+    a->v = sm_xreallocarray(a->v, a->cap, sizeof *a->v);
+  }
+  a->v[a->n++] = x;
+}
+
+/* Classes of the rows (or columns) [a, b) of a source group by the set of
+ * candidate destinations (lo[i], hi[i]: their rows) each one reaches:
+ * consecutive rows with the same set share a class.  cls[r - a] gets the
+ * class; sets[c * nd + i] whether class c reaches candidate i.  Returns the
+ * number of classes. */
+static uint32_t classes(int64_t a, int64_t b, const uint32_t *lo,
+                        const uint32_t *hi, uint32_t nd, int64_t k, int64_t s,
+                        int64_t pad, uint32_t *cls, uint8_t *sets) {
+  uint32_t n = 0;
+  for (int64_t r = a; r < b; r++) {
+    uint8_t *cur = sets + (size_t)n * nd;
+    for (uint32_t i = 0; i < nd; i++)
+      cur[i] = reach(r, r + 1, lo[i], hi[i], k, s, pad) > 0;
+    if (n && !memcmp(cur - nd, cur, nd)) {
+      cls[r - a] = n - 1;
+      continue;
+    }
+    cls[r - a] = n++;
+  }
+  return n;
+}
+
+/* Routing tables: each group's list of the next layer's groups it reaches
+ * (its edges), then the cells of its outputs (model_map_route). */
+static void build_routes(const struct model *m, struct model_map *mp) {
+  struct u32v dst = {0}, cls = {0}, cell = {0};
+  mp->route = sm_xcalloc(mp->ngroups, sizeof *mp->route);
+  uint32_t *cand = sm_xmallocarray(mp->ngroups + 1, sizeof *cand);
+  uint32_t *ylo = sm_xmallocarray(mp->ngroups + 1, sizeof *ylo);
+  uint32_t *yhi = sm_xmallocarray(mp->ngroups + 1, sizeof *yhi);
+  uint32_t *xlo = sm_xmallocarray(mp->ngroups + 1, sizeof *xlo);
+  uint32_t *xhi = sm_xmallocarray(mp->ngroups + 1, sizeof *xhi);
+  for (uint32_t g = 0; g < mp->ngroups; g++) {
+    struct model_map_group *G = &mp->groups[g];
+    struct model_map_route *R = &mp->route[g];
+    uint32_t r0, r1, q0, q1;
+    pooled_region(mp, G, &r0, &r1, &q0, &q1);
+    R->r0 = r0;
+    R->nr = r1 - r0;
+    R->q0 = q0;
+    R->nq = q1 - q0;
+    uint32_t nd = 0;
+    G->dst0 = (uint32_t)dst.n;
+    if (G->layer + 1 < mp->nlayers) {
+      const struct model_map_layer *N = &mp->layers[G->layer + 1];
+      for (uint32_t d = N->first_group; d < N->first_group + N->ngroups; d++)
+        if (edge_weight(m, mp, G, &mp->groups[d])) {
+          cand[nd] = d;
+          ylo[nd] = mp->groups[d].y0;
+          yhi[nd] = mp->groups[d].y1;
+          xlo[nd] = mp->groups[d].x0;
+          xhi[nd] = mp->groups[d].x1;
+          push(&dst, mp->groups[d].node);
+          nd++;
+        }
+    }
+    G->ndst = (uint32_t)dst.n - G->dst0;
+    const struct model_layer *nl =
+        G->layer + 1 < mp->nlayers ? mlayer(m, mp, G->layer + 1) : NULL;
+    R->rcls = (uint32_t)cls.n;
+    R->qcls = (uint32_t)cls.n + R->nr;
+    R->cell0 = (uint32_t)cell.n / 2;
+    for (uint32_t i = 0; i < R->nr + R->nq; i++)
+      push(&cls, 0);
+    if (!nl || nl->type == MODEL_DENSE || !nd || !R->nr || !R->nq) {
+      /* one cell: every output reaches every destination */
+      R->nqc = 1;
+      R->ncells = 1;
+      push(&cell, G->dst0);
+      push(&cell, G->ndst);
+      continue;
+    }
+    int64_t k = nl->kernel, st = nl->stride > 0 ? nl->stride : 1, pad = nl->pad;
+    uint8_t *rs = sm_xmallocarray((size_t)R->nr * nd, 1);
+    uint8_t *qs = sm_xmallocarray((size_t)R->nq * nd, 1);
+    uint32_t nrc = classes(r0, r1, ylo, yhi, nd, k, st, pad, cls.v + R->rcls, rs);
+    uint32_t nqc = classes(q0, q1, xlo, xhi, nd, k, st, pad, cls.v + R->qcls, qs);
+    R->nqc = nqc;
+    R->ncells = nrc * nqc;
+    for (uint32_t a = 0; a < nrc; a++)
+      for (uint32_t b = 0; b < nqc; b++) {
+        uint32_t d0 = (uint32_t)dst.n;
+        for (uint32_t i = 0; i < nd; i++)
+          if (rs[(size_t)a * nd + i] && qs[(size_t)b * nd + i])
+            push(&dst, mp->groups[cand[i]].node);
+        push(&cell, d0);
+        push(&cell, (uint32_t)dst.n - d0);
+      }
+    free(rs);
+    free(qs);
+  }
+  free(cand);
+  free(ylo);
+  free(yhi);
+  free(xlo);
+  free(xhi);
+  push(&dst, 0); /* never empty */
+  push(&cls, 0);
+  mp->dst = dst.v;
+  mp->ndst = (uint32_t)dst.n - 1;
+  mp->cls = cls.v;
+  mp->cell = cell.v;
+  mp->ncells = (uint32_t)cell.n / 2;
+}
+
 int model_map_assemble(const struct model *m, const struct model_map_params *p,
                        const struct model_map_group *groups, uint32_t ngroups,
                        struct model_map **out, struct sm_err *err) {
@@ -778,28 +904,7 @@ int model_map_assemble(const struct model *m, const struct model_map_params *p,
       }
     }
   }
-  /* Routing tables: the groups of the next layer each group reaches. */
-  size_t cap = 64;
-  mp->dst = sm_xmallocarray(cap, sizeof *mp->dst);
-  uint32_t o = 0;
-  for (uint32_t i = 0; i < ngroups; i++) {
-    struct model_map_group *G = &mp->groups[i];
-    G->dst0 = o;
-    if (G->layer + 1 < mp->nlayers) {
-      const struct model_map_layer *N = &mp->layers[G->layer + 1];
-      for (uint32_t d = N->first_group; d < N->first_group + N->ngroups; d++) {
-        if (!edge_weight(m, mp, G, &mp->groups[d]))
-          continue;
-        if (o == cap) {
-          cap *= 2;
-          mp->dst = sm_xreallocarray(mp->dst, cap, sizeof *mp->dst);
-        }
-        mp->dst[o++] = mp->groups[d].node;
-      }
-    }
-    G->ndst = o - G->dst0;
-  }
-  mp->ndst = o;
+  build_routes(m, mp);
   *out = mp;
   return 0;
 }
@@ -809,6 +914,46 @@ const uint32_t *model_map_dests(const struct model_map *mp, uint32_t group,
   const struct model_map_group *G = &mp->groups[group];
   *n = G->ndst;
   return mp->dst + G->dst0;
+}
+
+uint32_t model_map_spike_cell(const struct model_map *mp, uint32_t group,
+                              uint32_t out) {
+  assert(group < mp->ngroups);
+  const struct model_map_route *R = &mp->route[group];
+  const struct model_map_layer *L = &mp->layers[mp->groups[group].layer];
+  uint32_t p = (uint32_t)L->pool, pw = L->w / p, plane = (L->h / p) * pw;
+  uint32_t r = out % plane / pw, q = out % pw;
+  assert(r - R->r0 < R->nr && q - R->q0 < R->nq);
+  return R->cell0 + mp->cls[R->rcls + r - R->r0] * R->nqc +
+         mp->cls[R->qcls + q - R->q0];
+}
+
+const uint32_t *model_map_cell_dests(const struct model_map *mp, uint32_t cell,
+                                     uint32_t *n) {
+  assert(cell < mp->ncells);
+  *n = mp->cell[2 * cell + 1];
+  return mp->dst + mp->cell[2 * cell];
+}
+
+const uint32_t *model_map_spike_dests(const struct model_map *mp,
+                                      uint32_t group, uint32_t out,
+                                      uint32_t *n) {
+  return model_map_cell_dests(mp, model_map_spike_cell(mp, group, out), n);
+}
+
+void model_map_output_owners(const struct model_map *mp, uint32_t layer,
+                             uint32_t *owner) {
+  const struct model_map_layer *L = &mp->layers[layer];
+  uint32_t p = (uint32_t)L->pool, pw = L->w / p, plane = (L->h / p) * pw;
+  for (uint32_t g = L->first_group; g < L->first_group + L->ngroups; g++) {
+    const struct model_map_group *G = &mp->groups[g];
+    uint32_t r0, r1, q0, q1;
+    pooled_region(mp, G, &r0, &r1, &q0, &q1);
+    for (uint32_t c = G->c0; c < G->c1; c++)
+      for (uint32_t r = r0; r < r1; r++)
+        for (uint32_t q = q0; q < q1; q++)
+          owner[c * plane + r * pw + q] = g;
+  }
 }
 
 void model_map_print(const struct model_map *mp, const struct model *m,

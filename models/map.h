@@ -103,6 +103,20 @@ struct model_map_group {
   uint32_t dst0, ndst;     /* its destination nodes: dst[dst0, dst0+ndst) */
 };
 
+/* Per-spike routing of one group (model_map_spike_cell): its pooled output
+ * rows [r0, r0+nr) and columns [q0, q0+nq) fall into classes by the
+ * destination groups they reach; a (row class, column class) pair is a
+ * cell with one destination list. */
+struct model_map_route {
+  uint32_t r0, nr;         /* pooled rows of the group's outputs */
+  uint32_t q0, nq;         /* pooled columns */
+  uint32_t rcls, qcls;     /* cls[rcls + r - r0], cls[qcls + q - q0]: the
+                              classes of row r and column q */
+  uint32_t nqc;            /* column classes */
+  uint32_t cell0, ncells;  /* its cells: cell0 + row class * nqc + column
+                              class */
+};
+
 struct model_map {
   uint32_t width, height;  /* mesh routers */
   uint32_t nlayers;        /* input + spiking layers */
@@ -110,8 +124,13 @@ struct model_map {
   uint32_t ngroups;
   struct model_map_group *groups;
   uint32_t *node_group;    /* [width*height] group on each node, or UINT32_MAX */
-  uint32_t *dst;           /* destination nodes, group by group */
+  uint32_t *dst;           /* destination nodes: each group's list, then
+                              each cell's */
   uint32_t ndst;           /* entries of dst */
+  struct model_map_route *route; /* [ngroups] */
+  uint32_t *cls;           /* row and column classes of every group */
+  uint32_t *cell;          /* [2 ncells]: dst0, ndst of each cell */
+  uint32_t ncells;
 };
 
 /* Map a model: partition, place (model_map_place), then
@@ -142,9 +161,34 @@ int model_map_assemble(const struct model *m, const struct model_map_params *p,
                        struct model_map **out, struct sm_err *err);
 void model_map_free(struct model_map *mp); /* NULL-safe */
 
-/* Destination nodes of a group's spikes (n = 0 for the output layer). */
+/* The group's routing table: the nodes of every group of the next layer
+ * that holds a neuron one of its outputs has a synapse to (n = 0 for the
+ * output layer).  In group order. */
 const uint32_t *model_map_dests(const struct model_map *mp, uint32_t group,
                                 uint32_t *n);
+/* The cell of a spike of output `out` (its layer's index after pooling,
+ * c*ph*pw + y*pw + x) of `group`, which must hold it: an index < ncells. */
+uint32_t model_map_spike_cell(const struct model_map *mp, uint32_t group,
+                              uint32_t out);
+/* A cell's destination nodes: the groups of the next layer that hold a
+ * neuron the spike has a synapse to, no other (a subset of the group's
+ * routing table; n = 0 for the output layer). */
+const uint32_t *model_map_cell_dests(const struct model_map *mp, uint32_t cell,
+                                     uint32_t *n);
+/* The destination nodes of a spike: model_map_cell_dests of its cell. */
+const uint32_t *model_map_spike_dests(const struct model_map *mp,
+                                      uint32_t group, uint32_t out,
+                                      uint32_t *n);
+/* Outputs of a mapping layer after its pooling: channels x (h/pool) x
+ * (w/pool). */
+static inline uint64_t model_map_layer_outputs(const struct model_map_layer *L) {
+  uint32_t p = L->pool > 1 ? (uint32_t)L->pool : 1;
+  return (uint64_t)L->channels * (L->h / p) * (L->w / p);
+}
+/* The group holding each output of `layer` (after pooling), into
+ * owner[model_map_layer_outputs()].  O(outputs). */
+void model_map_output_owners(const struct model_map *mp, uint32_t layer,
+                             uint32_t *owner);
 /* Node of the group in position g of the placement order. */
 uint32_t model_map_place(int placement, uint32_t width, uint32_t g);
 

@@ -5,7 +5,7 @@
  * rows (each group's layer, ranges, core and node).
  * Per frame: one frames row; at layer detail one layer_frames row per
  * mapping layer (its hops: each spike sent is charged the link traversals
- * of its packet, computed once per core from the routes to its
+ * of its packet, computed once per routing cell from the routes to its
  * destinations, so the layers' hops add up to the frame's); at link detail the frame's links (router outputs that
  * carried flits), ports (input buffers that passed flits or blocked) and
  * cores; at spike detail every spike a core sends (output layer
@@ -35,14 +35,16 @@ struct run_rec {
   uint64_t *core_sops;           /* [ncores] cumulative SOPs at frame start */
   uint64_t *core_spikes;         /* [ncores] spikes this frame */
   uint64_t *layer_hops;          /* [nlayers] hops of a layer's spikes */
-  uint64_t *group_links;         /* [ncores] hops one spike of a core costs
-                                    (noc_route_links of its destinations) */
+  uint64_t *cell_links;          /* [map cells] hops one spike of a routing
+                                    cell costs (noc_route_links of its
+                                    destinations) */
 };
 
 static void on_spike(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
                      uint32_t step, sim_time_t t) {
   struct run_rec *rec = ctx;
-  rec->layer_hops[layer] += rec->group_links[core];
+  rec->layer_hops[layer] +=
+      rec->cell_links[model_map_spike_cell(rec->map, core, neuron)];
   rec->core_spikes[core]++;
   if (rec->detail >= TRACE_SPIKE) {
     struct trace_spike_row row = {rec->frame, layer, neuron,
@@ -134,14 +136,16 @@ struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
   rec->core_sops = sm_xcalloc(rec->ncores, sizeof *rec->core_sops);
   rec->core_spikes = sm_xcalloc(rec->ncores, sizeof *rec->core_spikes);
   rec->layer_hops = sm_xcalloc(rec->nlayers, sizeof *rec->layer_hops);
-  rec->group_links = sm_xcalloc(rec->ncores, sizeof *rec->group_links);
-  for (uint32_t c = 0; c < rec->ncores; c++) {
-    uint32_t n;
-    const uint32_t *dst = model_map_dests(rec->map, c, &n);
-    /* the output layer sends no packets: its spikes are decisions */
-    if (rec->map->groups[c].layer + 1 < rec->nlayers)
-      rec->group_links[c] =
-          noc_route_links(run_sim_noc(r), rec->map->groups[c].node, dst, n);
+  rec->cell_links = sm_xcalloc(rec->map->ncells, sizeof *rec->cell_links);
+  for (uint32_t g = 0; g < rec->map->ngroups; g++) {
+    const struct model_map_route *R = &rec->map->route[g];
+    for (uint32_t c = R->cell0; c < R->cell0 + R->ncells; c++) {
+      uint32_t n;
+      const uint32_t *dst = model_map_cell_dests(rec->map, c, &n);
+      if (n) /* the output layer sends no packets: its spikes are decisions */
+        rec->cell_links[c] = noc_route_links(
+            run_sim_noc(r), rec->map->groups[g].node, dst, n);
+    }
   }
   snapshot(rec);
   run_put_layerdefs(s, run_sim_model(r), rec->map);
@@ -162,7 +166,7 @@ void run_rec_free(struct run_rec *rec) {
   free(rec->core_sops);
   free(rec->core_spikes);
   free(rec->layer_hops);
-  free(rec->group_links);
+  free(rec->cell_links);
   free(rec);
 }
 

@@ -6,8 +6,10 @@
  *
  * Spike traces go through a model's connectivity: each spike of a
  * non-output layer becomes one noc_send from the node of the core that
- * holds its neuron under the new mapping to that core's destination set
- * (output-layer spikes are decisions, not packets).  Packet traces are
+ * holds its neuron under the new mapping (by channel and, for tiles,
+ * position after pooling) to the spike's destination set, the cores
+ * holding a neuron it has a synapse to (output-layer spikes are decisions,
+ * not packets).  Packet traces are
  * injected as they are (nodes must exist on the new mesh).  Spikes keep
  * their recorded times (times x the time scale); frames stay sequential: a
  * frame whose first send would fall before the previous frame drained is
@@ -74,6 +76,7 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                          const struct model_map *map,
                          const struct core_conf *cc, struct trace_file *out,
                          struct sm_err *err) {
+  (void)m; /* the mapping holds the layers' shapes */
   size_t da = 0, db = 0;
   if (duplicate_spike(in, &da, &db)) {
     const struct trace_spike *s = &in->spikes[db];
@@ -83,47 +86,46 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                    da, db, s->frame, s->layer, s->neuron);
   }
   trace_file_init(out, TRACE_KIND_PACKET, in->meta);
-  for (size_t i = 0; i < in->n; i++) {
+  /* the group holding each output of each layer (tiles: by position) */
+  uint64_t *first = sm_xcalloc(map->nlayers + 1, sizeof *first);
+  for (uint32_t l = 0; l < map->nlayers; l++)
+    first[l + 1] = first[l] + model_map_layer_outputs(&map->layers[l]);
+  uint32_t *owner = sm_xmallocarray(first[map->nlayers] + 1, sizeof *owner);
+  for (uint32_t l = 0; l < map->nlayers; l++)
+    model_map_output_owners(map, l, owner + first[l]);
+  int e = 0;
+  for (size_t i = 0; i < in->n && !e; i++) {
     const struct trace_spike *s = &in->spikes[i];
     if (s->layer >= map->nlayers) {
-      trace_file_free(out);
-      return sm_fail(err, SM_EINVAL,
-                     "trace record %zu: layer %u, but the model has %u "
-                     "(input included)",
-                     i, s->layer, map->nlayers);
+      e = sm_fail(err, SM_EINVAL,
+                  "trace record %zu: layer %u, but the model has %u "
+                  "(input included)",
+                  i, s->layer, map->nlayers);
+      break;
     }
-    const struct model_map_layer *L = &map->layers[s->layer];
-    /* neurons per channel after the fused pooling */
-    uint32_t per_ch = L->plane;
-    if (L->pool > 1 && L->model_layer >= 0) {
-      const struct model_layer *ml = &m->layers[L->model_layer];
-      per_ch = (uint32_t)(ml->out_h / L->pool) * (uint32_t)(ml->out_w / L->pool);
+    if (s->neuron >= first[s->layer + 1] - first[s->layer] ||
+        s->step > cc->steps_per_window) {
+      e = sm_fail(err, SM_EINVAL,
+                  "trace record %zu: layer %u neuron %u step %u is not in "
+                  "this model and window",
+                  i, s->layer, s->neuron, s->step);
+      break;
     }
-    uint32_t ch = per_ch ? s->neuron / per_ch : 0;
-    if (ch >= L->channels || s->step > cc->steps_per_window) {
-      trace_file_free(out);
-      return sm_fail(err, SM_EINVAL,
-                     "trace record %zu: layer %u neuron %u step %u is not in "
-                     "this model and window",
-                     i, s->layer, s->neuron, s->step);
-    }
-    uint32_t g = L->first_group;
-    while (g + 1 < L->first_group + L->ngroups && map->groups[g].c1 <= ch)
-      g++;
+    uint32_t g = owner[first[s->layer] + s->neuron];
     uint32_t nd;
-    const uint32_t *dst = model_map_dests(map, g, &nd);
+    const uint32_t *dst = model_map_spike_dests(map, g, s->neuron, &nd);
     if (!nd)
       continue;
     /* <= 2 x 65535 x 1e12 ps: no overflow; the sum is checked */
     int64_t slack = (int64_t)(2 * cc->steps_per_window - s->step) *
                     (int64_t)cc->step_ps;
     if (s->time_ps > INT64_MAX - slack) {
-      trace_file_free(out);
-      return sm_fail(err, SM_ELIMIT,
-                     "trace record %zu: time %lld ps: its deadline, %lld ps "
-                     "later (the receiving window's end), is past the "
-                     "simulated clock's horizon of 2^63 - 1 ps",
-                     i, (long long)s->time_ps, (long long)slack);
+      e = sm_fail(err, SM_ELIMIT,
+                  "trace record %zu: time %lld ps: its deadline, %lld ps "
+                  "later (the receiving window's end), is past the "
+                  "simulated clock's horizon of 2^63 - 1 ps",
+                  i, (long long)s->time_ps, (long long)slack);
+      break;
     }
     struct trace_packet q = {.time_ps = s->time_ps,
                              .deadline_ps = s->time_ps + slack,
@@ -134,7 +136,11 @@ int run_trace_to_packets(const struct trace_file *in, const struct model *m,
                              .ndst = nd};
     trace_file_add_packet(out, &q, dst);
   }
-  return 0;
+  free(owner);
+  free(first);
+  if (e)
+    trace_file_free(out);
+  return e;
 }
 
 void run_trace_model_path(const struct trace_file *t, const char *given,

@@ -1,11 +1,11 @@
 /*
  * run.c -- the assembly of an inference run (see run.h).
  *
- * Wiring.  Group g of the mapping is core g of the core array and sits on
- * mesh node map->groups[g].node.  A core's send request becomes one
- * noc_send from its node to its layer's destination set (the routing
- * table); a delivery at a node becomes core_array_receive on the core
- * there.  Output-layer spikes are not sent: the earliest one is the frame's
+ * Wiring.  Group g of the mapping is core g of the core array (holding the
+ * group's tile) and sits on mesh node map->groups[g].node.  A core's send
+ * request becomes one noc_send from its node to the spike's destination
+ * set (model_map_spike_dests: the cores holding a neuron it has a synapse
+ * to); a delivery at a node becomes core_array_receive on the core there.  Output-layer spikes are not sent: the earliest one is the frame's
  * decision, taken in the output unit; spikes at the same step are ordered
  * by core.tie_rule (core_array_output_before: exact crossing time, then
  * lowest index).
@@ -71,7 +71,9 @@ static void on_send(void *ctx, uint32_t core, uint32_t layer, uint32_t neuron,
     return;
   }
   uint32_t n;
-  const uint32_t *dst = model_map_dests(r->map, core, &n);
+  const uint32_t *dst = model_map_spike_dests(r->map, core, neuron, &n);
+  if (!n)
+    return; /* an output no neuron of the next layer reads */
   r->packets++;
   if (noc_send(r->noc, r->map->groups[core].node, dst, n, 1,
                core_payload(layer, neuron, step)))
@@ -168,8 +170,9 @@ int run_sim_new(const struct model *m, const struct run_options *o,
     goto fail;
   for (uint32_t g = 0; g < map->ngroups; g++) {
     uint32_t id;
-    rc = core_array_add(r->cores, map->groups[g].layer, map->groups[g].c0,
-                        map->groups[g].c1, &id, err);
+    const struct model_map_group *G = &map->groups[g];
+    struct core_tile t = {G->c0, G->c1, G->y0, G->y1, G->x0, G->x1};
+    rc = core_array_add(r->cores, G->layer, &t, &id, err);
     if (rc)
       goto fail;
   }

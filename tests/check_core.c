@@ -299,6 +299,28 @@ static void make_conv_net(struct layers *L, struct sim_rng *r) {
   }
 }
 
+/* input 1x9x9 -> conv 2C3 stride 2 pad 1 (5x5) + pool 2 (2x2: the last
+ * row and column are cropped) -> dense 3: strided kernels and a crop. */
+static void make_stride_net(struct layers *L, struct sim_rng *r) {
+  memset(L, 0, sizeof *L);
+  L->n = 3;
+  L->l[0] = (struct core_layer){.kind = CORE_LAYER_INPUT, .out_c = 1,
+                                .out_h = 9, .out_w = 9, .pool = 1};
+  L->l[1] = (struct core_layer){.kind = CORE_LAYER_CONV, .in_c = 1, .in_h = 9,
+                                .in_w = 9, .out_c = 2, .out_h = 5, .out_w = 5,
+                                .kernel = 3, .stride = 2, .pad = 1, .pool = 2,
+                                .bits = 4, .scale = 0.2};
+  L->l[2] = (struct core_layer){.kind = CORE_LAYER_DENSE, .in_c = 8, .in_h = 1,
+                                .in_w = 1, .out_c = 3, .out_h = 1, .out_w = 1,
+                                .pool = 1, .bits = 4, .scale = 0.13};
+  for (uint32_t i = 1; i < L->n; i++) {
+    size_t nw = core_slice_weights(&L->l[i], (uint32_t)L->l[i].out_c);
+    L->q[i] = malloc(nw);
+    random_q(r, L->q[i], nw, 3);
+    L->l[i].q = L->q[i];
+  }
+}
+
 static void make_mlp(struct layers *L, struct sim_rng *r) {
   memset(L, 0, sizeof *L);
   L->n = 3;
@@ -323,9 +345,21 @@ static void free_layers(struct layers *L) {
     free(L->q[i]);
 }
 
-/* Build the array with `split` cores per layer where the channels allow. */
-static struct net *net_new(const struct core_conf *c, const struct layers *L,
-                           uint32_t split) {
+/* Start of part i when n units are dealt to k parts (the first n % k one
+ * larger), as the mapper deals tiles. */
+static uint32_t part_start(uint32_t n, uint32_t k, uint32_t i) {
+  return i * (n / k) + (i < n % k ? i : n % k);
+}
+
+/* Build the array with `split` channel groups per layer where the channels
+ * allow, each cut into up to tiles x tiles tiles of whole pooling windows
+ * (the last row and column of tiles take what the pooling crops); the
+ * cores of a hidden layer are added last tile first, to show any order
+ * works (the output layer's in order: its spikes at one step then come in
+ * index order, which the reference check looks at). */
+static struct net *net_new_tiled(const struct core_conf *c,
+                                 const struct layers *L, uint32_t split,
+                                 uint32_t tiles) {
   struct net *n = calloc(1, sizeof *n);
   n->k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
   n->nlayers = L->n;
@@ -335,18 +369,35 @@ static struct net *net_new(const struct core_conf *c, const struct layers *L,
                                &n->a, &err) == 0,
                 "%s", err.msg);
   for (uint32_t l = 0; l < L->n; l++) {
-    uint32_t ch = (uint32_t)L->l[l].out_c;
+    const struct core_layer *y = &L->l[l];
+    uint32_t ch = (uint32_t)y->out_c, p = (uint32_t)(y->pool > 1 ? y->pool : 1);
+    uint32_t uh = (uint32_t)y->out_h / p, uw = (uint32_t)y->out_w / p;
     uint32_t parts = split < ch ? split : ch;
+    uint32_t th = tiles < uh ? tiles : uh, tw = tiles < uw ? tiles : uw;
     n->first[l] = core_array_ncores(n->a);
-    for (uint32_t p = 0; p < parts; p++) {
+    n->count[l] = 0;
+    uint32_t nt = parts * th * tw;
+    for (uint32_t o = 0; o < nt; o++) {
+      uint32_t i = l + 1 < L->n ? nt - 1 - o : o;
+      uint32_t k = i % parts, r = i / parts / tw, q = i / parts % tw;
+      struct core_tile t = {
+          part_start(ch, parts, k), part_start(ch, parts, k + 1),
+          part_start(uh, th, r) * p,
+          r + 1 < th ? part_start(uh, th, r + 1) * p : (uint32_t)y->out_h,
+          part_start(uw, tw, q) * p,
+          q + 1 < tw ? part_start(uw, tw, q + 1) * p : (uint32_t)y->out_w};
       uint32_t id;
-      ck_assert_msg(core_array_add(n->a, l, ch * p / parts,
-                                   ch * (p + 1) / parts, &id, &err) == 0,
-                    "%s", err.msg);
+      ck_assert_msg(core_array_add(n->a, l, &t, &id, &err) == 0, "%s",
+                    err.msg);
+      n->count[l]++;
     }
-    n->count[l] = parts;
   }
   return n;
+}
+
+static struct net *net_new(const struct core_conf *c, const struct layers *L,
+                           uint32_t split) {
+  return net_new_tiled(c, L, split, 1);
 }
 
 static void net_free(struct net *n) {
@@ -455,22 +506,25 @@ static void random_input(struct sim_rng *r, int32_t *in, uint32_t n, int s) {
                                      : (int32_t)sim_rng_below(r, (uint64_t)s + 1);
 }
 
-static void check_against_reference(int conv, int round, uint32_t split,
-                                    uint64_t seed) {
+/* conv: 0 the MLP, 1 the conv net, 2 the strided net with a crop. */
+static void check_tiled_against_reference(int conv, int round, uint32_t split,
+                                          uint32_t tiles, uint64_t seed) {
   struct sim_rng r;
   sim_rng_init(&r, seed, 0);
   struct layers L;
-  if (conv)
+  if (conv == 2)
+    make_stride_net(&L, &r);
+  else if (conv)
     make_conv_net(&L, &r);
   else
     make_mlp(&L, &r);
   struct core_conf c = test_conf();
   c.fire_round = round;
-  struct net *n = net_new(&c, &L, split);
+  struct net *n = net_new_tiled(&c, &L, split, tiles);
   static int32_t out[4][512], pooled[4][512];
   int fired_total = 0;
   for (int frame = 0; frame < 50; frame++) {
-    int32_t in[64];
+    int32_t in[128];
     uint32_t nin = (uint32_t)(L.l[0].out_c * L.l[0].out_h * L.l[0].out_w);
     random_input(&r, in, nin, (int)c.steps_per_window);
     struct core_layer_stats before[4];
@@ -519,6 +573,11 @@ static void check_against_reference(int conv, int round, uint32_t split,
   free_layers(&L);
 }
 
+static void check_against_reference(int conv, int round, uint32_t split,
+                                    uint64_t seed) {
+  check_tiled_against_reference(conv, round, split, 1, seed);
+}
+
 START_TEST(test_mlp_spike_times_equal_layer_by_layer_reference) {
   check_against_reference(0, CORE_ROUND_CEIL, 1, 21);
   check_against_reference(0, CORE_ROUND_NEAREST, 3, 22);
@@ -529,6 +588,19 @@ START_TEST(test_conv_pool_spike_times_and_sops_equal_reference) {
   check_against_reference(1, CORE_ROUND_CEIL, 1, 31);
   check_against_reference(1, CORE_ROUND_CEIL, 2, 32);
   check_against_reference(1, CORE_ROUND_NEAREST, 3, 33);
+}
+END_TEST
+
+/* Cores holding tiles of a map (and of the input) compute exactly their
+ * neurons: spike times equal the reference and SOPs the synapses of the
+ * spikes sent, whatever the cut; strided kernels and a pooling crop too. */
+START_TEST(test_tiled_cores_equal_reference_and_count_their_own_sops) {
+  check_tiled_against_reference(1, CORE_ROUND_CEIL, 1, 2, 34);
+  check_tiled_against_reference(1, CORE_ROUND_CEIL, 2, 3, 35);
+  check_tiled_against_reference(1, CORE_ROUND_NEAREST, 3, 2, 36);
+  check_tiled_against_reference(2, CORE_ROUND_CEIL, 1, 1, 37);
+  check_tiled_against_reference(2, CORE_ROUND_CEIL, 1, 2, 38);
+  check_tiled_against_reference(2, CORE_ROUND_NEAREST, 2, 2, 39);
 }
 END_TEST
 
@@ -713,18 +785,18 @@ START_TEST(test_core_refuses_too_many_neurons_and_small_sram) {
   struct sm_err err = {0};
   ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, NULL, &a, &err), 0);
   uint32_t id;
-  ck_assert_int_eq(core_array_add(a, 1, 0, 12, &id, &err), SM_ENOFIT);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 12, 0, 1, 0, 1}, &id, &err), SM_ENOFIT);
   ck_assert_msg(strstr(err.msg, "layer 1 (dense)") && strstr(err.msg, "short by 4"),
                 "%s", err.msg);
   /* 6 neurons x 20 inputs x 4 bits = 60 bytes + 4 of scale = 64: fits */
-  ck_assert_int_eq(core_array_add(a, 1, 0, 6, &id, &err), 0);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 6, 0, 1, 0, 1}, &id, &err), 0);
   ck_assert_uint_eq(core_slice_sram(&L.l[1], 6, 4), 64);
   ck_assert_uint_eq(core_slice_sram(&L.l[1], 7, 4), 74);
-  ck_assert_int_eq(core_array_add(a, 1, 6, 13, &id, &err), SM_EINVAL);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){6, 13, 0, 1, 0, 1}, &id, &err), SM_EINVAL);
   c.sram_bytes = 63;
   core_array_free(a);
   ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, NULL, &a, &err), 0);
-  ck_assert_int_eq(core_array_add(a, 1, 0, 6, &id, &err), SM_ENOFIT);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 6, 0, 1, 0, 1}, &id, &err), SM_ENOFIT);
   ck_assert_msg(strstr(err.msg, "layer 1 (dense)") && strstr(err.msg, "64 bytes") &&
                     strstr(err.msg, "short by 1"),
                 "%s", err.msg);
@@ -732,6 +804,99 @@ START_TEST(test_core_refuses_too_many_neurons_and_small_sram) {
   ck_assert_int_eq(core_array_frame(a, 0, (int32_t[20]){0}), SM_ESTATE);
   core_array_free(a);
   sim_kernel_free(k);
+  free_layers(&L);
+}
+END_TEST
+
+/* Tiles that break a rule are refused naming the layer and the rule; a
+ * frame needs every neuron held. */
+START_TEST(test_core_refuses_bad_tiles) {
+  struct sim_rng r;
+  sim_rng_init(&r, 72, 0);
+  struct layers L;
+  make_conv_net(&L, &r); /* layer 1: 3 x 6x6, pool 2 */
+  struct core_conf c = test_conf();
+  struct sim_kernel *k = sim_kernel_new(SIM_QUEUE_HEAP4, 1);
+  struct net *n = calloc(1, sizeof *n); /* records spikes, forwards none */
+  n->k = k;
+  n->nlayers = L.n;
+  struct core_array *a;
+  struct sm_err err = {0};
+  ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, n, &a, &err), 0);
+  uint32_t id;
+  /* rows [0, 3) end inside the second 2x2 window */
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 3, 0, 3, 0, 6},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "layer 1 (conv): rows [0, 3) split a 2x2 "
+                                "pooling window"),
+                "%s", err.msg);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 3, 0, 6, 1, 6},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "columns [1, 6) split"), "%s", err.msg);
+  /* empty and outside the map */
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 3, 2, 2, 0, 6},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "rows range [2, 2) empty or outside [0, 6)"),
+                "%s", err.msg);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 3, 0, 6, 0, 8},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "columns range [0, 8)"), "%s", err.msg);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 4, 0, 6, 0, 6},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "channels range [0, 4)"), "%s", err.msg);
+  /* a tile over capacity names its ranges */
+  c.neurons_per_core = 20;
+  core_array_free(a);
+  ck_assert_int_eq(core_array_new(k, &c, L.l, L.n, 0, net_send, n, &a, &err), 0);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 2, 0, 2, 0, 6},
+                                  &id, &err),
+                   SM_ENOFIT);
+  ck_assert_msg(strstr(err.msg, "channels [0, 2), rows [0, 2), columns [0, 6) "
+                                "holds 24 neurons") &&
+                    strstr(err.msg, "short by 4"),
+                "%s", err.msg);
+  /* two cores may not hold one neuron */
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){1, 2, 0, 4, 2, 6},
+                                  &id, &err),
+                   0);
+  ck_assert_int_eq(core_array_add(a, 1, &(struct core_tile){0, 2, 2, 4, 0, 4},
+                                  &id, &err),
+                   SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "neuron (channel 1, y 2, x 2) is held by "
+                                "another core already"),
+                "%s", err.msg);
+  /* the rest of layer 1 and the other layers, except one tile */
+  struct core_tile rest[] = {{0, 1, 0, 2, 0, 6}, {0, 1, 2, 6, 0, 2},
+                             {0, 1, 2, 6, 2, 6}, {1, 2, 0, 4, 0, 2},
+                             {1, 2, 4, 6, 0, 6}, {2, 3, 0, 2, 0, 6},
+                             {2, 3, 2, 6, 0, 4}, {2, 3, 2, 6, 4, 6}};
+  for (size_t i = 0; i < SM_ARRAY_LEN(rest); i++)
+    ck_assert_msg(core_array_add(a, 1, &rest[i], &id, &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(core_array_add(a, 0, &(struct core_tile){0, 1, 0, 3, 0, 6},
+                                  &id, &err),
+                   0);
+  ck_assert_int_eq(core_array_add(a, 2, &(struct core_tile){0, 4, 0, 1, 0, 1},
+                                  &id, &err),
+                   0);
+  ck_assert_int_eq(core_array_add(a, 3, &(struct core_tile){0, 5, 0, 1, 0, 1},
+                                  &id, &err),
+                   0);
+  int32_t in[36] = {0};
+  ck_assert_int_eq(core_array_frame(a, 0, in), SM_ESTATE); /* input rows 3..5 */
+  ck_assert_int_eq(core_array_add(a, 0, &(struct core_tile){0, 1, 3, 6, 0, 6},
+                                  &id, &err),
+                   0);
+  ck_assert_int_eq(core_array_frame(a, 0, in), 0);
+  sim_run(k, SIM_TIME_MAX, 0);
+  ck_assert(core_array_idle(a));
+  core_array_free(a);
+  sim_kernel_free(k);
+  free(n);
   free_layers(&L);
 }
 END_TEST
@@ -783,7 +948,13 @@ START_TEST(test_core_rejects_bad_layers) {
   ck_assert_int_eq(core_array_new(k, &c, B.l, B.n, 0, net_send, NULL, &a, &err), 0);
   uint32_t id;
   for (uint32_t l = 0; l < B.n; l++)
-    ck_assert_int_eq(core_array_add(a, l, 0, (uint32_t)B.l[l].out_c, &id, &err), 0);
+    ck_assert_int_eq(core_array_add(a, l,
+                                    &(struct core_tile){
+                                        0, (uint32_t)B.l[l].out_c, 0,
+                                        (uint32_t)B.l[l].out_h, 0,
+                                        (uint32_t)B.l[l].out_w},
+                                    &id, &err),
+                     0);
   int32_t in[36] = {0};
   in[3] = 11;
   ck_assert_int_eq(core_array_frame(a, 0, in), SM_EINVAL);
@@ -1243,6 +1414,7 @@ static Suite *core_suite(void) {
   tcase_set_timeout(t, 60);
   tcase_add_test(t, test_mlp_spike_times_equal_layer_by_layer_reference);
   tcase_add_test(t, test_conv_pool_spike_times_and_sops_equal_reference);
+  tcase_add_test(t, test_tiled_cores_equal_reference_and_count_their_own_sops);
   tcase_add_test(t, test_sop_time_delays_application_but_not_results);
   tcase_add_test(t, test_late_spike_counted_when_target_already_fired);
   tcase_add_test(t, test_network_delay_beyond_window_drops_every_spike);
@@ -1256,6 +1428,7 @@ static Suite *core_suite(void) {
   t = tcase_create("refusals");
   tcase_add_test(t, test_core_refuses_too_many_neurons_and_small_sram);
   tcase_add_test(t, test_core_rejects_bad_layers);
+  tcase_add_test(t, test_core_refuses_bad_tiles);
   tcase_add_test(t, test_core_refuses_event_kinds_past_the_kernel_limit);
   suite_add_tcase(s, t);
   t = tcase_create("energy");
