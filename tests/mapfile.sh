@@ -118,6 +118,17 @@ $R --mapping "$tmp/moved.json" --db "$tmp/c.db" > /dev/null || bad "run with a m
   ok "a moved group: recorded where it went, another data digest" ||
   bad "the moved group is not what was recorded"
 
+# the CNN on cores of 256 neurons: conv layers in spatial tiles with halos
+CNN="--model $srcdir/models/fmnist-cnn.json core.neurons_per_core=256"
+$S map $CNN --out "$tmp/cnn256.json" --quiet || bad "map the CNN at 256"
+T="$S run $CNN --data synthetic:2 --frames 3 --quiet --detail link"
+$T --db "$tmp/t1.db" > /dev/null && $T --mapping "$tmp/cnn256.json" --db "$tmp/t2.db" > /dev/null &&
+  [ "$($S db digest --data "$tmp/t1.db" | cut -d' ' -f1)" = "$($S db digest --data "$tmp/t2.db" | cut -d' ' -f1)" ] &&
+  [ "$(q "$tmp/t2.db" "SELECT count(*) FROM mapping WHERE layer = 1 AND (y1 - y0) * (x1 - x0) < 24 * 24")" -gt 1 ] &&
+  $S db check "$tmp/t2.db" > /dev/null &&
+  ok "CNN in tiles at 256 neurons per core: run --mapping records what the mapper's run did" ||
+  bad "CNN at 256 with --mapping"
+
 # 4. resume compares the mapping file: unfinish run B at frame 5
 cp "$tmp/m.json" "$tmp/r.json"
 $R --mapping "$tmp/r.json" --db "$tmp/r.db" > /dev/null || bad "run R"
