@@ -13,14 +13,46 @@
 #include "cli/cli.h"
 #include "run/run.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* The keys that shape a mapping: the only ones key=value may set here. */
+static const char *const core_keys[] = {"core.neurons_per_core",
+                                        "core.sram_bytes", "core.weight_bits"};
+
+static int map_key(const char *key) {
+  for (size_t i = 0; i < SM_ARRAY_LEN(core_keys); i++)
+    if (!strcmp(key, core_keys[i]))
+      return 1;
+  return !strncmp(key, "map.", 4);
+}
+
+/* The help lines of those keys (from the option tables, as everywhere):
+ * one section per table, with its keys that shape a mapping. */
+static void print_keys(const struct sm_conf *c, FILE *out) {
+  struct sm_conf h;
+  struct sm_opt *kept[SM_CONF_MAX_SECTIONS];
+  sm_conf_init(&h);
+  for (size_t s = 0; s < c->nsec; s++) {
+    kept[s] = sm_xmallocarray(c->sec[s].nopts, sizeof *kept[s]);
+    size_t n = 0;
+    for (size_t i = 0; i < c->sec[s].nopts; i++)
+      if (map_key(c->sec[s].opts[i].name))
+        kept[s][n++] = c->sec[s].opts[i];
+    if (n)
+      sm_conf_add(&h, kept[s], n, c->sec[s].base);
+  }
+  sm_conf_print_help(&h, out);
+  for (size_t s = 0; s < c->nsec; s++)
+    free(kept[s]);
+}
 
 static void usage(FILE *out, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh map [OPTIONS] [key=value...]\n"
           "\n"
           "Maps a model onto a mesh of neuromorphic cores as 'spikemesh run'\n"
-          "does (the same preset, --mesh and core.*, map.* keys), without\n"
+          "does (the same preset, --mesh and mapping keys), without\n"
           "running it.  Prints the per-layer table, a picture of the mesh\n"
           "(each node shows the layer of its core: 0-9, then a-z, A-Z; '.' a\n"
           "free node), the cores and SRAM in total, and with --out writes the\n"
@@ -43,15 +75,15 @@ static void usage(FILE *out, struct sm_conf *c) {
           "A PRESET name is arch/PRESET.json in the data directory, which\n"
           "'spikemesh --help' names (SPIKEMESH_DATA overrides it).\n"
           "\n"
-          "Exit status: 0 mapped, 2 bad usage or a model, mesh or mapping\n"
-          "file that does not fit (the message names the layer or the group\n"
-          "and the rule), 1 a file that cannot be written.\n"
+          "Exit status: 0 mapped; 2 bad usage, a model, mesh or mapping file\n"
+          "that does not fit (the message names the layer or the group and\n"
+          "the rule), or an --out that is a directory; 1 an output that\n"
+          "cannot be written.\n"
           "\n"
-          "key=value overrides apply after the preset; the mapping depends on\n"
-          "core.neurons_per_core, core.sram_bytes, core.weight_bits and map.*.\n"
-          "Options:\n",
+          "key=value overrides apply after the preset.  The keys that shape\n"
+          "a mapping, the only ones taken here (the mesh is --mesh):\n",
           MODEL_DEFAULT_PRESET);
-  sm_conf_print_help(c, out);
+  print_keys(c, out);
 }
 
 /* The symbol of mapping layer l in the picture. */
@@ -176,12 +208,28 @@ static int parse_args(int argc, char **argv, struct map_args *a,
       return -1;
     }
   }
-  for (int i = a->cm.first_kv; a->mapping && a->cm.first_kv && i < argc; i++)
-    if (!strncmp(argv[i], "map.", 4) && strchr(argv[i], '=')) {
+  for (int i = a->cm.first_kv; a->cm.first_kv && i < argc; i++) {
+    const char *eq = strchr(argv[i], '=');
+    if (!eq || argv[i][0] == '-')
+      continue;
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+    void *base;
+    if (a->mapping && !strncmp(key, "map.", 4)) {
       cli_usage_error("map", "'%s': with --mapping the mapping is the file's; "
                       "map.* keys do not apply", argv[i]);
       return -1;
     }
+    /* a key of another module would be ignored; an unknown one is left to
+     * the configuration's message (which lists the valid keys) */
+    if (!map_key(key) && sm_conf_find(c, key, &base)) {
+      cli_usage_error("map", "'%s': spikemesh map does not use %s; the "
+                      "mapping depends on core.neurons_per_core, "
+                      "core.sram_bytes, core.weight_bits and map.* (the mesh: "
+                      "--mesh WxH)", argv[i], key);
+      return -1;
+    }
+  }
   return 0;
 }
 

@@ -205,11 +205,16 @@ expect "map --mapping with a map.* key" 2 "map.sram_fit=split': with --mapping" 
   $M "$tmp/m.json" map.sram_fit=split
 expect "run --mapping of a missing file" 2 "nope.json: cannot open" -- \
   $R --mapping "$tmp/nope.json"
+expect "map with a key it does not use" 2 "'energy.e_sop_pj=3': spikemesh map does not use energy.e_sop_pj" -- \
+  $S map --quiet energy.e_sop_pj=3
+expect "map with an unknown key" 2 "unknown key 'core.neurons'" -- $S map --quiet core.neurons=3
 expect "map with an unknown option" 2 "unknown or incomplete option '--bogus'" -- $S map --bogus
 expect "map --out into a directory" 2 "$tmp" -- $S map $C --quiet --out "$tmp"
 $S map --help > "$tmp/help" && grep -q -- "--mapping FILE" "$tmp/help" &&
-  grep -q -- "--out FILE" "$tmp/help" && grep -q "map.placement=" "$tmp/help" &&
-  ok "map --help names --mapping, --out and the map.* keys" || bad "map --help"
+  grep -q -- "--out FILE" "$tmp/help" && grep -q "^  map.placement=" "$tmp/help" &&
+  grep -q "^  core.neurons_per_core=" "$tmp/help" && ! grep -q "^  energy\." "$tmp/help" &&
+  ok "map --help names --mapping, --out and the keys that shape a mapping, only those" ||
+  bad "map --help"
 $S run --help | grep -q -- "--mapping FILE" && ok "run --help names --mapping" ||
   bad "run --help lacks --mapping"
 
