@@ -31,22 +31,13 @@
 #include <string.h>
 
 const char *model_mapfile_placement_name(int p) {
-  static char names[8][32];
-  static const char choices[] = MODEL_PLACEMENT_CHOICES;
-  const char *s = choices;
-  for (int i = 0; i < p && s; i++) {
-    s = strchr(s, '|');
-    if (s)
-      s++;
-  }
-  if (!s || p < 0 || p >= 8)
-    return "?";
-  size_t n = strcspn(s, "|");
-  if (n >= sizeof names[p])
-    n = sizeof names[p] - 1;
-  memcpy(names[p], s, n);
-  names[p][n] = '\0';
-  return names[p];
+  /* the option's own choices (a thread-local copy) */
+  for (size_t i = 0; i < model_map_conf_nopts; i++)
+    if (!strcmp(model_map_conf_opts[i].name, "map.placement")) {
+      const char *n = sm_opt_choice(&model_map_conf_opts[i], p);
+      return n ? n : "?";
+    }
+  return "?";
 }
 
 /* ---- the model's mapping layers ----------------------------------------- */
