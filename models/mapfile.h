@@ -27,7 +27,7 @@
 #define MODEL_MAPFILE_FORMAT "spikemesh-mapping"
 #define MODEL_MAPFILE_VERSION 1
 /* Largest mapping file read (SM_ELIMIT beyond): a 64x64 mesh's file is
- * about 1.5 MB. */
+ * about 1 MB (4096 lines of at most ~260 bytes). */
 #define MODEL_MAPFILE_MAX_BYTES ((size_t)16 << 20)
 
 /* What a file says besides its groups (model_mapfile_load fills it). */
