@@ -117,3 +117,13 @@ EXTRA_DIST += tests/install.sh
 # devices, two writers of one run, other programs' databases, locks.
 TESTS += tests/hostile.sh
 EXTRA_DIST += tests/hostile.sh
+
+# Any layer at any core size: the shipped models fire alike at 64..4096
+# neurons per core (tests/check_coresize.c), and from the command line with
+# their databases checked (tests/coresize.sh).
+TESTS += tests/check_coresize tests/coresize.sh
+check_PROGRAMS += tests/check_coresize
+EXTRA_DIST += tests/coresize.sh
+tests_check_coresize_SOURCES = tests/check_coresize.c
+tests_check_coresize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_coresize_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
