@@ -126,3 +126,13 @@ check_PROGRAMS += tests/check_mapfile
 tests_check_mapfile_SOURCES = tests/check_mapfile.c tests/testmodel.c tests/testmodel.h
 tests_check_mapfile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_mapfile_LDADD = models/libsmmodels.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+
+# Any layer at any core size: the shipped models fire alike at 64..4096
+# neurons per core (tests/check_coresize.c), and from the command line with
+# their databases checked (tests/coresize.sh).
+TESTS += tests/check_coresize tests/coresize.sh
+check_PROGRAMS += tests/check_coresize
+EXTRA_DIST += tests/coresize.sh
+tests_check_coresize_SOURCES = tests/check_coresize.c
+tests_check_coresize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_coresize_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
