@@ -2,7 +2,8 @@
 # Any core size from the command line: the CNN at 256 neurons per core and
 # the MLP at 64 run, their databases pass `db check`, and they record the
 # same spikes (frame, layer, neuron, step), predictions and SOPs as the
-# default 1024-neuron mapping, with no spike time moved by the network.
+# default 1024-neuron mapping, with no spike time moved by the network; the
+# 1024 run's spikes replayed at 256 cost the 256 run's hops.
 # A core too small for a pooling window is refused with the smallest legal
 # size, which then runs.
 set -u
@@ -69,6 +70,22 @@ same cnn256 cnn1024 256
 run mlp1024 "$mlp" 1024
 run mlp64 "$mlp" 64
 same mlp64 mlp1024 64
+
+# the 1024 run's spikes replayed through the 256 mapping: each spike goes
+# from the core holding its neuron (found by position in the tiles) to the
+# cores it reaches, so the hops are the 256 run's, frame by frame
+if ./spikemesh replay --from-db "$tmp/cnn1024.db" --db "$tmp/replay.db" \
+     core.neurons_per_core=256 > "$tmp/replay.out" 2>&1 &&
+   ./spikemesh db check "$tmp/replay.db" > /dev/null 2>&1; then
+  q "$tmp/replay.db" "SELECT frame, hops FROM frames ORDER BY 1" > "$tmp/a"
+  q "$tmp/cnn256.db" "SELECT frame, hops FROM frames ORDER BY 1" > "$tmp/b"
+  if [ "$(wc -l < "$tmp/a")" = $frames ] && cmp -s "$tmp/a" "$tmp/b"
+  then say ok "replay at 256: the 256 run's hops ($(tr '\n' ' ' < "$tmp/a"))"
+  else say FAIL "replay at 256: hops differ"; diff "$tmp/a" "$tmp/b" | head -5
+  fi
+else
+  say FAIL "replay at 256 (or its db check)"; tail -3 "$tmp/replay.out"
+fi
 
 # a 2x2 pooling window cannot be split: 3 is refused naming 4
 out=$(./spikemesh run --model "$cnn" --data synthetic:5 --frames 1 \
