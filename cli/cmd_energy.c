@@ -184,7 +184,9 @@ static void frame_usage(FILE *out) {
           "                    cores: its SOP term is n/a, its E_total hop +\n"
           "                    static, and --claim is refused for it\n"
           "  --per-frame       with --db: one line per frame\n"
-          "  --json            print one JSON object\n");
+          "  --json            print one JSON object\n"
+          "\n"
+          "key=value takes energy.* and preset.* only.\n");
 }
 
 /* "FILE" or "FILE:RUN" -> path and run (-1: none given). */
@@ -372,6 +374,7 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
 static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "energy frame", CLI_F_ARCH | CLI_F_DB | CLI_F_KV);
+  a->cm.keys = run_keys_energy;
   a->sops = a->hops = a->claim_j = a->latency_s = -1;
   a->e_sop = a->e_hop = a->e_static = -1;
   for (int i = 1; i < argc; i++) {

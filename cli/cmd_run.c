@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <string.h>
 
-static void usage(FILE *out, struct sm_conf *c) {
+static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh run [OPTIONS] [key=value...]\n"
           "\n"
@@ -30,8 +30,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --model FILE      model file [" MODEL_DEFAULT_MODEL " in the data "
           "directory]\n"
           "  --arch PRESET|FILE  architecture preset name or JSON file [%s]\n"
-          "  --mesh WxH|auto   mesh size; auto = smallest square that fits "
-          "[auto]\n"
+          "  --mesh WxH|auto   mesh size: the same as noc.width=W noc.height=H;\n"
+          "                    auto (both 0) = the smallest square that holds\n"
+          "                    the mapping [auto]; a noc.width or noc.height\n"
+          "                    that says otherwise is refused\n"
           "  --frames N        run the first N test frames [all]\n"
           "  --data DIR        directory with t10k-{images-idx3,labels-idx1}-"
           "ubyte[.gz]\n"
@@ -55,9 +57,13 @@ static void usage(FILE *out, struct sm_conf *c) {
           "Ctrl-C (or TERM, HUP) stops after the current frame (the run is\n"
           "recorded as 'interrupted'); a second Ctrl-C aborts.\n"
           "\n"
-          "key=value overrides apply after the preset.  Options:\n",
+          "key=value overrides apply after the preset; run takes the keys\n"
+          "below (sim.*, core.*, energy.*, map.*, preset.*, noc.*) and\n"
+          "refuses the others (train.*, synth.*, traffic.*: other commands').\n"
+          "The run row and its configuration record the mesh used (noc.width,\n"
+          "noc.height) and the cores the mapping uses (run.cores).  Options:\n",
           MODEL_DEFAULT_PRESET);
-  sm_conf_print_help(c, out);
+  cli_common_help(cm, c, out);
 }
 
 /* The trainer's quantized test accuracy stored in the model's metadata
@@ -190,6 +196,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "run", CLI_F_ARCH | CLI_F_MESH | CLI_F_DB |
                                      CLI_F_DETAIL | CLI_F_FRAMES | CLI_F_KV);
+  a->cm.keys = run_keys_run;
   a->data = TRAIN_DEFAULT_DATA;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -199,7 +206,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
     if (t)
       continue;
     if (cli_is_help(s)) {
-      usage(stdout, c);
+      usage(stdout, &a->cm, c);
       return 1;
     } else if (!strcmp(s, "--model") && i + 1 < argc) {
       a->model = argv[++i];
@@ -234,7 +241,9 @@ int cli_cmd_run(int argc, char **argv) {
   int p = parse_args(argc, argv, &a, &c);
   if (p)
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
+  uint32_t mesh_w, mesh_h;
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      run_options_mesh(&o, &mesh_w, &mesh_h, &err))
     return cli_report("run", &err);
   char mpath[1024];
   if (!a.model) {
@@ -254,7 +263,7 @@ int cli_cmd_run(int argc, char **argv) {
   train_set_threads(1);
   /* the mapping refuses a model that does not fit before any data is read
    * or generated */
-  if (run_sim_new(m, &o, a.cm.mesh_w, a.cm.mesh_h, &r, &err)) {
+  if (run_sim_new(m, &o, mesh_w, mesh_h, &r, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }
@@ -270,8 +279,7 @@ int cli_cmd_run(int argc, char **argv) {
   }
   struct run_sim_row row = {
       .db = a.cm.db, .resume = a.resume, .detail = a.cm.detail,
-      .model = a.model, .data = a.data, .mesh_w = a.cm.mesh_w,
-      .mesh_h = a.cm.mesh_h, .frames = n};
+      .model = a.model, .data = a.data, .frames = n};
   if (a.cm.db && run_sim_record_open(&rr, &row, &c, &o, r, &err)) {
     rc = cli_report("run", &err);
     goto out;

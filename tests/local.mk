@@ -117,3 +117,8 @@ EXTRA_DIST += tests/install.sh
 # devices, two writers of one run, other programs' databases, locks.
 TESTS += tests/hostile.sh
 EXTRA_DIST += tests/hostile.sh
+
+# One way to set the mesh (noc.width/noc.height, --mesh, run.mesh) in every
+# command, and the keys each command refuses.
+TESTS += tests/mesh.sh
+EXTRA_DIST += tests/mesh.sh
