@@ -117,8 +117,24 @@ static void print_layers(const struct model *m, const struct run_sim *r,
   }
 }
 
+/* How the static term was charged, for the energy line. */
+static void static_text(const struct run_options *o, const struct run_sim *r,
+                        char *buf, size_t len) {
+  const struct core_energy_conf *ec = &o->energy;
+  const struct model_map *mp = run_sim_map(r);
+  struct core_chip chip = {mp->ngroups, mp->width * mp->height};
+  if (ec->static_mode == CORE_STATIC_CHIP)
+    snprintf(buf, len, "chip: (%u cores x %g mW + %u routers x %g mW) = %g "
+             "mW x latency", chip.cores, ec->p_core_mw, chip.routers,
+             ec->p_router_mw, core_chip_static_mw(ec, &chip));
+  else if (ec->static_mode == CORE_STATIC_POWER)
+    snprintf(buf, len, "static power %g mW x latency", ec->p_static_mw);
+  else
+    snprintf(buf, len, "per frame");
+}
+
 static void print_summary(const struct model *m, const struct run_options *o,
-                          const struct run_totals *t,
+                          const struct run_sim *r, const struct run_totals *t,
                           const struct run_compare_result *cr, int labelled,
                           const char *data, double wall) {
   double dn = (double)t->frames;
@@ -154,13 +170,13 @@ static void print_summary(const struct model *m, const struct run_options *o,
            cr->dis_late, cr->dis_quant, cr->dis_ties);
   printf("latency: %.3f us mean, first input spike to decision\n",
          t->lat_sum / dn * 1e-6);
+  char st[160];
+  static_text(o, r, st, sizeof st);
   printf("energy per frame: %.4f uJ = SOP %.4f uJ (%.1f pJ x %.0f SOPs) + "
          "hop %.4f uJ (%.1f pJ x %.0f hops) + static %.4f uJ (%s)\n",
          (t->e_sop + t->e_hop + t->e_static) / dn, t->e_sop / dn,
          o->energy.e_sop_pj, (double)t->sops / dn, t->e_hop / dn,
-         o->energy.e_hop_pj, (double)t->hops / dn, t->e_static / dn,
-         o->energy.static_mode == CORE_STATIC_POWER ? "static power x latency"
-                                                    : "per frame");
+         o->energy.e_hop_pj, (double)t->hops / dn, t->e_static / dn, st);
   printf("speed: %.0f frames/s simulated (%.2f s of simulation, %.2f s "
          "wall)\n",
          dn / t->sim_secs, t->sim_secs, wall);
@@ -335,7 +351,7 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   }
   print_layers(m, r, (double)done);
-  print_summary(m, &o, &x.t, x.cmp ? &cr : NULL, labelled, a.data,
+  print_summary(m, &o, r, &x.t, x.cmp ? &cr : NULL, labelled, a.data,
                 (double)(sm_now_ns() - t_start) * 1e-9);
 out:
   run_record_close(&rr, "failed", NULL);

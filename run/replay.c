@@ -536,7 +536,8 @@ static int replay_frame(void *hw, size_t fi, struct run_frame *f,
   f->deliveries = r->deliveries;
   f->t_first_in = r->t_first;
   f->latency_ps = r->t_last - r->t_first;
-  core_energy_frame(&r->energy, 0, nt.hops, f->latency_ps, &f->energy);
+  struct core_chip chip = {run_replay_cores(r), noc_nodes(r->noc)};
+  core_energy_frame(&r->energy, 0, nt.hops, f->latency_ps, &chip, &f->energy);
   return 0;
 }
 

@@ -263,7 +263,7 @@ void run_sim_engine(struct run_sim *r, const struct train_data *d,
 
 /* The run row's configuration: every option plus the run's own inputs, so
  * that --resume and a sweep's skip can tell the same run from another
- * one.  mesh_w x
+ * one, and what Eq. 12's static term needs to be recomputed.  mesh_w x
  * mesh_h is the mesh the run used (written as noc.width and noc.height,
  * whatever the options asked, and as run.mesh_width and run.mesh_height);
  * cores the cores its mapping uses (run.cores).  The caller frees it. */
@@ -632,6 +632,9 @@ struct run_energy_db {
                               figure of the hardware) */
   int own;                 /* the run's own coefficients (else a what-if) */
   struct core_energy_conf ec; /* the coefficients used */
+  struct core_chip chip;   /* the run's cores and routers (has_chip) */
+  int has_chip;            /* its configuration names them (run.cores,
+                              run.mesh_width, run.mesh_height) */
   size_t n;                /* frames (>= 1) */
   struct trace_frame_row *f; /* [n] the recorded frames, in frame order */
   struct core_energy *e;   /* [n] uJ, Eq. 12 recomputed per frame */
@@ -644,7 +647,8 @@ struct run_energy_db {
 };
 /* Run `run` of the database at path (-1: the newest).  Coefficients: ec,
  * with own the energy.* keys of the run's configuration over it.  A run
- * without frames is SM_ENOENT.  Free with run_energy_db_free(). */
+ * without frames is SM_ENOENT; chip mode for a run whose configuration
+ * names no cores and mesh SM_EFORMAT.  Free with run_energy_db_free(). */
 int run_energy_db(const char *path, int64_t run, int own,
                   const struct core_energy_conf *ec, struct run_energy_db *out,
                   struct sm_err *err);

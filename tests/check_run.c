@@ -118,7 +118,7 @@ START_TEST(test_encoder_rounds_to_the_nearest_step_and_zero_is_silent) {
 END_TEST
 
 START_TEST(test_presets_load_with_every_table) {
-  const char *names[] = {"paper-22nm", "manycore-14nm"};
+  const char *names[] = {"paper-22nm", "paper-22nm-chip", "manycore-14nm"};
   for (size_t i = 0; i < SM_ARRAY_LEN(names); i++) {
     struct run_options o;
     struct sm_conf c;
