@@ -119,7 +119,7 @@ TESTS += tests/hostile.sh
 EXTRA_DIST += tests/hostile.sh
 
 # One way to set the mesh (noc.width/noc.height, --mesh, run.mesh) in every
-# command, and the keys each command refuses; static energy that scales
-# with the chip (energy.static_mode=chip).
+# command, the keys each command refuses, the direction tables; static
+# energy that scales with the chip (energy.static_mode=chip).
 TESTS += tests/mesh.sh tests/chip_energy.sh
 EXTRA_DIST += tests/mesh.sh tests/chip_energy.sh

@@ -4,7 +4,9 @@
 # sweep) is the same keys, a contradiction between the two is refused, and
 # the run row and its configuration record the mesh used.  Keys a command
 # does not use are refused there, naming the key and the command, and its
-# --help lists only the keys it takes.
+# --help lists only the keys it takes.  The direction tables of the
+# database (link_dirs, port_dirs) name what the routes of a known
+# placement must use.
 # Needs the sqlite3 shell and the Fashion-MNIST test set (skipped without).
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -165,5 +167,44 @@ refused "train refuses noc.*" "key 'noc.width' is not used by train" ./spikemesh
   ok "train --help lists train.* only" || bad "train --help"
 ./spikemesh config noc.width=3 noc.height=3 train.epochs=2 | grep -q '"noc.width": 3' &&
   ok "config takes every key" || bad "config"
+
+# ---- the direction tables -------------------------------------------------------
+# Row-major on 2x2: input core on node 0 = (0,0), hidden on node 1 = (1,0),
+# output on node 2 = (0,1).  XY routes: 0 -> 1 east; 1 -> 2 west to node 0,
+# then south to node 2.  So the links that carry flits are exactly these,
+# read through the names of link_dirs and port_dirs (the joins of
+# doc/recorder.md).
+V="$tmp/v.db"
+$R --db "$V" --detail link --mesh 2x2 map.placement=rowmajor >/dev/null || bad "run at link detail"
+got=$(q "$V" "SELECT group_concat(c || d, ' ') FROM (SELECT code AS c, name AS d FROM link_dirs ORDER BY code)")
+[ "$got" = "0N 1E 2S 3W 4L" ] && ok "link_dirs: 0 N, 1 E, 2 S, 3 W, 4 L" || bad "link_dirs: $got"
+got=$(q "$V" "SELECT group_concat(c || d, ' ') FROM (SELECT code AS c, name AS d FROM port_dirs ORDER BY code)")
+[ "$got" = "0N 1E 2S 3W 4L" ] && ok "port_dirs: 0 N, 1 E, 2 S, 3 W, 4 L" || bad "port_dirs: $got"
+LINKS="SELECT l.frame, l.node, l.node % r.mesh_width AS x, l.node / r.mesh_width AS y, d.name AS dir, l.node + d.dy * r.mesh_width + d.dx AS to_node, l.flits FROM links l JOIN link_dirs d ON d.code = l.dir JOIN runs r ON r.run_id = l.run_id"
+got=$(q "$V" "SELECT group_concat(l, ' ') FROM (SELECT DISTINCT node || '(' || x || ',' || y || ')' || dir || '>' || to_node AS l FROM ($LINKS) ORDER BY node, dir)")
+[ "$got" = "0(0,0)E>1 0(0,0)S>2 1(1,0)L>1 1(1,0)W>0 2(0,1)L>2" ] &&
+  ok "links by name and (x, y): the XY routes of the placement" || bad "links by name: $got"
+# flits: east from node 0 carry the input spikes, west and south the hidden layer's
+got=$(q "$V" "WITH n AS ($LINKS) SELECT count(*) FROM layer_frames l0 JOIN layer_frames l1 ON l1.frame = l0.frame AND l1.layer = 1 WHERE l0.layer = 0 AND (SELECT flits FROM n WHERE frame = l0.frame AND node = 0 AND dir = 'E') = l0.spikes AND (SELECT flits FROM n WHERE frame = l0.frame AND node = 1 AND dir = 'W') = l1.spikes AND (SELECT flits FROM n WHERE frame = l0.frame AND node = 0 AND dir = 'S') = l1.spikes")
+[ "$got" = 3 ] && ok "flits east = input spikes, west and south = hidden spikes" ||
+  bad "flits by direction: $got of 3 frames"
+got=$(q "$V" "SELECT group_concat(l, ' ') FROM (SELECT DISTINCT p.node || d.name || '<' || (p.node + d.dy * r.mesh_width + d.dx) AS l FROM ports p JOIN port_dirs d ON d.code = p.port JOIN runs r ON r.run_id = p.run_id WHERE p.port != 4 ORDER BY p.node, p.port)")
+[ "$got" = "0E<1 1W<0 2N<0" ] && ok "ports by name: inputs from the neighbour each route came from" ||
+  bad "ports by name: $got"
+[ "$(q "$V" "SELECT value FROM meta WHERE key = 'schema_version'")" = 5 ] && ok "schema version 5" ||
+  bad "schema version"
+# the tables do not blind SQLite's check for unused pages (a view heading the
+# schema would: integrity_check turns partial)
+cp "$V" "$tmp/d.db"
+sqlite3 "$tmp/d.db" "CREATE TABLE junk(x); INSERT INTO junk VALUES (randomblob(200));
+  PRAGMA writable_schema=ON; DELETE FROM sqlite_master WHERE name='junk'; PRAGMA writable_schema=OFF;"
+sqlite3 "$tmp/d.db" "PRAGMA integrity_check" | grep -q "never used" &&
+  ok "integrity_check still finds an orphan page" || bad "integrity_check blind to an orphan page"
+# a version 4 file is upgraded in place: the tables appear, its rows stay
+cp "$tmp/auto.db" "$tmp/v4.db"
+sqlite3 "$tmp/v4.db" "DROP TABLE link_dirs; DROP TABLE port_dirs; UPDATE meta SET value = '4' WHERE key = 'schema_version'"
+$R --db "$tmp/v4.db" >/dev/null &&
+  [ "$(q "$tmp/v4.db" "SELECT value FROM meta WHERE key = 'schema_version'") $(q "$tmp/v4.db" "SELECT count(*) FROM link_dirs") $(q "$tmp/v4.db" "SELECT count(*) FROM runs")" = "5 5 2" ] &&
+  ok "a version 4 database is upgraded to 5 with the direction tables" || bad "upgrade from version 4"
 
 exit $fail

@@ -294,7 +294,7 @@ grep -q "set xrange \[-0.6:3.6\]" "$tmp/r/links.gp" &&
 check "missing database" 2 "nope.db: No such file" -- ./spikemesh plot "$tmp/nope.db"
 cp "$tmp/a.db" "$tmp/old.db"
 sqlite3 "$tmp/old.db" "UPDATE meta SET value='1' WHERE key='schema_version'"
-check "database of another version" 2 "schema version 1, this spikemesh reads version 4" -- \
+check "database of another version" 2 "schema version 1, this spikemesh reads version 5" -- \
   ./spikemesh plot "$tmp/old.db" --out "$tmp/x"
 echo "not a database" > "$tmp/junk.db"
 check "not a database" 2 "not a spikemesh database" -- ./spikemesh plot "$tmp/junk.db"

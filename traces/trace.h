@@ -34,9 +34,10 @@
 
 #include "util/util.h"
 
-#define TRACE_SCHEMA_VERSION 4
+#define TRACE_SCHEMA_VERSION 5
 /* The oldest version read and, when opened for writing, upgraded in place
- * (version 4 adds the claims table to version 3). */
+ * (version 4 adds the claims table to version 3, version 5 the tables of
+ * the direction codes' names, link_dirs and port_dirs). */
 #define TRACE_SCHEMA_OLDEST 3
 /* How long the recorder waits for another process's lock on the database
  * before it gives up (s); SPIKEMESH_DB_TIMEOUT=SECONDS overrides it. */
