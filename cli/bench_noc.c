@@ -28,7 +28,9 @@ static void usage(FILE *out) {
           "Usage: spikemesh bench noc [OPTIONS] [FILE.json] [key=value...]\n"
           "\n"
           "8x8 mesh, clocked preset, single-flit uniform traffic (keys after\n"
-          "the preset override it).  For each offered load, four full traffic\n"
+          "the preset override it: sim.*, noc.*, traffic.*, preset.*; others\n"
+          "are refused; noc.width=0 noc.height=0, auto, is 8x8).  For each\n"
+          "offered load, four full traffic\n"
           "runs of the same simulation: 'cycle', the naive model where every\n"
           "router allocates at every clock edge (the baseline); 'router', one\n"
           "kernel event per router allocation; 'merged', routers due at the\n"
@@ -59,6 +61,7 @@ int cli_bench_noc(int argc, char **argv) {
   int json = 0;
   struct cli_common cm;
   cli_common_init(&cm, "bench noc", CLI_F_KV);
+  cm.keys = run_keys_noc;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int t = cli_common_arg(&cm, argc, argv, &i);
@@ -82,7 +85,8 @@ int cli_bench_noc(int argc, char **argv) {
       return cli_report("bench noc", &err);
     }
   }
-  if (cli_common_conf(&cm, &c, argc, argv, &err))
+  if (cli_common_conf(&cm, &c, argc, argv, &err) ||
+      run_options_fixed_mesh(&o, &err))
     return cli_report("bench noc", &err);
   struct run_bench_noc_variant var[RUN_BENCH_NOC_VARIANTS];
   run_bench_noc_variants((enum sim_queue_kind)o.sim.queue, var);

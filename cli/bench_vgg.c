@@ -30,8 +30,12 @@ static void usage(FILE *out) {
           "  --model FILE     model to run [synthesize VGG16: synth.* keys,\n"
           "                   2 calibration images]\n"
           "  --arch PRESET    architecture preset [paper-22nm]\n"
+          "  --mesh WxH|auto  the mesh, as noc.width=W noc.height=H [auto]\n"
           "  --frames N       frames per configuration [2]\n"
-          "  --no-unicast     skip the unicast pair\n");
+          "  --no-unicast     skip the unicast pair\n"
+          "\n"
+          "key=value: sim.*, core.*, energy.*, map.*, preset.*, noc.*, synth.*\n"
+          "(spikemesh config lists them); other keys are refused.\n");
 }
 
 /* The arguments of the benchmark. */
@@ -44,7 +48,9 @@ struct vgg_args {
 /* 0 parsed, 1 help printed, -1 a usage error (reported). */
 static int parse_args(int argc, char **argv, struct vgg_args *a) {
   memset(a, 0, sizeof *a);
-  cli_common_init(&a->cm, "bench vgg", CLI_F_ARCH | CLI_F_FRAMES | CLI_F_KV);
+  cli_common_init(&a->cm, "bench vgg",
+                  CLI_F_ARCH | CLI_F_MESH | CLI_F_FRAMES | CLI_F_KV);
+  a->cm.keys = run_keys_bench_vgg;
   a->unicast = 1;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];

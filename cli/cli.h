@@ -74,15 +74,23 @@ struct cli_common {
   int detail_given;
   uint64_t frames;          /* 0: all */
   int first_kv;             /* argv index of the first key=value, 0: none */
+  const char *const *keys;  /* the keys key=value may set (run_key_taken;
+                               NULL: every key) */
 };
 void cli_common_init(struct cli_common *cm, const char *cmd, unsigned flags);
 /* argv[*i] as one of the shared flags: 1 taken (*i moved past its value),
  * 0 not one of them, -1 a bad value (reported; exit CLI_EXIT_USAGE). */
 int cli_common_arg(struct cli_common *cm, int argc, char **argv, int *i);
 /* After sm_conf_defaults(c): the preset (CLI_F_ARCH), then every
- * key=value in the order given. */
+ * key=value in the order given (a known key outside cm->keys is refused,
+ * naming it and the command), then --mesh WxH|auto as noc.width and
+ * noc.height (a noc.width or noc.height given as key=value that says
+ * otherwise is refused). */
 int cli_common_conf(const struct cli_common *cm, struct sm_conf *c, int argc,
                     char **argv, struct sm_err *err);
+/* The option list of --help: the options of c that cm->keys takes. */
+void cli_common_help(const struct cli_common *cm, const struct sm_conf *c,
+                     FILE *out);
 /* The default model file (MODEL_DEFAULT_MODEL on the search path). */
 int cli_default_model(char *path, size_t len, struct sm_err *err);
 

@@ -161,7 +161,12 @@ static void frame_usage(FILE *out) {
           "                    'Spikes' in Eq. 12); --spikes is a synonym\n"
           "  --hops N          link traversals per frame\n"
           "  --latency T       frame latency with unit, e.g. 21.45us (needed\n"
-          "                    and used only when energy.static_mode=power)\n"
+          "                    and used only when energy.static_mode=power\n"
+          "                    or chip)\n"
+          "  --cores N         cores the mapping uses (needed and used only\n"
+          "                    when energy.static_mode=chip)\n"
+          "  --routers N       routers of the mesh, width x height (needed\n"
+          "                    and used only when energy.static_mode=chip)\n"
           "  --arch PRESET     preset name or file [paper-22nm]\n"
           "  --e-sop E         energy per SOP with unit, e.g. 20pJ\n"
           "                    (as energy.e_sop_pj, in pJ)\n"
@@ -184,7 +189,19 @@ static void frame_usage(FILE *out) {
           "                    cores: its SOP term is n/a, its E_total hop +\n"
           "                    static, and --claim is refused for it\n"
           "  --per-frame       with --db: one line per frame\n"
-          "  --json            print one JSON object\n");
+          "  --json            print one JSON object\n"
+          "\n"
+          "E_static by energy.static_mode: per_frame, energy.e_static_uj; power,\n"
+          "energy.p_static_mw x latency; chip, (cores x energy.p_core_mw +\n"
+          "routers x energy.p_router_mw) x latency (with --db: the run's own\n"
+          "cores and mesh, run.cores and run.mesh_width x run.mesh_height of\n"
+          "its configuration).  key=value takes energy.* and preset.* only.\n");
+}
+
+static const char *static_mode_name(int mode) {
+  return mode == CORE_STATIC_CHIP    ? "chip"
+         : mode == CORE_STATIC_POWER ? "power"
+                                     : "per_frame";
 }
 
 /* "FILE" or "FILE:RUN" -> path and run (-1: none given). */
@@ -235,11 +252,15 @@ static void print_db_energy(const char *path, int json, double claim_uj,
            "\"mean_total_uj\":%.6f,\"min_uj\":%.6f,\"p50_uj\":%.6f,"
            "\"p99_uj\":%.6f,\"max_uj\":%.6f,\"sum_uj\":%.6f,"
            "\"recorded_sum_uj\":%.6f,\"max_frame_diff_uj\":%.3g,"
-           "\"coefficients\":\"%s\"",
+           "\"coefficients\":\"%s\",\"static_mode\":\"%s\"",
            path, (long long)d->run, d->kind, n, ec->e_sop_pj, ec->e_hop_pj,
            sop, d->s_hop / n, d->s_static / n, mean, d->min, d->p50, d->p99,
            d->max, d->s_total, d->rec_total, d->maxdiff,
-           d->own ? "run" : "given");
+           d->own ? "run" : "given", static_mode_name(ec->static_mode));
+    if (ec->static_mode == CORE_STATIC_CHIP)
+      printf(",\"cores\":%u,\"routers\":%u,\"p_core_mw\":%g,"
+             "\"p_router_mw\":%g",
+             d->chip.cores, d->chip.routers, ec->p_core_mw, ec->p_router_mw);
     if (claim_uj >= 0)
       printf(",\"claim_uj\":%.6f,\"ratio\":%.6f", claim_uj, mean / claim_uj);
     printf("}\n");
@@ -249,6 +270,15 @@ static void print_db_energy(const char *path, int json, double claim_uj,
          "(E_SOP %g pJ, E_Hop %g pJ)\n",
          (long long)d->run, path, n, d->own ? "the run's" : "the given",
          ec->e_sop_pj, ec->e_hop_pj);
+  if (ec->static_mode == CORE_STATIC_CHIP)
+    printf("  static: chip, (%u cores x %g mW + %u routers x %g mW) = %g mW x "
+           "each frame's latency\n",
+           d->chip.cores, ec->p_core_mw, d->chip.routers, ec->p_router_mw,
+           core_chip_static_mw(ec, &d->chip));
+  else if (ec->static_mode == CORE_STATIC_POWER)
+    printf("  static: power, %g mW x each frame's latency\n", ec->p_static_mw);
+  else
+    printf("  static: per frame, %g uJ\n", ec->e_static_uj);
   if (d->no_sops) {
     printf("  a replay: no cores, so no SOPs; E_total is hop + static only\n");
     snprintf(sop, sizeof sop, "n/a");
@@ -309,6 +339,7 @@ static int energy_from_db(const char *spec, struct run_options *o, int own,
 struct frame_args {
   struct cli_common cm;
   double sops, hops;       /* per frame */
+  double cores, routers;   /* the chip (chip mode) */
   double latency_s, claim_j, e_sop, e_hop, e_static; /* s, J */
   int json, per_frame;
   int arch_given, energy_given; /* --arch, an energy.* key (what-if) */
@@ -326,6 +357,8 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
   } q[] = {{"--sops", "", "71M", NULL, NULL, &a->sops},
            {"--spikes", "", "71M", NULL, NULL, &a->sops},
            {"--hops", "", "45.4M", NULL, NULL, &a->hops},
+           {"--cores", "", "22", NULL, NULL, &a->cores},
+           {"--routers", "", "36", NULL, NULL, &a->routers},
            {"--latency", "s", "21.45us", NULL, NULL, &a->latency_s},
            {"--e-sop", "J", "20pJ", "energy.e_sop_pj", "pJ", &a->e_sop},
            {"--e-hop", "J", "0.1nJ", "energy.e_hop_pj", "pJ", &a->e_hop},
@@ -372,7 +405,9 @@ static int quantity_arg(struct frame_args *a, int argc, char **argv, int *i) {
 static int parse_frame_args(int argc, char **argv, struct frame_args *a) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "energy frame", CLI_F_ARCH | CLI_F_DB | CLI_F_KV);
+  a->cm.keys = run_keys_energy;
   a->sops = a->hops = a->claim_j = a->latency_s = -1;
+  a->cores = a->routers = -1;
   a->e_sop = a->e_hop = a->e_static = -1;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -423,6 +458,7 @@ static void apply_coefficients(const struct frame_args *a,
 
 static void print_frame(const struct frame_args *a, const char *preset,
                         const struct core_energy_conf *ec,
+                        const struct core_chip *chip,
                         const struct core_energy *e) {
   double claim_uj = a->claim_j * 1e6;
   if (a->json) {
@@ -446,7 +482,15 @@ static void print_frame(const struct frame_args *a, const char *preset,
     printf("  P_static x latency = %g mW x %g us     = %14.4f uJ  (%5.1f%%)\n",
            ec->p_static_mw, a->latency_s * 1e6, e->static_uj,
            100 * e->static_uj / e->total_uj);
-  else
+  else if (ec->static_mode == CORE_STATIC_CHIP) {
+    char w[96];
+    snprintf(w, sizeof w, "  P_chip   x latency = %g mW x %g us",
+             core_chip_static_mw(ec, chip), a->latency_s * 1e6);
+    printf("  P_chip = %u cores x %g mW + %u routers x %g mW\n", chip->cores,
+           ec->p_core_mw, chip->routers, ec->p_router_mw);
+    printf("%-45s= %14.4f uJ  (%5.1f%%)\n", w, e->static_uj,
+           100 * e->static_uj / e->total_uj);
+  } else
     printf("  E_static (per frame)                       = %14.4f uJ  (%5.1f%%)\n",
            e->static_uj, 100 * e->static_uj / e->total_uj);
   printf("  E_total                                    = %14.4f uJ\n",
@@ -474,10 +518,13 @@ int cli_energy_frame(int argc, char **argv) {
     return cli_report("energy frame", &err);
   apply_coefficients(&a, &o.energy);
   if (a.cm.db) {
-    if (a.sops >= 0 || a.hops >= 0 || a.latency_s >= 0)
+    if (a.sops >= 0 || a.hops >= 0 || a.latency_s >= 0 || a.cores >= 0 ||
+        a.routers >= 0)
       return cli_usage_error("energy frame",
                              "--db takes the counts and latencies from the "
-                             "run: no --sops, --hops or --latency with it");
+                             "run, and its cores and mesh: no --sops, "
+                             "--hops, --latency, --cores or --routers with "
+                             "it");
     int given = a.arch_given || a.energy_given || a.e_sop >= 0 ||
                 a.e_hop >= 0 || a.e_static >= 0;
     return energy_from_db(a.cm.db, &o, !given, a.per_frame, a.json,
@@ -485,9 +532,22 @@ int cli_energy_frame(int argc, char **argv) {
   }
   if (a.sops < 0 || a.hops < 0)
     return cli_usage_error("energy frame", "--sops and --hops are required");
-  if (o.energy.static_mode == CORE_STATIC_POWER && a.latency_s <= 0)
+  if (o.energy.static_mode != CORE_STATIC_PER_FRAME && a.latency_s <= 0)
     return cli_usage_error("energy frame",
-                           "energy.static_mode=power needs --latency");
+                           "energy.static_mode=%s needs --latency",
+                           o.energy.static_mode == CORE_STATIC_CHIP ? "chip"
+                                                                    : "power");
+  if (o.energy.static_mode == CORE_STATIC_CHIP &&
+      (a.cores < 0 || a.routers < 0))
+    return cli_usage_error("energy frame", "energy.static_mode=chip needs "
+                           "--cores N (the cores the mapping uses) and "
+                           "--routers N (the mesh's width x height)");
+  if (a.cores > 4294967295.0 || a.routers > 4294967295.0 ||
+      a.cores != floor(a.cores) || a.routers != floor(a.routers))
+    return cli_usage_error("energy frame", "--cores and --routers: expected "
+                           "whole counts below 2^32");
+  struct core_chip chip = {a.cores > 0 ? (uint32_t)a.cores : 0,
+                           a.routers > 0 ? (uint32_t)a.routers : 0};
   if (a.sops > 1.8e19 || a.hops > 1.8e19)
     return cli_usage_error("energy frame", "counts above 1.8e19 do not fit");
   struct core_energy e;
@@ -495,8 +555,8 @@ int cli_energy_frame(int argc, char **argv) {
                     (uint64_t)llround(a.hops),
                     (sim_time_t)(a.latency_s > 0 ? llround(a.latency_s * 1e12)
                                                  : 0),
-                    &e);
-  print_frame(&a, preset, &o.energy, &e);
+                    &chip, &e);
+  print_frame(&a, preset, &o.energy, &chip, &e);
   return CLI_EXIT_OK;
 }
 

@@ -16,37 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The keys that shape a mapping: the only ones key=value may set here. */
-static const char *const core_keys[] = {"core.neurons_per_core",
-                                        "core.sram_bytes", "core.weight_bits"};
-
-static int map_key(const char *key) {
-  for (size_t i = 0; i < SM_ARRAY_LEN(core_keys); i++)
-    if (!strcmp(key, core_keys[i]))
-      return 1;
-  return !strncmp(key, "map.", 4);
-}
-
-/* The help lines of those keys (from the option tables, as everywhere):
- * one section per table, with its keys that shape a mapping. */
-static void print_keys(const struct sm_conf *c, FILE *out) {
-  struct sm_conf h;
-  struct sm_opt *kept[SM_CONF_MAX_SECTIONS];
-  sm_conf_init(&h);
-  for (size_t s = 0; s < c->nsec; s++) {
-    kept[s] = sm_xmallocarray(c->sec[s].nopts, sizeof *kept[s]);
-    size_t n = 0;
-    for (size_t i = 0; i < c->sec[s].nopts; i++)
-      if (map_key(c->sec[s].opts[i].name))
-        kept[s][n++] = c->sec[s].opts[i];
-    if (n)
-      sm_conf_add(&h, kept[s], n, c->sec[s].base);
-  }
-  sm_conf_print_help(&h, out);
-  for (size_t s = 0; s < c->nsec; s++)
-    free(kept[s]);
-}
-
 static void usage(FILE *out, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh map [OPTIONS] [key=value...]\n"
@@ -81,9 +50,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "cannot be written.\n"
           "\n"
           "key=value overrides apply after the preset.  The keys that shape\n"
-          "a mapping, the only ones taken here (the mesh is --mesh):\n",
+          "a mapping, the only ones taken here (--mesh WxH is the same as\n"
+          "noc.width=W noc.height=H; both 0 = auto):\n",
           MODEL_DEFAULT_PRESET);
-  print_keys(c, out);
+  cli_common_help(&(struct cli_common){.keys = run_keys_map}, c, out);
 }
 
 /* The symbol of mapping layer l in the picture. */
@@ -185,6 +155,7 @@ static int parse_args(int argc, char **argv, struct map_args *a,
                       struct sm_conf *c) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "map", CLI_F_ARCH | CLI_F_MESH | CLI_F_KV);
+  a->cm.keys = run_keys_map;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     int t = cli_common_arg(&a->cm, argc, argv, &i);
@@ -214,19 +185,9 @@ static int parse_args(int argc, char **argv, struct map_args *a,
       continue;
     char key[128];
     snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
-    void *base;
     if (a->mapping && !strncmp(key, "map.", 4)) {
       cli_usage_error("map", "'%s': with --mapping the mapping is the file's; "
                       "map.* keys do not apply", argv[i]);
-      return -1;
-    }
-    /* a key of another module would be ignored; an unknown one is left to
-     * the configuration's message (which lists the valid keys) */
-    if (!map_key(key) && sm_conf_find(c, key, &base)) {
-      cli_usage_error("map", "'%s': spikemesh map does not use %s; the "
-                      "mapping depends on core.neurons_per_core, "
-                      "core.sram_bytes, core.weight_bits and map.* (the mesh: "
-                      "--mesh WxH)", argv[i], key);
       return -1;
     }
   }
@@ -244,7 +205,9 @@ int cli_cmd_map(int argc, char **argv) {
   int p = parse_args(argc, argv, &a, &c);
   if (p)
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
+  uint32_t mesh_w, mesh_h;
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      run_options_mesh(&o, &mesh_w, &mesh_h, &err))
     return cli_report("map", &err);
   char mpath[1024];
   if (!a.model) {
@@ -255,7 +218,7 @@ int cli_cmd_map(int argc, char **argv) {
   struct model *m = NULL;
   if (model_load(a.model, &m, &err))
     return cli_report("map", &err);
-  struct model_map_params mp = run_map_params(&o, a.cm.mesh_w, a.cm.mesh_h);
+  struct model_map_params mp = run_map_params(&o, mesh_w, mesh_h);
   struct model_map *map = NULL;
   struct model_mapfile_info info = {0};
   int rc = a.mapping

@@ -18,13 +18,15 @@
 
 #include <string.h>
 
-static void usage(FILE *out, struct sm_conf *c) {
+static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh noc [--json] [PRESET|FILE.json] [key=value...]\n"
           "\n"
-          "Synthetic traffic on the W x H mesh: for each offered load in\n"
-          "traffic.rates (flits/node/cycle, cycle = noc.clock_ps in both\n"
-          "timing modes), a warm-up of traffic.warmup cycles, a measurement\n"
+          "Synthetic traffic on the noc.width x noc.height mesh (auto, both 0,\n"
+          "the default, is 8x8: there is no mapping to size it).  For each\n"
+          "offered load in traffic.rates (flits/node/cycle, cycle =\n"
+          "noc.clock_ps in both timing modes), a warm-up of traffic.warmup\n"
+          "cycles, a measurement\n"
           "window of traffic.measure cycles and a drain of at most\n"
           "traffic.drain cycles; then injection stops and the network must\n"
           "empty.  Prints one row per load: offered and accepted throughput\n"
@@ -42,13 +44,18 @@ static void usage(FILE *out, struct sm_conf *c) {
           "Configuration: defaults, then each PRESET (a name: NAME.json in\n"
           "the data directory's arch/, e.g. noc-clocked; see spikemesh\n"
           "--help) or FILE.json (a value with '/' or ending in .json), then\n"
-          "each key=value in order.\n"
+          "each key=value in order.  noc takes the sim.*, noc.*, traffic.*\n"
+          "and preset.* keys and refuses the others as key=value (a preset's\n"
+          "core.*, energy.* and map.* keys are left unused: no cores here).\n"
           "\n"
           "Options:\n"
           "  --json   one JSON object per load instead of the table, with\n"
           "           per-direction figures for the window (flits sent,\n"
           "           busiest link's utilization, mean blocked cycles per\n"
           "           flit at inputs of that direction)\n"
+          "  --mesh WxH|auto  the mesh: the same as noc.width=W noc.height=H\n"
+          "           (a noc.width or noc.height that says otherwise is\n"
+          "           refused) [auto: 8x8]\n"
           "  --db FILE  record the sweep into a SQLite database (a run of kind\n"
           "           'noc', one noc_points row per load; doc/recorder.md)\n"
           "  --detail LEVEL  detail level noted in the run row ["
@@ -56,7 +63,7 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --resume skip the loads an unfinished sweep in --db has done\n"
           "  --help   this text\n"
           "\nKeys (key=default  meaning  [valid values unit]):\n");
-  sm_conf_print_help(c, out);
+  cli_common_help(cm, c, out);
 }
 
 /* The arguments of a sweep. */
@@ -71,7 +78,9 @@ struct noc_args {
 static int parse_args(int argc, char **argv, struct noc_args *a,
                       struct sm_conf *c, int *rc) {
   memset(a, 0, sizeof *a);
-  cli_common_init(&a->cm, "noc", CLI_F_DB | CLI_F_DETAIL | CLI_F_KV);
+  cli_common_init(&a->cm, "noc",
+                  CLI_F_MESH | CLI_F_DB | CLI_F_DETAIL | CLI_F_KV);
+  a->cm.keys = run_keys_noc;
   *rc = CLI_EXIT_USAGE;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -82,7 +91,7 @@ static int parse_args(int argc, char **argv, struct noc_args *a,
       continue;
     struct sm_err err = {0};
     if (cli_is_help(s)) {
-      usage(stdout, c);
+      usage(stdout, &a->cm, c);
       return 1;
     } else if (!strcmp(s, "--json")) {
       a->json = 1;
@@ -208,7 +217,8 @@ int cli_cmd_noc(int argc, char **argv) {
   int rc, p = parse_args(argc, argv, &a, &c, &rc);
   if (p)
     return p > 0 ? CLI_EXIT_OK : rc;
-  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      run_options_fixed_mesh(&o, &err))
     return cli_report("noc", &err);
   struct run_noc s;
   if (run_noc_open(&s, &o, &c, a.cm.db, a.resume, a.cm.detail, &err))

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-static void usage(FILE *out, struct sm_conf *c) {
+static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh replay (--trace FILE | --from-db FILE [--run N])\n"
           "                        [OPTIONS] [key=value...]\n"
@@ -29,14 +29,22 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --run N           run id in --from-db [newest]\n"
           "  --model FILE      model for a spike trace [the trace's own]\n"
           "  --arch PRESET|FILE  architecture preset or JSON file [%s]\n"
-          "  --mesh WxH|auto   mesh; spike traces: auto maps as `run` does;\n"
-          "                    packet traces: [the trace's own mesh]\n"
+          "  --mesh WxH|auto   mesh, the same as noc.width=W noc.height=H\n"
+          "                    (auto: both 0, the default); auto is, for a\n"
+          "                    spike trace, the smallest square that holds\n"
+          "                    the mapping (as `run`), for a packet trace\n"
+          "                    the mesh its meta names, else 8x8; a\n"
+          "                    noc.width or noc.height that says otherwise\n"
+          "                    is refused\n"
           "  --time-scale X    multiply every time by X (> 0) [1]\n"
           "  --db FILE         record the replay (a run of kind 'replay')\n"
           "  --detail LEVEL    " TRACE_DETAIL_CHOICES " [link]\n"
-          "\nkey=value overrides apply after the preset.  Options:\n",
+          "\nkey=value overrides apply after the preset; replay takes the\n"
+          "keys below and refuses the others (train.*, synth.*, traffic.*;\n"
+          "core.* and map.* too for a packet trace, which has no mapping).\n"
+          "The run row and its configuration record the mesh used.  Options:\n",
           MODEL_DEFAULT_PRESET);
-  sm_conf_print_help(c, out);
+  cli_common_help(cm, c, out);
 }
 
 struct replay_args {
@@ -52,6 +60,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a,
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "replay", CLI_F_ARCH | CLI_F_MESH | CLI_F_DB |
                                         CLI_F_DETAIL | CLI_F_KV);
+  a->cm.keys = run_keys_run;
   a->cm.detail = TRACE_LINK;
   a->run = -1;
   a->scale = 1;
@@ -63,7 +72,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a,
     if (t)
       continue;
     if (cli_is_help(s)) {
-      usage(stdout, c);
+      usage(stdout, &a->cm, c);
       return 1;
     } else if (!strcmp(s, "--trace") && i + 1 < argc) {
       a->trace = argv[++i];
@@ -166,11 +175,27 @@ int cli_cmd_replay(int argc, char **argv) {
   int p = parse_args(argc, argv, &a, &c);
   if (p)
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
+  uint32_t mesh_w, mesh_h;
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      run_options_mesh(&o, &mesh_w, &mesh_h, &err))
     return cli_report("replay", &err);
   struct trace_file tin;
   if (load_trace(&a, &tin, &err))
     return cli_report("replay", &err);
+  /* a packet trace is injected as it is: no mapping, no cores */
+  for (int i = a.cm.first_kv; tin.kind == TRACE_KIND_PACKET && a.cm.first_kv &&
+                              i < argc; i++) {
+    char key[256];
+    const char *eq = strchr(argv[i], '=');
+    if (!eq || argv[i][0] == '-' || (size_t)(eq - argv[i]) >= sizeof key)
+      continue;
+    snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+    if (run_key_refuse("the replay of a packet trace", run_keys_replay_packets,
+                       key, "command line", &err)) {
+      trace_file_free(&tin);
+      return cli_report("replay", &err);
+    }
+  }
   int kind = tin.kind;
   size_t nrec = tin.n;
   char model[1024] = "";
@@ -181,9 +206,9 @@ int cli_cmd_replay(int argc, char **argv) {
   struct run_replay_spec sp = {.trace = &tin,
                                .source = a.trace ? a.trace : a.from_db,
                                .m = m,
-                               .mesh_w = a.cm.mesh_w,
-                               .mesh_h = a.cm.mesh_h,
-                               .mesh_given = a.cm.mesh_given,
+                               .mesh_w = mesh_w,
+                               .mesh_h = mesh_h,
+                               .mesh_given = mesh_w != 0,
                                .scale = a.scale,
                                .model_path = model};
   if (!rc && (run_replay_new(&sp, &o, &rp, &err) ||

@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <string.h>
 
-static void usage(FILE *out, struct sm_conf *c) {
+static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh run [OPTIONS] [key=value...]\n"
           "\n"
@@ -30,8 +30,10 @@ static void usage(FILE *out, struct sm_conf *c) {
           "  --model FILE      model file [" MODEL_DEFAULT_MODEL " in the data "
           "directory]\n"
           "  --arch PRESET|FILE  architecture preset name or JSON file [%s]\n"
-          "  --mesh WxH|auto   mesh size; auto = smallest square that fits "
-          "[auto]\n"
+          "  --mesh WxH|auto   mesh size: the same as noc.width=W noc.height=H;\n"
+          "                    auto (both 0) = the smallest square that holds\n"
+          "                    the mapping [auto]; a noc.width or noc.height\n"
+          "                    that says otherwise is refused\n"
           "  --mapping FILE    place the groups as the mapping file says (as\n"
           "                    spikemesh map --out writes it; doc/mapping.md)\n"
           "                    instead of mapping with map.*: the file must\n"
@@ -61,9 +63,13 @@ static void usage(FILE *out, struct sm_conf *c) {
           "Ctrl-C (or TERM, HUP) stops after the current frame (the run is\n"
           "recorded as 'interrupted'); a second Ctrl-C aborts.\n"
           "\n"
-          "key=value overrides apply after the preset.  Options:\n",
+          "key=value overrides apply after the preset; run takes the keys\n"
+          "below (sim.*, core.*, energy.*, map.*, preset.*, noc.*) and\n"
+          "refuses the others (train.*, synth.*, traffic.*: other commands').\n"
+          "The run row and its configuration record the mesh used (noc.width,\n"
+          "noc.height) and the cores the mapping uses (run.cores).  Options:\n",
           MODEL_DEFAULT_PRESET);
-  sm_conf_print_help(c, out);
+  cli_common_help(cm, c, out);
 }
 
 /* The trainer's quantized test accuracy stored in the model's metadata
@@ -117,8 +123,24 @@ static void print_layers(const struct model *m, const struct run_sim *r,
   }
 }
 
+/* How the static term was charged, for the energy line. */
+static void static_text(const struct run_options *o, const struct run_sim *r,
+                        char *buf, size_t len) {
+  const struct core_energy_conf *ec = &o->energy;
+  const struct model_map *mp = run_sim_map(r);
+  struct core_chip chip = {mp->ngroups, mp->width * mp->height};
+  if (ec->static_mode == CORE_STATIC_CHIP)
+    snprintf(buf, len, "chip: (%u cores x %g mW + %u routers x %g mW) = %g "
+             "mW x latency", chip.cores, ec->p_core_mw, chip.routers,
+             ec->p_router_mw, core_chip_static_mw(ec, &chip));
+  else if (ec->static_mode == CORE_STATIC_POWER)
+    snprintf(buf, len, "static power %g mW x latency", ec->p_static_mw);
+  else
+    snprintf(buf, len, "per frame");
+}
+
 static void print_summary(const struct model *m, const struct run_options *o,
-                          const struct run_totals *t,
+                          const struct run_sim *r, const struct run_totals *t,
                           const struct run_compare_result *cr, int labelled,
                           const char *data, double wall) {
   double dn = (double)t->frames;
@@ -154,13 +176,13 @@ static void print_summary(const struct model *m, const struct run_options *o,
            cr->dis_late, cr->dis_quant, cr->dis_ties);
   printf("latency: %.3f us mean, first input spike to decision\n",
          t->lat_sum / dn * 1e-6);
+  char st[160];
+  static_text(o, r, st, sizeof st);
   printf("energy per frame: %.4f uJ = SOP %.4f uJ (%.1f pJ x %.0f SOPs) + "
          "hop %.4f uJ (%.1f pJ x %.0f hops) + static %.4f uJ (%s)\n",
          (t->e_sop + t->e_hop + t->e_static) / dn, t->e_sop / dn,
          o->energy.e_sop_pj, (double)t->sops / dn, t->e_hop / dn,
-         o->energy.e_hop_pj, (double)t->hops / dn, t->e_static / dn,
-         o->energy.static_mode == CORE_STATIC_POWER ? "static power x latency"
-                                                    : "per frame");
+         o->energy.e_hop_pj, (double)t->hops / dn, t->e_static / dn, st);
   printf("speed: %.0f frames/s simulated (%.2f s of simulation, %.2f s "
          "wall)\n",
          dn / t->sim_secs, t->sim_secs, wall);
@@ -196,6 +218,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "run", CLI_F_ARCH | CLI_F_MESH | CLI_F_DB |
                                      CLI_F_DETAIL | CLI_F_FRAMES | CLI_F_KV);
+  a->cm.keys = run_keys_run;
   a->data = TRAIN_DEFAULT_DATA;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -205,7 +228,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
     if (t)
       continue;
     if (cli_is_help(s)) {
-      usage(stdout, c);
+      usage(stdout, &a->cm, c);
       return 1;
     } else if (!strcmp(s, "--model") && i + 1 < argc) {
       a->model = argv[++i];
@@ -250,7 +273,9 @@ int cli_cmd_run(int argc, char **argv) {
   int p = parse_args(argc, argv, &a, &c);
   if (p)
     return p > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-  if (cli_common_conf(&a.cm, &c, argc, argv, &err))
+  uint32_t mesh_w, mesh_h;
+  if (cli_common_conf(&a.cm, &c, argc, argv, &err) ||
+      run_options_mesh(&o, &mesh_w, &mesh_h, &err))
     return cli_report("run", &err);
   o.mapping = a.mapping;
   char mpath[1024];
@@ -271,7 +296,7 @@ int cli_cmd_run(int argc, char **argv) {
   train_set_threads(1);
   /* the mapping refuses a model that does not fit before any data is read
    * or generated */
-  if (run_sim_new(m, &o, a.cm.mesh_w, a.cm.mesh_h, &r, &err)) {
+  if (run_sim_new(m, &o, mesh_w, mesh_h, &r, &err)) {
     rc = cli_report("run", &err);
     goto out;
   }
@@ -287,8 +312,7 @@ int cli_cmd_run(int argc, char **argv) {
   }
   struct run_sim_row row = {
       .db = a.cm.db, .resume = a.resume, .detail = a.cm.detail,
-      .model = a.model, .data = a.data, .mesh_w = a.cm.mesh_w,
-      .mesh_h = a.cm.mesh_h, .frames = n};
+      .model = a.model, .data = a.data, .frames = n};
   if (a.cm.db && run_sim_record_open(&rr, &row, &c, &o, r, &err)) {
     rc = cli_report("run", &err);
     goto out;
@@ -346,7 +370,7 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   }
   print_layers(m, r, (double)done);
-  print_summary(m, &o, &x.t, x.cmp ? &cr : NULL, labelled, a.data,
+  print_summary(m, &o, r, &x.t, x.cmp ? &cr : NULL, labelled, a.data,
                 (double)(sm_now_ns() - t_start) * 1e-9);
 out:
   run_record_close(&rr, "failed", NULL);

@@ -42,7 +42,7 @@ static void usage(FILE *out) {
           "\n"
           "key=value: synth.* (spikemesh config lists them), and\n"
           "core.steps_per_window / core.fire_round, which must match the run\n"
-          "[10, ceil as in the paper-22nm preset].\n");
+          "[10, ceil as in the paper-22nm preset]; other keys are refused.\n");
 }
 
 /* The shortcuts and the synth.* key each sets. */
@@ -67,6 +67,7 @@ struct synth_args {
 static int parse_args(int argc, char **argv, struct synth_args *a) {
   memset(a, 0, sizeof *a);
   cli_common_init(&a->cm, "synth", CLI_F_KV);
+  a->cm.keys = run_keys_synth;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     int t = cli_common_arg(&a->cm, argc, argv, &i);

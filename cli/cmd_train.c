@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out, struct sm_conf *c) {
+static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
   fprintf(out,
           "Usage: spikemesh train [FILE.json] [train.KEY=VALUE...]\n"
           "       spikemesh train --eval MODEL.json [train.data=DIR] "
@@ -27,8 +27,9 @@ static void usage(FILE *out, struct sm_conf *c) {
           "on the test set of train.data, the sparsity (spikes per neuron)\n"
           "and the inactive fraction per layer; for a float model also the\n"
           "accuracy after quantizing to train.bits without fine-tuning.\n"
-          "\nOptions (key=default  meaning  [valid values unit]):\n");
-  sm_conf_print_help(c, out);
+          "\nOptions (key=default  meaning  [valid values unit]; other keys\n"
+          "are refused as key=value: they are the simulator's):\n");
+  cli_common_help(cm, c, out);
 }
 
 static int do_eval(const char *path, const struct train_conf *tc) {
@@ -94,6 +95,7 @@ static char *command_line(int argc, char **argv) {
 static int parse_args(int argc, char **argv, struct cli_common *cm,
                       struct sm_conf *c, const char **eval, int *rc) {
   cli_common_init(cm, "train", CLI_F_KV);
+  cm->keys = run_keys_train;
   *eval = NULL;
   *rc = CLI_EXIT_USAGE;
   for (int i = 1; i < argc; i++) {
@@ -105,7 +107,7 @@ static int parse_args(int argc, char **argv, struct cli_common *cm,
       continue;
     struct sm_err err = {0};
     if (cli_is_help(a)) {
-      usage(stdout, c);
+      usage(stdout, cm, c);
       return 1;
     } else if (!strcmp(a, "--eval")) {
       if (i + 1 >= argc) {

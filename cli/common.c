@@ -71,6 +71,44 @@ int cli_common_arg(struct cli_common *cm, int argc, char **argv, int *i) {
   return 1;
 }
 
+/* The value of a mesh key of c (noc.width, noc.height). */
+static uint64_t mesh_key(const struct sm_conf *c, const char *key) {
+  void *base;
+  const struct sm_opt *o = sm_conf_find(c, key, &base);
+  return o ? *(const uint64_t *)((const char *)base + o->offset) : 0;
+}
+
+/* --mesh WxH|auto: noc.width and noc.height, unless a key=value of them
+ * says otherwise (given[0], given[1]: noc.width, noc.height were set). */
+static int apply_mesh(const struct cli_common *cm, struct sm_conf *c,
+                      const int given[2], struct sm_err *err) {
+  static const char *const keys[2] = {"noc.width", "noc.height"};
+  const uint32_t want[2] = {cm->mesh_w, cm->mesh_h};
+  char mesh[32];
+  if (cm->mesh_w)
+    snprintf(mesh, sizeof mesh, "%ux%u", cm->mesh_w, cm->mesh_h);
+  else
+    snprintf(mesh, sizeof mesh, "auto");
+  for (int k = 0; k < 2; k++) {
+    uint64_t v = mesh_key(c, keys[k]);
+    if (given[k] && v != want[k])
+      return sm_fail(err, SM_EINVAL,
+                     "--mesh %s means %s=%u%s, but %s=%llu is given too: "
+                     "give the mesh once (--mesh WxH is noc.width=W "
+                     "noc.height=H, --mesh auto both 0)",
+                     mesh, keys[k], want[k], cm->mesh_w ? "" : " (auto)",
+                     keys[k], (unsigned long long)v);
+  }
+  char v[16];
+  for (int k = 0; k < 2; k++) {
+    snprintf(v, sizeof v, "%u", want[k]);
+    int e = sm_conf_set_kv(c, keys[k], v, "--mesh", err);
+    if (e)
+      return e;
+  }
+  return 0;
+}
+
 int cli_common_conf(const struct cli_common *cm, struct sm_conf *c, int argc,
                     char **argv, struct sm_err *err) {
   if (cm->flags & CLI_F_ARCH) {
@@ -81,13 +119,46 @@ int cli_common_conf(const struct cli_common *cm, struct sm_conf *c, int argc,
     if (e)
       return e;
   }
+  int given[2] = {0, 0};
   for (int i = cm->first_kv; cm->first_kv && i < argc; i++)
     if (strchr(argv[i], '=') && argv[i][0] != '-') {
-      int e = sm_conf_set(c, argv[i], "command line", err);
+      char key[256];
+      size_t n = (size_t)(strchr(argv[i], '=') - argv[i]);
+      snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : 0),
+               argv[i]);
+      void *base;
+      int e = sm_conf_find(c, key, &base)
+                  ? run_key_refuse(cm->cmd, cm->keys, key, "command line", err)
+                  : 0;
+      if (!e)
+        e = sm_conf_set(c, argv[i], "command line", err);
       if (e)
         return e;
+      given[0] |= !strcmp(key, "noc.width");
+      given[1] |= !strcmp(key, "noc.height");
     }
+  if (cm->mesh_given)
+    return apply_mesh(cm, c, given, err);
   return 0;
+}
+
+void cli_common_help(const struct cli_common *cm, const struct sm_conf *c,
+                     FILE *out) {
+  struct sm_conf v;
+  struct sm_opt *kept[SM_CONF_MAX_SECTIONS];
+  sm_conf_init(&v);
+  for (size_t s = 0; s < c->nsec; s++) {
+    kept[s] = sm_xmallocarray(c->sec[s].nopts, sizeof *kept[s]);
+    size_t n = 0;
+    for (size_t i = 0; i < c->sec[s].nopts; i++)
+      if (run_key_taken(cm->keys, c->sec[s].opts[i].name))
+        kept[s][n++] = c->sec[s].opts[i];
+    if (n)
+      sm_conf_add(&v, kept[s], n, c->sec[s].base);
+  }
+  sm_conf_print_help(&v, out);
+  for (size_t s = 0; s < c->nsec; s++)
+    free(kept[s]);
 }
 
 int cli_default_model(char *path, size_t len, struct sm_err *err) {

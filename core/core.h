@@ -266,11 +266,18 @@ int core_array_idle(const struct core_array *a);
 
 /* Per frame (paper Eq. 12):
  *   E_total = E_SOP x SOPs + E_Hop x Hops + E_static,
- * E_static = a per-frame constant (static_mode per_frame) or static power x
- * frame latency (static_mode power).  Units: pJ per event, uJ per frame,
- * mW, ps. */
-enum core_static_mode { CORE_STATIC_PER_FRAME, CORE_STATIC_POWER };
-#define CORE_STATIC_CHOICES "per_frame|power"
+ * E_static by static_mode:
+ *   per_frame  a constant per frame (e_static_uj: the paper's reading);
+ *   power      the chip's static power x the frame latency (p_static_mw);
+ *   chip       leakage that scales with the chip:
+ *              (cores x p_core_mw + routers x p_router_mw) x frame latency,
+ *              cores = the cores the mapping uses (the mesh's other cores
+ *              are taken as power-gated), routers = every router of the
+ *              mesh (a route crosses nodes whose cores are idle).
+ * Units: pJ per event, uJ per frame, mW, ps (mW x ps = 1e-9 uJ). */
+enum core_static_mode { CORE_STATIC_PER_FRAME, CORE_STATIC_POWER,
+                        CORE_STATIC_CHIP };
+#define CORE_STATIC_CHOICES "per_frame|power|chip"
 
 /* Options (table: core_energy_conf_opts; keys "energy.*"). */
 struct core_energy_conf {
@@ -279,9 +286,18 @@ struct core_energy_conf {
   int static_mode;    /* enum core_static_mode */
   double e_static_uj; /* uJ per frame (per_frame mode) */
   double p_static_mw; /* mW of static power (power mode) */
+  double p_core_mw;   /* mW of leakage per core in use (chip mode) */
+  double p_router_mw; /* mW of leakage per mesh router (chip mode) */
 };
 extern const struct sm_opt core_energy_conf_opts[];
 extern const size_t core_energy_conf_nopts;
+
+/* The chip a frame ran on, as chip mode charges it. */
+struct core_chip {
+  uint32_t cores;   /* cores the mapping uses (0: none, e.g. a replay of
+                       a packet trace) */
+  uint32_t routers; /* routers of the mesh: width x height */
+};
 
 /* One frame's energy, by term. */
 struct core_energy {
@@ -290,9 +306,15 @@ struct core_energy {
   double static_uj; /* uJ, E_static */
   double total_uj;  /* uJ, the sum */
 };
+/* Eq. 12 for one frame on chip (read in chip mode only; may be NULL in the
+ * other modes). */
 void core_energy_frame(const struct core_energy_conf *c, uint64_t sops,
                        uint64_t hops, sim_time_t latency_ps,
-                       struct core_energy *out);
+                       const struct core_chip *chip, struct core_energy *out);
+/* The static power chip mode charges, in mW: cores x p_core_mw + routers x
+ * p_router_mw. */
+double core_chip_static_mw(const struct core_energy_conf *c,
+                           const struct core_chip *chip);
 
 /* ---- Eq. 11, normalized (core/energy.c) -------------------------------- */
 

@@ -5,7 +5,9 @@
  * Counts come from the cores (SOPs) and the network (hops); this file only
  * does the arithmetic, with the units spelled out: energies per event are
  * pJ, per-frame energies uJ (1 uJ = 10^6 pJ), static power mW and latency
- * ps, so P x latency = mW x ps = 10^-15 J = 10^-9 uJ.
+ * ps, so P x latency = mW x ps = 10^-15 J = 10^-9 uJ.  In chip mode the
+ * power is the leakage of the cores in use and of every router of the mesh
+ * (core.h), so a bigger mesh or more cores cost energy.
  *
  * Rejected: folding the latency-based static term into the cores (a frame's
  * latency is known only to the assembly that sees the output decision).
@@ -22,6 +24,7 @@
  */
 #include "core/core.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,22 +37,45 @@ const struct sm_opt core_energy_conf_opts[] = {
              0, 1.0e9, "energy of one packet hop between mesh routers"),
     SM_OPT_E(struct core_energy_conf, static_mode, "energy.static_mode",
              "per_frame", CORE_STATIC_CHOICES,
-             "static term: a constant per frame, or static power x frame latency"),
+             "static term: a constant per frame, static power x frame "
+             "latency, or (chip) per-core and per-router leakage x frame "
+             "latency"),
     SM_OPT_D(struct core_energy_conf, e_static_uj, "energy.e_static_uj", "3.52",
              "uJ", 0, 1.0e12, "static energy per frame (static_mode per_frame)"),
     SM_OPT_D(struct core_energy_conf, p_static_mw, "energy.p_static_mw", "0",
              "mW", 0, 1.0e9, "static power of the chip (static_mode power)"),
+    SM_OPT_D(struct core_energy_conf, p_core_mw, "energy.p_core_mw", "0", "mW",
+             0, 1.0e6,
+             "leakage of one core the mapping uses (static_mode chip)"),
+    SM_OPT_D(struct core_energy_conf, p_router_mw, "energy.p_router_mw", "0",
+             "mW", 0, 1.0e6,
+             "leakage of one mesh router, every router of the mesh "
+             "(static_mode chip)"),
 };
 const size_t core_energy_conf_nopts = SM_ARRAY_LEN(core_energy_conf_opts);
 
+double core_chip_static_mw(const struct core_energy_conf *c,
+                           const struct core_chip *chip) {
+  return (double)chip->cores * c->p_core_mw +
+         (double)chip->routers * c->p_router_mw;
+}
+
 void core_energy_frame(const struct core_energy_conf *c, uint64_t sops,
                        uint64_t hops, sim_time_t latency_ps,
-                       struct core_energy *out) {
+                       const struct core_chip *chip, struct core_energy *out) {
   out->sop_uj = c->e_sop_pj * (double)sops * 1e-6;
   out->hop_uj = c->e_hop_pj * (double)hops * 1e-6;
-  out->static_uj = c->static_mode == CORE_STATIC_POWER
-                       ? c->p_static_mw * (double)latency_ps * 1e-9
-                       : c->e_static_uj;
+  switch (c->static_mode) {
+  case CORE_STATIC_POWER:
+    out->static_uj = c->p_static_mw * (double)latency_ps * 1e-9;
+    break;
+  case CORE_STATIC_CHIP:
+    assert(chip);
+    out->static_uj = core_chip_static_mw(c, chip) * (double)latency_ps * 1e-9;
+    break;
+  default:
+    out->static_uj = c->e_static_uj;
+  }
   out->total_uj = out->sop_uj + out->hop_uj + out->static_uj;
 }
 

@@ -9,7 +9,8 @@ models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
 dist_pkgdata_DATA = models/fmnist-mlp.json models/fmnist-cnn.json
 # ... every architecture preset (--arch NAME, spikemesh noc NAME) ...
 archdir = $(pkgdatadir)/arch
-dist_arch_DATA = models/arch/paper-22nm.json models/arch/manycore-14nm.json \
+dist_arch_DATA = models/arch/paper-22nm.json models/arch/paper-22nm-chip.json \
+	models/arch/manycore-14nm.json \
 	models/arch/noc-clocked.json
 # ... and the paper's tables (model_paper_path: `energy theory` reads table2)
 paperdir = $(pkgdatadir)/paper

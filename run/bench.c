@@ -308,7 +308,10 @@ int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
     if (m->layers[i].type == MODEL_CONV || m->layers[i].type == MODEL_DENSE)
       res->neurons += model_layer_neurons(&m->layers[i]);
   struct run_sim *r;
-  int rc = run_sim_new(m, o, 0, 0, &r, err);
+  uint32_t mesh_w, mesh_h;
+  int rc = run_options_mesh(o, &mesh_w, &mesh_h, err);
+  if (!rc)
+    rc = run_sim_new(m, o, mesh_w, mesh_h, &r, err);
   if (rc)
     return rc;
   struct train_data d;

@@ -4,7 +4,8 @@
  * core_energy_frame() from its recorded counts and latency, with the
  * coefficients the run was recorded with (the energy.* keys of its
  * configuration) or with given ones (a what-if), against the energy the
- * run recorded.
+ * run recorded.  Chip mode charges the cores and the mesh the run used,
+ * from its configuration (run.cores, run.mesh_width, run.mesh_height).
  */
 #include "run/run.h"
 
@@ -42,6 +43,28 @@ static int run_coefficients(const char *config, const char *path, int64_t run,
   return err->code ? err->code : SM_EFORMAT;
 }
 
+/* The chip of the run's configuration (run.cores, run.mesh_width,
+ * run.mesh_height: recorded with every run since chip mode exists): 1
+ * when it names one, else 0. */
+static int run_chip(const char *config, struct core_chip *chip) {
+  json_error_t je;
+  json_t *cj = config ? json_loads(config, 0, &je) : NULL;
+  json_t *c = json_object_get(cj, "run.cores"),
+         *w = json_object_get(cj, "run.mesh_width"),
+         *h = json_object_get(cj, "run.mesh_height");
+  int ok = json_is_integer(c) && json_is_integer(w) && json_is_integer(h) &&
+           json_integer_value(c) >= 0 && json_integer_value(w) > 0 &&
+           json_integer_value(h) > 0 && json_integer_value(c) <= UINT32_MAX &&
+           json_integer_value(w) <= NOC_MAX_SIDE &&
+           json_integer_value(h) <= NOC_MAX_SIDE;
+  if (ok)
+    *chip = (struct core_chip){(uint32_t)json_integer_value(c),
+                               (uint32_t)(json_integer_value(w) *
+                                          json_integer_value(h))};
+  json_decref(cj);
+  return ok;
+}
+
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -55,7 +78,7 @@ static void sum_frames(struct run_energy_db *d) {
     const struct trace_frame_row *f = &d->f[i];
     struct core_energy *e = &d->e[i];
     core_energy_frame(&d->ec, (uint64_t)f->sops, (uint64_t)f->hops,
-                      (sim_time_t)f->latency, e);
+                      (sim_time_t)f->latency, &d->chip, e);
     tot[i] = e->total_uj;
     d->s_sop += e->sop_uj;
     d->s_hop += e->hop_uj;
@@ -96,6 +119,15 @@ int run_energy_db(const char *path, int64_t run, int own,
   out->no_sops = !strcmp(out->kind, "replay");
   if (own && !e)
     e = run_coefficients(config, path, run, &out->ec, err);
+  out->has_chip = run_chip(config, &out->chip);
+  if (!e && out->ec.static_mode == CORE_STATIC_CHIP && !out->has_chip)
+    e = sm_fail(err, SM_EFORMAT,
+                "%s: run %lld: energy.static_mode=chip needs the cores and "
+                "the mesh the run used (run.cores, run.mesh_width, "
+                "run.mesh_height in its configuration); this run's "
+                "configuration does not hold them (recorded by an older "
+                "spikemesh)",
+                path, (long long)run);
   free(config);
   if (e) {
     run_energy_db_free(out);

@@ -65,6 +65,10 @@ static int check_override(struct sm_conf *scratch, const char *k,
                    "%s: key '%s': expected a flat dotted key with one value "
                    "(e.g. \"noc.buffer_depth\": 4), not an object",
                    where, k);
+  void *base;
+  if (sm_conf_find(scratch, k, &base) &&
+      run_key_refuse("a sweep point (a run)", run_keys_run, k, where, err))
+    return err ? err->code : SM_ENOKEY;
   json_t *one = json_object();
   json_object_set(one, k, (json_t *)v);
   int rc = sm_conf_load_json(scratch, one, where, err);
@@ -128,9 +132,13 @@ static const char *over_str(const json_t *over, const char *k,
   return v ? json_string_value(v) : def;
 }
 
-/* The point key: its overrides with every run key filled in. */
+/* The point key: its overrides with every run key filled in.  The mesh is
+ * spelled one way whatever the file said (run.mesh, or noc.width and
+ * noc.height): run.mesh, "WxH" or "auto". */
 static void point_make_key(struct run_sweep_point *p) {
   json_t *k = json_deep_copy(p->over);
+  json_object_del(k, "noc.width");
+  json_object_del(k, "noc.height");
   json_object_set_new(k, "run.model", json_string(p->model));
   json_object_set_new(k, "run.data", json_string(p->data));
   json_object_set_new(k, "run.arch", json_string(p->arch));
@@ -157,8 +165,9 @@ static int point_build(struct run_sweep_point *p, size_t i, const char *source,
   p->model = sm_xstrdup(over_str(p->over, "run.model", d->model));
   p->data = sm_xstrdup(over_str(p->over, "run.data", d->data));
   p->arch = sm_xstrdup(over_str(p->over, "run.arch", d->arch));
-  const char *mesh = over_str(p->over, "run.mesh", "auto");
-  if (run_mesh_parse(mesh, &p->mesh_w, &p->mesh_h))
+  const char *mesh = over_str(p->over, "run.mesh", NULL);
+  uint32_t mw = 0, mh = 0;
+  if (mesh && run_mesh_parse(mesh, &mw, &mh))
     return sm_fail(err, SM_EINVAL, "%s: point %zu: run.mesh '%s': expected "
                    "\"WxH\" or \"auto\"", source, i + 1, mesh);
   json_t *fr = json_object_get(p->over, "run.frames");
@@ -182,6 +191,23 @@ static int point_build(struct run_sweep_point *p, size_t i, const char *source,
       json_decref(one);
     }
   }
+  /* run.mesh is noc.width and noc.height: both spellings must agree */
+  static const char *const sides[2] = {"noc.width", "noc.height"};
+  uint64_t *side[2] = {&p->o.noc.width, &p->o.noc.height};
+  const uint32_t want[2] = {mw, mh};
+  for (int s = 0; s < 2 && mesh && !rc; s++) {
+    json_t *v = json_object_get(p->over, sides[s]);
+    if (v && (uint64_t)json_integer_value(v) != want[s])
+      rc = sm_fail(err, SM_EINVAL, "run.mesh '%s' means %s=%u, but %s=%lld "
+                   "is given too: give the mesh once (run.mesh \"WxH\" is "
+                   "noc.width=W noc.height=H, \"auto\" both 0)", mesh,
+                   sides[s], want[s], sides[s],
+                   (long long)json_integer_value(v));
+    else
+      *side[s] = want[s];
+  }
+  if (!rc)
+    rc = run_options_mesh(&p->o, &p->mesh_w, &p->mesh_h, err);
   if (rc)
     sm_err_prefix(err, "%s: point %zu (%s)", source, i + 1,
                   p->label ? p->label : "base");

@@ -101,14 +101,22 @@ void run_sim_engine(struct run_sim *r, const struct train_data *d,
 
 /* ---- the run row's configuration ---------------------------------------- */
 
+void run_config_set_chip(json_t *j, uint32_t mesh_w, uint32_t mesh_h,
+                         uint32_t cores) {
+  json_object_set_new(j, "noc.width", json_integer((json_int_t)mesh_w));
+  json_object_set_new(j, "noc.height", json_integer((json_int_t)mesh_h));
+  json_object_set_new(j, "run.mesh_width", json_integer((json_int_t)mesh_w));
+  json_object_set_new(j, "run.mesh_height", json_integer((json_int_t)mesh_h));
+  json_object_set_new(j, "run.cores", json_integer((json_int_t)cores));
+}
+
 char *run_config_json(const struct sm_conf *c, const char *model,
                       const char *data, uint32_t mesh_w, uint32_t mesh_h,
-                      uint64_t frames) {
+                      uint32_t cores, uint64_t frames) {
   json_t *j = sm_conf_to_json(c);
   json_object_set_new(j, "run.model", json_string(model));
   json_object_set_new(j, "run.data", json_string(data));
-  json_object_set_new(j, "run.mesh_width", json_integer((json_int_t)mesh_w));
-  json_object_set_new(j, "run.mesh_height", json_integer((json_int_t)mesh_h));
+  run_config_set_chip(j, mesh_w, mesh_h, cores);
   json_object_set_new(j, "run.frames", json_integer((json_int_t)frames));
   char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref(j);
@@ -137,8 +145,9 @@ int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
     e = sm_file_digest(o->mapping, mhash, err);
   if (e)
     return e;
-  char *cfg = run_config_json(c, row->model, row->data, row->mesh_w,
-                              row->mesh_h, (uint64_t)row->frames);
+  const struct model_map *map = run_sim_map(r);
+  char *cfg = run_config_json(c, row->model, row->data, map->width,
+                              map->height, map->ngroups, (uint64_t)row->frames);
   /* a mapping file: resume compares its digest too */
   if (o->mapping)
     cfg = with_mapping(cfg, o->mapping, mhash);

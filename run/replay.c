@@ -332,10 +332,10 @@ static int prepare_packets(struct run_replay *r,
     mesh_h = (uint32_t)json_integer_value(h);
   }
   json_decref(meta);
-  if (mesh_w) {
-    o->noc.width = mesh_w;
-    o->noc.height = mesh_h;
-  }
+  if (!mesh_w) /* auto, and the trace names no mesh */
+    mesh_w = mesh_h = RUN_MESH_FALLBACK;
+  o->noc.width = mesh_w;
+  o->noc.height = mesh_h;
   uint32_t nodes = (uint32_t)(o->noc.width * o->noc.height);
   for (size_t i = 0; i < t->n; i++) {
     const struct trace_packet *q = &t->packets[i];
@@ -489,6 +489,10 @@ void run_replay_free(struct run_replay *r) {
   free(r);
 }
 
+uint32_t run_replay_cores(const struct run_replay *r) {
+  return r->map ? r->map->ngroups : 0;
+}
+
 size_t run_replay_nframes(const struct run_replay *r) { return r->nframes; }
 size_t run_replay_npackets(const struct run_replay *r) { return r->tp.n; }
 size_t run_replay_unsorted(const struct run_replay *r) { return r->unsorted; }
@@ -538,7 +542,8 @@ static int replay_frame(void *hw, size_t fi, struct run_frame *f,
   f->deliveries = r->deliveries;
   f->t_first_in = r->t_first;
   f->latency_ps = r->t_last - r->t_first;
-  core_energy_frame(&r->energy, 0, nt.hops, f->latency_ps, &f->energy);
+  struct core_chip chip = {run_replay_cores(r), noc_nodes(r->noc)};
+  core_energy_frame(&r->energy, 0, nt.hops, f->latency_ps, &chip, &f->energy);
   return 0;
 }
 
@@ -614,6 +619,8 @@ int run_replay_record_open(struct run_record *rr, const char *db,
   json_t *j = sm_conf_to_json(c);
   json_object_set_new(j, "replay.source", json_string(sp->source));
   json_object_set_new(j, "replay.time_scale", json_real(sp->scale));
+  run_config_set_chip(j, (uint32_t)o->noc.width, (uint32_t)o->noc.height,
+                      run_replay_cores(rp));
   char *cfg = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref(j);
   int has_model = sp->model_path && *sp->model_path;

@@ -61,13 +61,47 @@ struct run_options {
   const char *mapping;
 };
 
-/* Register every table of o into c (c is initialised here). */
+/* Register every table of o into c (c is initialised here).  noc.width
+ * and noc.height are this module's: 0..NOC_MAX_SIDE routers, 0 x 0 (the
+ * default) meaning auto. */
 void run_options_init(struct run_options *o, struct sm_conf *c);
+
+/* The mesh o asks for: noc.width x noc.height, or 0 x 0 for auto (the
+ * mapper's smallest square).  SM_EINVAL naming both keys when one side is
+ * 0 and the other is not. */
+int run_options_mesh(const struct run_options *o, uint32_t *w, uint32_t *h,
+                     struct sm_err *err);
+/* The side of the mesh where nothing sizes it: synthetic traffic (`noc`,
+ * `bench noc`) and a packet trace whose meta names no mesh. */
+#define RUN_MESH_FALLBACK 8
+/* For a command with no mapping: auto becomes RUN_MESH_FALLBACK x
+ * RUN_MESH_FALLBACK in o (errors as run_options_mesh). */
+int run_options_fixed_mesh(struct run_options *o, struct sm_err *err);
 
 /* A mesh size: "WxH" (or "WXH"), digits only, each side 1..
  * MODEL_MAP_MAX_SIDE, or "auto" (0 x 0: the mapper's smallest square).
  * Returns 0, or -1 for anything else. */
 int run_mesh_parse(const char *s, uint32_t *w, uint32_t *h);
+
+/* The keys a command takes as key=value (NULL-terminated: an entry ending
+ * in '.' is a prefix, any other a whole key).  A known key outside its
+ * command's list is refused there (run_key_refuse), never ignored. */
+extern const char *const run_keys_run[];      /* run, replay, sweep points */
+extern const char *const run_keys_replay_packets[]; /* replay, packets */
+extern const char *const run_keys_noc[];      /* noc, bench noc */
+extern const char *const run_keys_energy[];   /* energy frame */
+extern const char *const run_keys_bench_vgg[];
+extern const char *const run_keys_synth[];
+extern const char *const run_keys_train[];
+extern const char *const run_keys_map[];      /* map: what shapes a mapping */
+/* 1 when key is in keys (NULL: every key). */
+int run_key_taken(const char *const *keys, const char *key);
+/* keys as text ("sim.*, core.*, ..."). */
+void run_keys_text(const char *const *keys, char *buf, size_t len);
+/* 0 when cmd takes key, else SM_ENOKEY: "SOURCE: key 'K' is not used by
+ * CMD, which takes ... (the commands that take it)". */
+int run_key_refuse(const char *cmd, const char *const *keys, const char *key,
+                   const char *source, struct sm_err *err);
 
 /* ==== data.c ============================================================ */
 /* Bytes of synthetic images one run generates in memory, at most. */
@@ -237,10 +271,17 @@ void run_sim_engine(struct run_sim *r, const struct train_data *d,
 
 /* The run row's configuration: every option plus the run's own inputs, so
  * that --resume and a sweep's skip can tell the same run from another
- * one.  The caller frees it. */
+ * one, and what Eq. 12's static term needs to be recomputed.  mesh_w x
+ * mesh_h is the mesh the run used (written as noc.width and noc.height,
+ * whatever the options asked, and as run.mesh_width and run.mesh_height);
+ * cores the cores its mapping uses (run.cores).  The caller frees it. */
 char *run_config_json(const struct sm_conf *c, const char *model,
                       const char *data, uint32_t mesh_w, uint32_t mesh_h,
-                      uint64_t frames);
+                      uint32_t cores, uint64_t frames);
+/* The same keys (noc.width, noc.height, run.mesh_width, run.mesh_height,
+ * run.cores) set in a configuration object j. */
+void run_config_set_chip(json_t *j, uint32_t mesh_w, uint32_t mesh_h,
+                         uint32_t cores);
 
 /* Totals over frames, as the commands print them. */
 struct run_totals {
@@ -288,12 +329,11 @@ struct run_sim_row {
   enum trace_detail detail;
   const char *model;       /* the model file (the row holds its digest) */
   const char *data;        /* the data spec */
-  uint32_t mesh_w, mesh_h; /* the mesh asked for (0 x 0: auto) */
   size_t frames;           /* frames planned */
 };
 /* Open it (run_record_open) for frames of r: kind 'run', the
- * configuration of run_config_json() over c, o's seed, the mesh r maps
- * onto. */
+ * configuration of run_config_json() over c with the mesh and cores of
+ * r's mapping, o's seed, the mesh r maps onto. */
 int run_sim_record_open(struct run_record *rr, const struct run_sim_row *row,
                         const struct sm_conf *c, const struct run_options *o,
                         const struct run_sim *r, struct sm_err *err);
@@ -377,8 +417,10 @@ struct run_replay_spec {
   const char *source;    /* its name, for messages */
   const struct model *m; /* spike traces: the model whose mapping carries
                             the spikes; NULL for packet traces */
-  uint32_t mesh_w, mesh_h; /* 0 x 0: auto (spike), the trace's (packet) */
-  int mesh_given;
+  uint32_t mesh_w, mesh_h; /* 0 x 0: auto (a spike trace: the mapper's
+                              smallest square; a packet trace: the mesh
+                              its meta names, else RUN_MESH_FALLBACK) */
+  int mesh_given;          /* mesh_w x mesh_h is not auto */
   double scale;          /* every time multiplied by this (> 0) */
   const char *model_path; /* the model's file, for the run row (NULL or
                              "": none) */
@@ -389,6 +431,8 @@ int run_replay_new(const struct run_replay_spec *sp, struct run_options *o,
                    struct run_replay **out, struct sm_err *err);
 void run_replay_free(struct run_replay *r); /* NULL-safe */
 size_t run_replay_nframes(const struct run_replay *r);
+/* The cores of a spike trace's mapping (0 for a packet trace: no cores). */
+uint32_t run_replay_cores(const struct run_replay *r);
 size_t run_replay_npackets(const struct run_replay *r);
 /* Records that were out of time order within their frame (replayed in
  * time order, ties in trace order). */
@@ -398,8 +442,10 @@ int64_t run_replay_frames_planned(const struct run_replay *r);
  * trace's frame number. */
 void run_replay_engine(struct run_replay *r, struct run_engine *e);
 /* The replay's run row (kind 'replay', a new run in database db): its
- * configuration every option of c, sp's source and time scale; its model
- * file, o's seed and the mesh o->noc holds after run_replay_new(). */
+ * configuration every option of c, sp's source and time scale, the cores
+ * of the mapping (run.cores: 0 for a packet trace, which brings none) and
+ * the mesh (run.mesh_width, run.mesh_height); its model file, o's seed and
+ * the mesh o->noc holds after run_replay_new(). */
 int run_replay_record_open(struct run_record *rr, const char *db,
                            enum trace_detail detail, const struct sm_conf *c,
                            const struct run_options *o,
@@ -599,6 +645,9 @@ struct run_energy_db {
                               figure of the hardware) */
   int own;                 /* the run's own coefficients (else a what-if) */
   struct core_energy_conf ec; /* the coefficients used */
+  struct core_chip chip;   /* the run's cores and routers (has_chip) */
+  int has_chip;            /* its configuration names them (run.cores,
+                              run.mesh_width, run.mesh_height) */
   size_t n;                /* frames (>= 1) */
   struct trace_frame_row *f; /* [n] the recorded frames, in frame order */
   struct core_energy *e;   /* [n] uJ, Eq. 12 recomputed per frame */
@@ -611,7 +660,8 @@ struct run_energy_db {
 };
 /* Run `run` of the database at path (-1: the newest).  Coefficients: ec,
  * with own the energy.* keys of the run's configuration over it.  A run
- * without frames is SM_ENOENT.  Free with run_energy_db_free(). */
+ * without frames is SM_ENOENT; chip mode for a run whose configuration
+ * names no cores and mesh SM_EFORMAT.  Free with run_energy_db_free(). */
 int run_energy_db(const char *path, int64_t run, int own,
                   const struct core_energy_conf *ec, struct run_energy_db *out,
                   struct sm_err *err);

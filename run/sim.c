@@ -306,7 +306,9 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
   uint64_t tw = core_window_ps(&r->core);
   f->t_decision = r->have_decision ? r->t_decision : t0 + r->nlayers * tw;
   f->latency_ps = f->t_decision - f->t_first_in;
-  core_energy_frame(&r->energy, f->sops, f->hops, f->latency_ps, &f->energy);
+  struct core_chip chip = {r->map->ngroups, r->map->width * r->map->height};
+  core_energy_frame(&r->energy, f->sops, f->hops, f->latency_ps, &chip,
+                    &f->energy);
   return 0;
 }
 

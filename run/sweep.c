@@ -299,7 +299,7 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
     }
     p->used_w = map->width;
     p->used_h = map->height;
-    uint32_t layers = map->nlayers;
+    uint32_t layers = map->nlayers, cores = map->ngroups;
     model_map_free(map);
     /* the data once mapped (run_data_load: an IDX test set, shared by
      * directory, or synthetic:SEED images, shared by model and frames) */
@@ -332,8 +332,8 @@ static int plan(struct sweep_ctx *x, struct shared_model *ms, size_t *nm,
       sm_err_prefix(err, "%s: point %zu (%s)", s->source, i + 1, p->label);
       return rc;
     }
-    j->config = run_config_json(&p->conf, p->model, p->data, p->mesh_w,
-                                p->mesh_h, (uint64_t)p->nframes);
+    j->config = run_config_json(&p->conf, p->model, p->data, p->used_w,
+                                p->used_h, cores, (uint64_t)p->nframes);
     struct trace_run_found f;
     int found = trace_run_find(x->db, "sweep", p->key, &f, err);
     if (found < 0)

@@ -1034,7 +1034,7 @@ START_TEST(test_energy_terms_recompute_from_counts) {
                                .e_static_uj = 3.52, .p_static_mw = 0};
   struct core_energy e;
   /* 71,000 SOPs x 20 pJ = 1.42 uJ; 45,400 hops x 100 pJ = 4.54 uJ */
-  core_energy_frame(&c, 71000, 45400, 123456789, &e);
+  core_energy_frame(&c, 71000, 45400, 123456789, NULL, &e);
   ck_assert_double_eq_tol(e.sop_uj, 1.42, 1e-12);
   ck_assert_double_eq_tol(e.hop_uj, 4.54, 1e-12);
   ck_assert_double_eq_tol(e.static_uj, 3.52, 1e-15);
@@ -1042,14 +1042,55 @@ START_TEST(test_energy_terms_recompute_from_counts) {
   /* power mode: 10 mW x 30 us = 300 nJ = 0.3 uJ, whatever the counts */
   c.static_mode = CORE_STATIC_POWER;
   c.p_static_mw = 10;
-  core_energy_frame(&c, 0, 0, 30000000, &e);
+  core_energy_frame(&c, 0, 0, 30000000, NULL, &e);
   ck_assert_double_eq_tol(e.static_uj, 0.3, 1e-12);
   ck_assert_double_eq_tol(e.total_uj, 0.3, 1e-12);
   ck_assert(e.sop_uj == 0 && e.hop_uj == 0);
   /* 1 SOP at 1 pJ is 1e-6 uJ exactly as the unit says */
   c.e_sop_pj = 1;
-  core_energy_frame(&c, 1, 0, 0, &e);
+  core_energy_frame(&c, 1, 0, 0, NULL, &e);
   ck_assert_double_eq_tol(e.sop_uj, 1e-6, 1e-20);
+}
+END_TEST
+
+START_TEST(test_chip_static_energy_scales_with_cores_and_routers) {
+  struct core_energy_conf c = {.e_sop_pj = 20, .e_hop_pj = 100,
+                               .static_mode = CORE_STATIC_CHIP,
+                               .e_static_uj = 3.52, .p_static_mw = 7,
+                               .p_core_mw = 0.5, .p_router_mw = 0.125};
+  struct core_energy e;
+  /* 3 cores x 0.5 mW + 4 routers x 0.125 mW = 2 mW; x 20 us = 40 nJ */
+  struct core_chip small = {3, 4};
+  core_energy_frame(&c, 0, 0, 20000000, &small, &e);
+  ck_assert_double_eq_tol(e.static_uj, 0.04, 1e-15);
+  ck_assert_double_eq_tol(core_chip_static_mw(&c, &small), 2.0, 1e-15);
+  /* neither e_static_uj nor p_static_mw enters chip mode */
+  ck_assert_double_eq_tol(e.total_uj, 0.04, 1e-15);
+  /* one more core: +0.5 mW; a 3x3 mesh instead of 2x2: +5 x 0.125 mW */
+  struct core_chip more = {4, 4}, bigger = {3, 9};
+  struct core_energy e2, e3;
+  core_energy_frame(&c, 0, 0, 20000000, &more, &e2);
+  core_energy_frame(&c, 0, 0, 20000000, &bigger, &e3);
+  ck_assert_double_eq_tol(e2.static_uj - e.static_uj, 0.5 * 20e6 * 1e-9,
+                          1e-15);
+  ck_assert_double_eq_tol(e3.static_uj - e.static_uj,
+                          5 * 0.125 * 20e6 * 1e-9, 1e-15);
+  /* no cores (a packet replay): the routers alone */
+  struct core_chip none = {0, 16};
+  core_energy_frame(&c, 0, 0, 1000000, &none, &e);
+  ck_assert_double_eq_tol(e.static_uj, 16 * 0.125 * 1e6 * 1e-9, 1e-15);
+  /* the mode's key parses */
+  struct core_energy_conf d;
+  struct sm_conf conf;
+  struct sm_err err = {0};
+  sm_conf_init(&conf);
+  sm_conf_add(&conf, core_energy_conf_opts, core_energy_conf_nopts, &d);
+  ck_assert_int_eq(sm_conf_defaults(&conf, &err), 0);
+  ck_assert(d.p_core_mw == 0 && d.p_router_mw == 0);
+  ck_assert_int_eq(sm_conf_set(&conf, "energy.static_mode=chip", "t", &err), 0);
+  ck_assert_int_eq(d.static_mode, CORE_STATIC_CHIP);
+  ck_assert_int_eq(sm_conf_set(&conf, "energy.p_core_mw=-1", "t", &err),
+                   SM_ERANGE);
 }
 END_TEST
 
@@ -1434,6 +1475,7 @@ static Suite *core_suite(void) {
   t = tcase_create("energy");
   tcase_add_test(t, test_core_and_energy_options_have_valid_defaults);
   tcase_add_test(t, test_energy_terms_recompute_from_counts);
+  tcase_add_test(t, test_chip_static_energy_scales_with_cores_and_routers);
   suite_add_tcase(s, t);
   t = tcase_create("theory");
   tcase_add_test(t, test_theory_reproduces_table2);

@@ -118,7 +118,7 @@ START_TEST(test_encoder_rounds_to_the_nearest_step_and_zero_is_silent) {
 END_TEST
 
 START_TEST(test_presets_load_with_every_table) {
-  const char *names[] = {"paper-22nm", "manycore-14nm"};
+  const char *names[] = {"paper-22nm", "paper-22nm-chip", "manycore-14nm"};
   for (size_t i = 0; i < SM_ARRAY_LEN(names); i++) {
     struct run_options o;
     struct sm_conf c;
@@ -131,6 +131,82 @@ START_TEST(test_presets_load_with_every_table) {
     ck_assert_msg(sm_conf_load_file(&c, path, &err) == 0, "%s", err.msg);
     ck_assert_str_eq(o.preset.name, names[i]);
   }
+}
+END_TEST
+
+/* ---- the mesh keys and each command's keys ------------------------------ */
+
+START_TEST(test_mesh_keys_default_to_auto_and_need_both_sides) {
+  struct run_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  run_options_init(&o, &c);
+  ck_assert(sm_conf_defaults(&c, &err) == 0);
+  uint32_t w = 9, h = 9;
+  ck_assert_int_eq(run_options_mesh(&o, &w, &h, &err), 0);
+  ck_assert(w == 0 && h == 0);
+  /* one side given: refused, naming both keys */
+  ck_assert_int_eq(sm_conf_set(&c, "noc.width=3", "t", &err), 0);
+  ck_assert_int_eq(run_options_mesh(&o, &w, &h, &err), SM_EINVAL);
+  ck_assert_msg(strstr(err.msg, "noc.width=3") && strstr(err.msg, "noc.height=0"),
+                "%s", err.msg);
+  ck_assert_int_eq(run_options_fixed_mesh(&o, &err), SM_EINVAL);
+  ck_assert_int_eq(sm_conf_set(&c, "noc.height=5", "t", &err), 0);
+  ck_assert_int_eq(run_options_mesh(&o, &w, &h, &err), 0);
+  ck_assert(w == 3 && h == 5);
+  ck_assert_int_eq(run_options_fixed_mesh(&o, &err), 0);
+  ck_assert(o.noc.width == 3 && o.noc.height == 5);
+  ck_assert_int_eq(sm_conf_set(&c, "noc.width=65", "t", &err), SM_ERANGE);
+  /* auto where nothing sizes the mesh: the fallback */
+  ck_assert_int_eq(sm_conf_set(&c, "noc.width=0", "t", &err), 0);
+  ck_assert_int_eq(sm_conf_set(&c, "noc.height=0", "t", &err), 0);
+  ck_assert_int_eq(run_options_fixed_mesh(&o, &err), 0);
+  ck_assert(o.noc.width == RUN_MESH_FALLBACK && o.noc.height == RUN_MESH_FALLBACK);
+  /* the rest of the noc table is there once, with its own defaults */
+  void *base;
+  ck_assert_ptr_nonnull(sm_conf_find(&c, "noc.buffer_depth", &base));
+  ck_assert_uint_eq(o.noc.buffer_depth, 8);
+}
+END_TEST
+
+START_TEST(test_config_records_the_mesh_used_and_the_cores) {
+  struct run_options o;
+  struct sm_conf c;
+  struct sm_err err = {0};
+  run_options_init(&o, &c);
+  ck_assert(sm_conf_defaults(&c, &err) == 0); /* noc.width = 0: auto */
+  char *s = run_config_json(&c, "m.json", "d", 2, 3, 5, 7);
+  json_error_t je;
+  json_t *j = json_loads(s, 0, &je);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "noc.width")), 2);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "noc.height")), 3);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "run.mesh_width")), 2);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "run.mesh_height")), 3);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "run.cores")), 5);
+  ck_assert_int_eq(json_integer_value(json_object_get(j, "run.frames")), 7);
+  json_decref(j);
+  free(s);
+}
+END_TEST
+
+START_TEST(test_commands_refuse_keys_they_do_not_use) {
+  struct sm_err err = {0};
+  ck_assert(run_key_taken(run_keys_run, "noc.width"));
+  ck_assert(run_key_taken(run_keys_run, "map.placement"));
+  ck_assert(!run_key_taken(run_keys_run, "traffic.rates"));
+  ck_assert(!run_key_taken(run_keys_noc, "core.neurons_per_core"));
+  ck_assert(run_key_taken(run_keys_synth, "core.fire_round"));
+  ck_assert(!run_key_taken(run_keys_synth, "core.fire_roundx"));
+  ck_assert(!run_key_taken(run_keys_synth, "core.sram_bytes"));
+  ck_assert(run_key_taken(NULL, "anything"));
+  ck_assert_int_eq(run_key_refuse("noc", run_keys_noc, "map.placement", "cl",
+                                  &err), SM_ENOKEY);
+  ck_assert_msg(strstr(err.msg, "cl: key 'map.placement' is not used by noc") &&
+                    strstr(err.msg, "traffic.*") && strstr(err.msg, "run,"),
+                "%s", err.msg);
+  ck_assert_int_eq(run_key_refuse("noc", run_keys_noc, "noc.width", "cl", &err),
+                   0);
 }
 END_TEST
 
@@ -360,6 +436,9 @@ int main(void) {
   tcase_add_test(t, test_frames_repeat_identically_on_the_same_hardware);
   tcase_add_test(t, test_encoder_rounds_to_the_nearest_step_and_zero_is_silent);
   tcase_add_test(t, test_presets_load_with_every_table);
+  tcase_add_test(t, test_mesh_keys_default_to_auto_and_need_both_sides);
+  tcase_add_test(t, test_config_records_the_mesh_used_and_the_cores);
+  tcase_add_test(t, test_commands_refuse_keys_they_do_not_use);
   tcase_add_test(t, test_loop_records_from_first_rec_and_stops_between_frames);
   tcase_add_test(t, test_sim_engine_runs_the_data_set_in_order);
   tcase_add_test(t, test_mesh_parser_takes_wxh_digits_only);

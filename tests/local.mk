@@ -136,3 +136,8 @@ EXTRA_DIST += tests/coresize.sh
 tests_check_coresize_SOURCES = tests/check_coresize.c
 tests_check_coresize_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_coresize_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
+# One way to set the mesh (noc.width/noc.height, --mesh, run.mesh) in every
+# command, the keys each command refuses, the direction tables; static
+# energy that scales with the chip (energy.static_mode=chip).
+TESTS += tests/mesh.sh tests/chip_energy.sh
+EXTRA_DIST += tests/mesh.sh tests/chip_energy.sh

@@ -205,8 +205,15 @@ expect "map --mapping with a map.* key" 2 "map.sram_fit=split': with --mapping" 
   $M "$tmp/m.json" map.sram_fit=split
 expect "run --mapping of a missing file" 2 "nope.json: cannot open" -- \
   $R --mapping "$tmp/nope.json"
-expect "map with a key it does not use" 2 "'energy.e_sop_pj=3': spikemesh map does not use energy.e_sop_pj" -- \
+expect "map with a key it does not use" 2 "key 'energy.e_sop_pj' is not used by map, which takes core.neurons_per_core" -- \
   $S map --quiet energy.e_sop_pj=3
+expect "map with a core key that does not shape a mapping" 2 "key 'core.step_ps' is not used by map" -- \
+  $S map --quiet core.step_ps=5
+$S map --quiet --out "$tmp/k.json" noc.width=5 noc.height=4 &&
+  grep -q '"mesh": {"width": 5, "height": 4}' "$tmp/k.json" &&
+  ok "map honours noc.width/noc.height" || bad "map honours noc.width/noc.height"
+expect "map: --mesh and noc.width disagree" 2 "noc.width" -- \
+  $S map --quiet --mesh 3x3 noc.width=4 noc.height=3
 expect "map with an unknown key" 2 "unknown key 'core.neurons'" -- $S map --quiet core.neurons=3
 expect "map with an unknown option" 2 "unknown or incomplete option '--bogus'" -- $S map --bogus
 expect "map --out into a directory" 2 "$tmp" -- $S map $C --quiet --out "$tmp"

@@ -26,6 +26,8 @@ q() { sqlite3 "$1" "$2"; }
 # six cores on a 3x3 mesh, slow links: packets block each other
 O="core.sram_bytes=4000 map.sram_fit=split noc.t_link=3000 noc.multicast=unicast"
 R="./spikemesh run --model $tmp/m.json --quiet"
+# a packet trace has no mapping: its replay takes the network's keys only
+ON="noc.t_link=3000 noc.multicast=unicast"
 
 # 1. record at packet detail, replay through the same architecture
 $R --frames 40 --db "$tmp/p.db" --detail packet $O >/dev/null || bad "run at packet detail"
@@ -83,13 +85,13 @@ cmp_sql "per-router blocked time" "SELECT node, port, sum(blocked_ps) FROM ports
 # the same through an exported packet trace (binary and CSV)
 ./spikemesh trace export --db "$tmp/p.db" --kind packet -o "$tmp/p.smt" >/dev/null &&
   ./spikemesh trace convert "$tmp/p.smt" "$tmp/p.csv" --csv >/dev/null &&
-  ./spikemesh replay --trace "$tmp/p.csv" --db "$tmp/r2.db" $O >/dev/null &&
+  ./spikemesh replay --trace "$tmp/p.csv" --db "$tmp/r2.db" $ON >/dev/null &&
   [ "$(q "$tmp/r2.db" "SELECT sum(hops) FROM frames")" = "$(q "$tmp/p.db" "SELECT sum(hops) FROM frames")" ] &&
   [ "$(q "$tmp/r2.db" "SELECT sum(blocked_ps) FROM ports")" = "$(q "$tmp/p.db" "SELECT sum(blocked_ps) FROM ports")" ] &&
   ok "packet trace (CSV) replays to the same hops and blocked time" || bad "packet trace replay"
 # a bad CSV row names its line
 sed '5s/^[0-9]*,/x,/' "$tmp/p.csv" > "$tmp/bad.csv"
-out=$(./spikemesh replay --trace "$tmp/bad.csv" $O 2>&1); st=$?
+out=$(./spikemesh replay --trace "$tmp/bad.csv" $ON 2>&1); st=$?
 [ $st = 2 ] && echo "$out" | grep -q "bad.csv:5: field 'frame'" && ok "bad CSV row: line and field" ||
   bad "bad CSV row: exit $st: $out"
 head -c 100 "$tmp/p.smt" > "$tmp/trunc.smt"
@@ -211,8 +213,8 @@ awk -F, '/^#|^frame/ {print; next}
   {a[$1] = a[$1] $0 "\n"; if (!($1 in seen)) {seen[$1] = 1; order[n++] = $1}}
   END {for (i = 0; i < n; i++) {k = split(a[order[i]], L, "\n");
        for (j = k - 1; j >= 1; j--) print L[j]}}' "$tmp/pk.csv" > "$tmp/rev.csv"
-./spikemesh replay --trace "$tmp/pk.csv" $O > "$tmp/s1.out" 2>&1 || bad "replay of the sorted trace"
-./spikemesh replay --trace "$tmp/rev.csv" $O > "$tmp/s2.out" 2>&1 || bad "replay of the reversed trace"
+./spikemesh replay --trace "$tmp/pk.csv" $ON > "$tmp/s1.out" 2>&1 || bad "replay of the sorted trace"
+./spikemesh replay --trace "$tmp/rev.csv" $ON > "$tmp/s2.out" 2>&1 || bad "replay of the reversed trace"
 d1=$(sed -n 's/^frames .*deliveries \([0-9]*\), hops \([0-9]*\).*/\1 \2/p' "$tmp/s1.out")
 d2=$(sed -n 's/^frames .*deliveries \([0-9]*\), hops \([0-9]*\).*/\1 \2/p' "$tmp/s2.out")
 [ -n "$d1" ] && [ "$d1" = "$d2" ] && grep -q "out of time order within their frame" "$tmp/s2.out" &&

@@ -19,7 +19,10 @@
  *     unlabelled (-1), predictions -1 (none) or a class;
  *   - Eq. 12: each frame's energy terms equal its counts times the run's
  *     coefficients (energy.* of the run's configuration), and the total the
- *     sum of the terms;
+ *     sum of the terms; in chip mode E_static is (run.cores x p_core_mw +
+ *     the run row's mesh routers x p_router_mw) x latency, and the
+ *     configuration's run.mesh_width x run.mesh_height is the row's mesh;
+ *   - at link detail, one cores row per core of the mapping (run.cores);
  *   - per frame, the layers' spikes, SOPs, late spikes and hops add up to
  *     the frame's, and layer 0's spikes are the frame's input spikes;
  *   - the cores' spikes and SOPs add up to the frame's, and the link rows'
@@ -214,16 +217,32 @@ static void check_frames(struct audit *a) {
         "SELECT f.frame, f.e_hop_pj, f.hops * " CONF("energy.e_hop_pj")
         " FROM frames f JOIN runs r ON r.run_id = f.run_id WHERE f.run_id=?1 "
         "AND " DIFF("f.e_hop_pj", "f.hops * " CONF("energy.e_hop_pj")));
+  /* chip mode: the cores of the configuration (run.cores) and every
+   * router of the mesh the run row says it used */
 #define STATIC_PJ                                                              \
   "(CASE " CONF("energy.static_mode") " WHEN 'power' THEN "                  \
-  CONF("energy.p_static_mw") " * f.latency_ps * 1e-3 ELSE "                  \
-  CONF("energy.e_static_uj") " * 1e6 END)"
-  check(a, "Eq. 12: E_static = energy.e_static_uj per frame, or "
-           "energy.p_static_mw x latency",
+  CONF("energy.p_static_mw") " * f.latency_ps * 1e-3 WHEN 'chip' THEN ("     \
+  CONF("run.cores") " * " CONF("energy.p_core_mw") " + r.mesh_width * "      \
+  "r.mesh_height * " CONF("energy.p_router_mw") ") * f.latency_ps * 1e-3 "   \
+  "ELSE " CONF("energy.e_static_uj") " * 1e6 END)"
+  check(a, "Eq. 12: E_static = energy.e_static_uj per frame, "
+           "energy.p_static_mw x latency, or (chip) (run.cores x "
+           "energy.p_core_mw + mesh routers x energy.p_router_mw) x latency",
         -1,
         "SELECT f.frame, f.e_static_pj, " STATIC_PJ " FROM frames f JOIN runs "
         "r ON r.run_id = f.run_id WHERE f.run_id=?1 AND "
         DIFF("f.e_static_pj", STATIC_PJ));
+  check(a, "Eq. 12 (chip): the configuration names the cores used "
+           "(run.cores) and the run row's mesh (run.mesh_width x "
+           "run.mesh_height)",
+        -1,
+        "SELECT 0, coalesce(" CONF("run.cores") ", 'no run.cores') || ' on ' "
+        "|| coalesce(" CONF("run.mesh_width") ", '?') || 'x' || coalesce("
+        CONF("run.mesh_height") ", '?'), 'cores on ' || r.mesh_width || 'x' "
+        "|| r.mesh_height FROM runs r WHERE r.run_id=?1 AND "
+        CONF("energy.static_mode") " = 'chip' AND (" CONF("run.cores")
+        " IS NULL OR " CONF("run.mesh_width") " IS NOT r.mesh_width OR "
+        CONF("run.mesh_height") " IS NOT r.mesh_height)");
   check(a, "Eq. 12: E_total = E_SOP + E_Hop + E_static", -1,
         "SELECT frame, e_total_pj, e_sop_pj + e_hop_pj + e_static_pj FROM "
         "frames WHERE run_id=?1 AND "
@@ -268,6 +287,13 @@ static void check_rows(struct audit *a) {
   check_sum(a, "links: flits between routers add up to the frame's hops",
             TRACE_LINK, "links", "flits", "AND dir != 4", "hops");
   if (!replay) {
+    check(a, "cores rows: one per core the mapping uses (run.cores)",
+          TRACE_LINK,
+          "SELECT f.frame, coalesce(c.n, 0) || ' cores', " CONF("run.cores")
+          " FROM frames f JOIN runs r ON r.run_id = f.run_id LEFT JOIN (SELECT "
+          "frame, count(*) AS n FROM cores WHERE run_id=?1 GROUP BY frame) c "
+          "ON c.frame = f.frame WHERE f.run_id=?1 AND " CONF("run.cores")
+          " IS NOT NULL AND coalesce(c.n, 0) != " CONF("run.cores"));
     check_sum(a, "cores' spikes add up to the frame's", TRACE_LINK, "cores",
               "spikes", "", "spikes");
     check_sum(a, "cores' SOPs add up to the frame's", TRACE_LINK, "cores",

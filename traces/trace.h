@@ -37,7 +37,8 @@
 #define TRACE_SCHEMA_VERSION 5
 /* The oldest version read and, when opened for writing, upgraded in place
  * (version 4 adds the claims table to version 3, version 5 the mapping
- * table; readers of an older file find no mapping rows). */
+ * table and the tables of the direction codes' names, link_dirs and
+ * port_dirs; readers of an older file find no mapping rows). */
 #define TRACE_SCHEMA_OLDEST 3
 /* How long the recorder waits for another process's lock on the database
  * before it gives up (s); SPIKEMESH_DB_TIMEOUT=SECONDS overrides it. */
