@@ -3,7 +3,7 @@
 noinst_LIBRARIES += models/libsmmodels.a
 models_libsmmodels_a_SOURCES = models/model.h models/model.c models/map.h \
 	models/synth.h models/synth.c \
-	models/map.c models/mapfile.h models/mapfile.c
+	models/map.c models/mapfile.h models/mapfile.c models/place.h models/place.c
 # The data directory (model_data_dir in map.c): the shipped models, where
 # `spikemesh run` without --model finds the MLP ...
 dist_pkgdata_DATA = models/fmnist-mlp.json models/fmnist-cnn.json

@@ -15,6 +15,12 @@ tests_check_core_LDADD = core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHEC
 tests_check_map_SOURCES = tests/check_map.c
 tests_check_map_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_map_LDADD = models/libsmmodels.a core/libsmcore.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
+# Placements by name (models/place.c), checked against the mapper's own.
+TESTS += tests/check_place
+check_PROGRAMS += tests/check_place
+tests_check_place_SOURCES = tests/check_place.c
+tests_check_place_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_place_LDADD = models/libsmmodels.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
 tests_check_noc_SOURCES = tests/check_noc.c
 tests_check_noc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_noc_LDADD = noc/libsmnoc.a sim/libsmsim.a util/libsmutil.a $(CHECK_LIBS) $(SM_LIBS_EXT)
