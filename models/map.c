@@ -2,16 +2,22 @@
  * map.c -- partition, placement and routing tables (see map.h for the
  * rules), and architecture preset lookup.
  *
- * Cost: O(layers + groups + mesh nodes); the routing tables are one list of
- * destination nodes per layer, since every group of a layer has the same
- * destinations.
+ * Cost: the partition tries each tile-row count of a cut layer, O(rows x
+ * log columns); the smallest legal core size is a bisection over that.
+ * model_map_assemble checks coverage with one bit per neuron of the
+ * largest layer, and builds the routing tables over every pair of groups
+ * in consecutive layers (O(pairs)), the cells of a group over its pooled
+ * rows and columns times its destinations.
  *
  * Rejected: splitting a layer into more groups than the neuron count needs
  * silently to make its SRAM fit (the paper's rule is neuron-driven; by
  * default a mapping that does not fit is refused with the shortfall, and
- * map.sram_fit=split asks for the extra split explicitly), and per-neuron destination sets (with channel groups every source reaches
- * every group of the next layer, so a per-neuron table would repeat the
- * per-layer one).
+ * map.sram_fit=split asks for the extra split explicitly); several
+ * channels per tile when a channel's map exceeds a core (the tiles shrink
+ * by the channel count, so the group count hardly changes, while each
+ * group's kernels grow with it); per-neuron destination lists (a cell
+ * groups the outputs that reach the same cores: one list for a whole map,
+ * a few per tile).
  */
 #include "models/map.h"
 
