@@ -273,11 +273,11 @@ static enum cut_fail cut_layer(const struct model *m,
     uint64_t fit = npc / rows; /* columns a tile of these rows may have */
     if (tile_side(nw, nw, pw, cw) > fit)
       continue;
-    uint32_t q = 1, top = nw; /* the fewest columns of tiles that fit */
-    while (q < top) {
-      uint32_t mid = q + (top - q) / 2;
+    uint32_t q = 1, qtop = nw; /* the fewest columns of tiles that fit */
+    while (q < qtop) {
+      uint32_t mid = q + (qtop - q) / 2;
       if (tile_side(nw, mid, pw, cw) <= fit)
-        top = mid;
+        qtop = mid;
       else
         q = mid + 1;
     }
