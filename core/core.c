@@ -32,11 +32,12 @@
 const struct sm_opt core_conf_opts[] = {
     SM_OPT_U(struct core_conf, neurons_per_core, "core.neurons_per_core",
              "1024", "neurons", 1, 1048576,
-             "neurons one core holds (a layer slice per core)"),
+             "neurons one core holds (one tile of a layer: channels x rows "
+             "x columns)"),
     SM_OPT_U(struct core_conf, sram_bytes, "core.sram_bytes", "1048576",
              "bytes", 1, 1.0e12,
-             "synapse SRAM per core: weights of the slice's incoming synapses "
-             "plus 4 bytes of scale"),
+             "synapse SRAM per core: weights of its neurons' incoming "
+             "synapses (conv: its channels' kernels) plus 4 bytes of scale"),
     SM_OPT_U(struct core_conf, weight_bits, "core.weight_bits", "4", "bits", 1,
              8, "bits per stored weight (a model layer may use fewer)"),
     SM_OPT_U(struct core_conf, steps_per_window, "core.steps_per_window", "10",

@@ -2,16 +2,22 @@
  * map.c -- partition, placement and routing tables (see map.h for the
  * rules), and architecture preset lookup.
  *
- * Cost: O(layers + groups + mesh nodes); the routing tables are one list of
- * destination nodes per layer, since every group of a layer has the same
- * destinations.
+ * Cost: the partition tries each tile-row count of a cut layer, O(rows x
+ * log columns); the smallest legal core size is a bisection over that.
+ * model_map_assemble checks coverage with one bit per neuron of the
+ * largest layer, and builds the routing tables over every pair of groups
+ * in consecutive layers (O(pairs)), the cells of a group over its pooled
+ * rows and columns times its destinations.
  *
  * Rejected: splitting a layer into more groups than the neuron count needs
  * silently to make its SRAM fit (the paper's rule is neuron-driven; by
  * default a mapping that does not fit is refused with the shortfall, and
- * map.sram_fit=split asks for the extra split explicitly), and per-neuron destination sets (with channel groups every source reaches
- * every group of the next layer, so a per-neuron table would repeat the
- * per-layer one).
+ * map.sram_fit=split asks for the extra split explicitly); several
+ * channels per tile when a channel's map exceeds a core (the tiles shrink
+ * by the channel count, so the group count hardly changes, while each
+ * group's kernels grow with it); per-neuron destination lists (a cell
+ * groups the outputs that reach the same cores: one list for a whole map,
+ * a few per tile).
  */
 #include "models/map.h"
 
@@ -180,7 +186,12 @@ static int find_layers(const struct model *m, const struct model_map_params *p,
  * each cut into r x q tiles (1 x 1: the whole map). */
 struct cut {
   uint32_t g, r, q;
+  int bound;       /* g r q is only a lower bound: far more than any mesh */
 };
+
+/* Groups past which a layer's count needs no precision: four times the
+ * nodes of the largest mesh. */
+#define MANY_GROUPS (4 * MODEL_MAP_MAX_SIDE * MODEL_MAP_MAX_SIDE)
 
 /* Why a layer cannot be cut at a core size. */
 enum cut_fail { CUT_OK, CUT_POOL, CUT_SRAM };
@@ -202,12 +213,20 @@ static enum cut_fail cut_layer(const struct model *m,
   const struct model_map_layer *L = &mp->layers[l];
   const struct model_layer *ml = mlayer(m, mp, l);
   c->g = c->r = c->q = 1;
+  c->bound = 0;
   if (ml && ml->type == MODEL_DENSE) {
     uint32_t g = (uint32_t)div_up(L->channels, npc);
-    if (p->sram_fit == MODEL_SRAM_SPLIT)
-      while (g < L->channels &&
-             sram_of(ml, (uint32_t)div_up(L->channels, g), p) > p->sram_bytes)
-        g++;
+    if (p->sram_fit == MODEL_SRAM_SPLIT) {
+      /* the fewest groups, from g on, whose largest fits (monotone) */
+      uint32_t top = L->channels;
+      while (g < top) {
+        uint32_t mid = g + (top - g) / 2;
+        if (sram_of(ml, (uint32_t)div_up(L->channels, mid), p) > p->sram_bytes)
+          g = mid + 1;
+        else
+          top = mid;
+      }
+    }
     c->g = g;
     return sram_of(ml, (uint32_t)div_up(L->channels, g), p) > p->sram_bytes
                ? CUT_SRAM
@@ -232,17 +251,33 @@ static enum cut_fail cut_layer(const struct model *m,
   c->g = L->channels;
   if (tile_side(1, 1, pw, ch) * tile_side(1, 1, pw, cw) > npc)
     return CUT_POOL;
+  uint64_t least = div_up(L->plane, npc); /* tiles per channel, at least */
+  if (least * L->channels > MANY_GROUPS) {
+    c->r = (uint32_t)least;
+    c->bound = 1;
+    return ml && sram_of(ml, 1, p) > p->sram_bytes ? CUT_SRAM : CUT_OK;
+  }
+  /* the fewest tile rows whose rows leave room for one window column */
+  uint64_t room = npc / tile_side(nw, nw, pw, cw);
+  uint32_t r = 1, top = nh;
+  while (r < top) {
+    uint32_t mid = r + (top - r) / 2;
+    if (tile_side(nh, mid, pw, ch) <= room)
+      top = mid;
+    else
+      r = mid + 1;
+  }
   uint64_t best = UINT64_MAX, best_skew = 0;
-  for (uint32_t r = 1; r <= nh; r++) {
+  for (; r <= nh && r <= best; r++) { /* r x q >= r tiles */
     uint64_t rows = tile_side(nh, r, pw, ch);
     uint64_t fit = npc / rows; /* columns a tile of these rows may have */
     if (tile_side(nw, nw, pw, cw) > fit)
       continue;
-    uint32_t q = 1, top = nw; /* the fewest columns of tiles that fit */
-    while (q < top) {
-      uint32_t mid = q + (top - q) / 2;
+    uint32_t q = 1, qtop = nw; /* the fewest columns of tiles that fit */
+    while (q < qtop) {
+      uint32_t mid = q + (qtop - q) / 2;
       if (tile_side(nw, mid, pw, cw) <= fit)
-        top = mid;
+        qtop = mid;
       else
         q = mid + 1;
     }
@@ -431,9 +466,13 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
               total > (uint64_t)w * h)) {
     char per[512];
     size_t o = 0;
-    for (uint32_t l = 0; l < mp->nlayers && o < sizeof per - 48; l++)
-      o += (size_t)snprintf(per + o, sizeof per - o, "%slayer %u: %u",
-                            l ? ", " : "", l, mp->layers[l].ngroups);
+    int bound = 0;
+    for (uint32_t l = 0; l < mp->nlayers && o < sizeof per - 48; l++) {
+      o += (size_t)snprintf(per + o, sizeof per - o, "%slayer %u: %s%u",
+                            l ? ", " : "", l, cuts[l].bound ? "at least " : "",
+                            mp->layers[l].ngroups);
+      bound |= cuts[l].bound;
+    }
     if (w > MODEL_MAP_MAX_SIDE || h > MODEL_MAP_MAX_SIDE)
       rc = sm_fail(err, SM_ENOFIT, "mesh %ux%u: at most %dx%d routers", w, h,
                    MODEL_MAP_MAX_SIDE, MODEL_MAP_MAX_SIDE);
@@ -441,16 +480,17 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
       legal_note(m, mp, p, nodes, where, note, sizeof note);
       if (!auto_mesh)
         rc = sm_fail(err, SM_ENOFIT,
-                     "mesh %ux%u has %u nodes; the mapping needs %llu cores "
-                     "(%s); short by %llu%s",
-                     w, h, w * h, (unsigned long long)total, per,
+                     "mesh %ux%u has %u nodes; the mapping needs %s%llu "
+                     "cores (%s); short by %s%llu%s",
+                     w, h, w * h, bound ? "at least " : "",
+                     (unsigned long long)total, per, bound ? "at least " : "",
                      (unsigned long long)(total - (uint64_t)w * h), note);
       else
         rc = sm_fail(err, SM_ENOFIT,
-                     "the mapping needs %llu cores (%s): more than a %dx%d "
+                     "the mapping needs %s%llu cores (%s): more than a %dx%d "
                      "mesh%s",
-                     (unsigned long long)total, per, MODEL_MAP_MAX_SIDE,
-                     MODEL_MAP_MAX_SIDE, note);
+                     bound ? "at least " : "", (unsigned long long)total, per,
+                     MODEL_MAP_MAX_SIDE, MODEL_MAP_MAX_SIDE, note);
     }
   }
   if (rc) {

@@ -9,30 +9,54 @@
  * model's dense and conv layers, each with the pool layer that follows it
  * fused in (flatten layers vanish: they only rename indices).
  *
- * Partition (the paper's rule).  Each layer is split along its channel
- * (feature) dimension into equal groups of at most neurons_per_core neurons,
- * one group per core:
- *   conv (and input): the fewest groups g that divide the channel count
- *     with (channels/g) * (rows*cols) <= neurons_per_core; a single
- *     channel's map larger than a core is refused;
- *   dense: g = ceil(neurons / neurons_per_core) groups whose sizes differ by
- *     at most one (the first ones take the extra neuron).
+ * Groups.  A group is what one core holds: channels [c0, c1) x rows
+ * [y0, y1) x columns [x0, x1) of its layer's map before pooling (dense:
+ * neurons [c0, c1) of a 1x1 map).
+ *
+ * Partition.  Groups are numbered layer by layer, input first:
+ *   dense: g = ceil(neurons / neurons_per_core) groups whose sizes differ
+ *     by at most one (the first ones take the extra neuron);
+ *   conv (and input) whose channel map fits a core (rows x cols <=
+ *     neurons_per_core): the paper's rule, the fewest groups g that divide
+ *     the channel count with (channels/g) * rows * cols <= neurons_per_core,
+ *     each of whole maps;
+ *   conv (and input) with a larger map: one channel per group, the map cut
+ *     into R x Q tiles of whole fused-pooling windows (a window never spans
+ *     two cores), the windows of each side dealt as evenly as possible (the
+ *     first tiles one window more), the rows and columns the pooling crops
+ *     in the last tiles; the fewest tiles that fit, then the most nearly
+ *     square (the least |rows - columns|), then the fewest tile rows.
+ *     Groups go tile by tile (row-major), the channel groups of a tile
+ *     together.
  * With map.sram_fit=split, g grows further (conv: to the next divisor)
  * until each group's synapses fit the SRAM; the default refuses instead.
- * The input layer is split the same way; its groups are input cores: mesh
+ * The input layer is cut the same way; its groups are input cores: mesh
  * nodes whose interface injects the frame's pixel spikes (no synapses, no
- * SOPs), so input spikes pay hops like every other spike.
+ * SOPs), so input spikes pay hops like every other spike.  A refusal (a
+ * pooling window larger than a core, a mesh too small, a group's SRAM)
+ * says the smallest legal core.neurons_per_core for the model and mesh,
+ * and the largest when the SRAM bounds it.
  *
  * SRAM per core = ceil(weights * weight_bits / 8) + 4 bytes of scale, with
  * weights = neurons * fan-in for dense groups and channels * in_c * k * k
- * for conv groups (a conv core stores its kernels once: weight sharing).
+ * for conv groups: a conv core stores its channels' kernels once (weight
+ * sharing), whatever its tile.  Not counted: the neurons' state (a register
+ * file bounded by core.neurons_per_core), the routing table, and the halo
+ * (input spikes are applied as they arrive, not stored).
  *
- * Placement puts group g (groups numbered layer by layer, input first) on a
- * node: "rowmajor" fills rows left to right; "snake" reverses every other
- * row, so consecutive groups, hence consecutive layers, are always mesh
- * neighbours.  Routing tables: every group of layer l sends to every group
- * of layer l+1 (channel groups of a conv layer each need every input
- * channel; dense groups need every input); the output layer sends nothing.
+ * Placement puts group g on a node: "rowmajor" fills rows left to right;
+ * "snake" reverses every other row, so consecutive groups, hence
+ * consecutive layers, are always mesh neighbours.
+ *
+ * Routing tables follow connectivity.  Group S of layer l sends to the
+ * groups of layer l+1 that hold a neuron one of its outputs has a synapse
+ * to: for a conv layer, those whose tile's receptive field meets S's
+ * pooled output region (channel ranges always connect: every output
+ * channel reads every input channel); for a dense layer, all.  Each spike
+ * goes only to the groups it reaches: S's pooled rows (and columns) fall
+ * into classes by the destinations they reach, and a (row class, column
+ * class) cell holds one destination list.  The output layer sends
+ * nothing.
  */
 #ifndef SPIKEMESH_MODELS_MAP_H
 #define SPIKEMESH_MODELS_MAP_H

@@ -692,6 +692,40 @@ START_TEST(test_smallest_legal_core_size_is_the_boundary) {
 }
 END_TEST
 
+/* A channel map far larger than any mesh of cores is refused at once,
+ * with a lower bound on the cores, and still names a size that fits. */
+START_TEST(test_huge_maps_are_refused_quickly) {
+  struct model_layer ls[1] = {dense(1 << 28, 2)};
+  struct model m = {.in_c = 1, .in_h = 1 << 14, .in_w = 1 << 14,
+                    .nlayers = 1, .layers = ls};
+  struct model_map_params p = params();
+  p.sram_bytes = UINT64_MAX / 16;
+  struct model_map *mp;
+  struct sm_err err = {0};
+  uint64_t t0 = sm_now_ns();
+  ck_assert_int_eq(model_map_build(&m, &p, &mp, &err), SM_ENOFIT);
+  const char *k = "smallest legal core.neurons_per_core for this model (mesh "
+                  "at most 64x64) is ";
+  const char *at = strstr(err.msg, k);
+  ck_assert_msg(strstr(err.msg, "the mapping needs at least 262145 cores "
+                                "(layer 0: at least 262144, layer 1: 1)") &&
+                    at,
+                "%s", err.msg);
+  /* 4096 tiles of 256x256 leave no node for the dense layer: 4095 tiles
+   * of a little more */
+  unsigned long long lo = strtoull(at + strlen(k), NULL, 10);
+  ck_assert_msg(lo > 65536 && lo < 67000, "%s", err.msg);
+  /* a tall single column: 2^28 rows of one pixel */
+  m.in_h = 1 << 28;
+  m.in_w = 1;
+  p.neurons_per_core = 1;
+  ck_assert_int_eq(model_map_build(&m, &p, &mp, &err), SM_ENOFIT);
+  ck_assert_msg(strstr(err.msg, "at least"), "%s", err.msg);
+  ck_assert_msg(sm_now_ns() - t0 < 2000000000ull, "took %llu ns",
+                (unsigned long long)(sm_now_ns() - t0));
+}
+END_TEST
+
 /* ---- model_map_assemble: each rule ----------------------------------------- */
 
 /* The CNN at 100 neurons per core on a 16x16 mesh: groups the caller may
@@ -1017,6 +1051,7 @@ static Suite *map_suite(void) {
   tcase_add_test(t, test_small_sram_is_refused_naming_the_layer);
   tcase_add_test(t, test_oversized_channel_and_bad_models_are_refused);
   tcase_add_test(t, test_smallest_legal_core_size_is_the_boundary);
+  tcase_add_test(t, test_huge_maps_are_refused_quickly);
   tcase_add_test(t, test_assemble_refuses_each_rule_naming_the_group);
   suite_add_tcase(s, t);
   t = tcase_create("presets");
