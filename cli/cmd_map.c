@@ -194,6 +194,44 @@ static int parse_args(int argc, char **argv, struct map_args *a,
   return 0;
 }
 
+/* Expected hops (model_map_expected_hops: every output spiking once, each
+ * destination group paid its Manhattan distance) of this mapping and, for
+ * a mapping made here, of every placement on the same mesh. */
+static void print_placements(const struct model_map *map,
+                             const struct model *m,
+                             const struct model_map_params *mp, int from_file,
+                             FILE *out) {
+  uint64_t here = model_map_expected_hops(map, m);
+  fprintf(out,
+          "expected hops per frame if every neuron spiked once (each "
+          "destination core paid its XY distance, no multicast sharing): "
+          "%llu\n",
+          (unsigned long long)here);
+  if (from_file)
+    return;
+  fprintf(out, "placements on this %ux%u mesh (map.placement; greedy with "
+               "map.seed=%llu):\n",
+          map->width, map->height, (unsigned long long)mp->seed);
+  for (int k = MODEL_PLACE_ROWMAJOR; k <= MODEL_PLACE_GREEDY; k++) {
+    struct model_map_params q = *mp;
+    q.placement = k;
+    q.width = map->width;
+    q.height = map->height;
+    struct model_map *alt = NULL;
+    struct sm_err e = {0};
+    if (model_map_build(m, &q, &alt, &e)) {
+      fprintf(out, "  %-9s (not mapped: %s)\n", model_mapfile_placement_name(k),
+              e.msg);
+      continue;
+    }
+    uint64_t h = model_map_expected_hops(alt, m);
+    fprintf(out, "  %-9s %12llu expected hops%s\n",
+            model_mapfile_placement_name(k), (unsigned long long)h,
+            k == mp->placement ? "  <- this mapping" : "");
+    model_map_free(alt);
+  }
+}
+
 int cli_cmd_map(int argc, char **argv) {
   struct run_options o;
   struct sm_conf c;
@@ -241,6 +279,7 @@ int cli_cmd_map(int argc, char **argv) {
     model_map_print(map, m, stdout);
     print_picture(map, m, stdout);
     print_totals(map, &mp, stdout);
+    print_placements(map, m, &mp, a.mapping != NULL, stdout);
   }
   if (a.out) {
     if (model_mapfile_write(a.out, map, m, &mp, place, &err)) {

@@ -31,13 +31,20 @@
 const struct sm_opt model_map_conf_opts[] = {
     SM_OPT_E(struct model_map_conf, placement, "map.placement", "snake",
              MODEL_PLACEMENT_CHOICES,
-             "where groups go on the mesh: rows left to right, or a snake "
-             "that keeps consecutive groups adjacent"),
+             "where groups go on the mesh: rows left to right; a snake "
+             "that keeps consecutive groups adjacent; a Hilbert curve "
+             "(neighbours near in both directions); greedy: fewest "
+             "traffic-weighted hops from the connectivity (annealed, "
+             "map.seed)"),
     SM_OPT_E(struct model_map_conf, sram_fit, "map.sram_fit", "refuse",
              MODEL_SRAM_FIT_CHOICES,
              "a group whose synapses exceed core.sram_bytes: refuse the "
              "mapping (the paper's neuron-driven rule) or split the layer "
              "into more, smaller groups"),
+    SM_OPT_U(struct model_map_conf, seed, "map.seed", "1", "", 0,
+             1.8446744073709552e19,
+             "seed of the greedy placement's annealing (the other "
+             "placements ignore it)"),
 };
 const size_t model_map_conf_nopts = SM_ARRAY_LEN(model_map_conf_opts);
 
@@ -523,21 +530,57 @@ int model_map_build(const struct model *m, const struct model_map_params *p,
             G->x0 = deal(nw, c->q, q) * pw;
             G->x1 = q + 1 < c->q ? deal(nw, c->q, q + 1) * pw : L->w;
           }
-          G->node = model_map_place(p->placement, w, g);
         }
   }
   free(cuts);
+  model_map_free(mp);
   struct model_map_params ap = *p;
   ap.width = w;
   ap.height = h;
-  struct model_map *res;
-  rc = model_map_assemble(m, &ap, gs, (uint32_t)total, &res, err);
+  /* greedy reads the traffic, which does not depend on the nodes: assemble
+   * once on the Hilbert curve for the edges, then on greedy's nodes */
+  int kind = p->placement == MODEL_PLACE_GREEDY ? MODEL_PLACE_HILBERT
+                                                : p->placement;
+  uint32_t *pn = sm_xmallocarray(total, sizeof *pn);
+  struct model_map *res = NULL;
+  rc = model_place_nodes(kind, p->seed, w, h, (uint32_t)total, NULL, 0, pn,
+                         err);
+  for (uint32_t i = 0; !rc && i < total; i++)
+    gs[i].node = pn[i];
+  if (!rc)
+    rc = model_map_assemble(m, &ap, gs, (uint32_t)total, &res, err);
+  if (!rc && p->placement == MODEL_PLACE_GREEDY) {
+    struct model_map_edge *e;
+    size_t ne = model_map_edges(res, m, &e);
+    rc = model_place_nodes(MODEL_PLACE_GREEDY, p->seed, w, h, (uint32_t)total,
+                           e, ne, pn, err);
+    free(e);
+    model_map_free(res);
+    res = NULL;
+    for (uint32_t i = 0; !rc && i < total; i++)
+      gs[i].node = pn[i];
+    if (!rc)
+      rc = model_map_assemble(m, &ap, gs, (uint32_t)total, &res, err);
+  }
+  free(pn);
   free(gs);
-  model_map_free(mp);
   if (rc)
     return rc;
   *out = res;
   return 0;
+}
+
+uint64_t model_map_expected_hops(const struct model_map *mp,
+                                 const struct model *m) {
+  struct model_map_edge *e;
+  size_t ne = model_map_edges(mp, m, &e);
+  uint32_t *node = sm_xmallocarray(mp->ngroups + 1, sizeof *node);
+  for (uint32_t g = 0; g < mp->ngroups; g++)
+    node[g] = mp->groups[g].node;
+  uint64_t hops = model_place_hops(mp->width, node, e, ne);
+  free(node);
+  free(e);
+  return hops;
 }
 
 /* ---- assembly: the rules, the halo, the routing tables -------------------- */

@@ -44,9 +44,11 @@
  * file bounded by core.neurons_per_core), the routing table, and the halo
  * (input spikes are applied as they arrive, not stored).
  *
- * Placement puts group g on a node: "rowmajor" fills rows left to right;
- * "snake" reverses every other row, so consecutive groups, hence
- * consecutive layers, are always mesh neighbours.
+ * Placement puts group g on a node (models/place.h): "rowmajor" fills
+ * rows left to right; "snake" reverses every other row, so consecutive
+ * groups, hence consecutive layers, are always mesh neighbours; "hilbert"
+ * follows a Hilbert curve; "greedy" minimizes the traffic-weighted hop
+ * distance over model_map_edges (annealed, seeded by map.seed).
  *
  * Routing tables follow connectivity.  Group S of layer l sends to the
  * groups of layer l+1 that hold a neuron one of its outputs has a synapse
@@ -65,13 +67,20 @@
 #include <stdio.h>
 
 #include "models/model.h"
+#include "models/place.h"
 #include "util/conf.h"
 #include "util/util.h"
 
 #define MODEL_MAP_MAX_SIDE 64 /* = the mesh's largest side */
 
-enum model_placement { MODEL_PLACE_ROWMAJOR, MODEL_PLACE_SNAKE };
-#define MODEL_PLACEMENT_CHOICES "rowmajor|snake"
+/* map.placement: the placements of models/place.h, by name. */
+enum model_placement {
+  MODEL_PLACE_ROWMAJOR = MODEL_PLACE_K_ROWMAJOR,
+  MODEL_PLACE_SNAKE = MODEL_PLACE_K_SNAKE,
+  MODEL_PLACE_HILBERT = MODEL_PLACE_K_HILBERT,
+  MODEL_PLACE_GREEDY = MODEL_PLACE_K_GREEDY
+};
+#define MODEL_PLACEMENT_CHOICES MODEL_PLACE_CHOICES
 
 /* What to do when a group's synapses do not fit a core's SRAM. */
 enum model_sram_fit { MODEL_SRAM_REFUSE, MODEL_SRAM_SPLIT };
@@ -81,6 +90,7 @@ enum model_sram_fit { MODEL_SRAM_REFUSE, MODEL_SRAM_SPLIT };
 struct model_map_conf {
   int placement; /* enum model_placement */
   int sram_fit;  /* enum model_sram_fit */
+  uint64_t seed; /* greedy placement's annealing seed */
 };
 extern const struct sm_opt model_map_conf_opts[];
 extern const size_t model_map_conf_nopts;
@@ -93,6 +103,7 @@ struct model_map_params {
   uint32_t width, height;    /* mesh routers; 0 x 0 = auto (smallest square) */
   int placement;             /* enum model_placement */
   int sram_fit;              /* enum model_sram_fit */
+  uint64_t seed;             /* greedy placement's seed */
 };
 
 struct model_map_layer {
@@ -220,14 +231,16 @@ uint32_t model_map_place(int placement, uint32_t width, uint32_t g);
  * pooling) have at least one synapse into dst's neurons; dst is in the
  * layer after src's.  Only edges of weight > 0, by src then dst.  Does not
  * depend on the placement. */
-struct model_map_edge {
-  uint32_t src, dst;       /* group indices */
-  uint64_t weight;         /* source neurons (after pooling) */
-};
+#define model_map_edge model_place_edge /* {src, dst, weight}: place.h */
 /* The edges of a mapping into *out (malloc'd, the caller frees it; NULL
  * when there are none); returns their number. */
 size_t model_map_edges(const struct model_map *mp, const struct model *m,
                        struct model_map_edge **out);
+/* The traffic-weighted hops of mp's placement (model_place_hops over its
+ * edges: every output of a group spiking once, each destination group
+ * paid its Manhattan distance, as unicast would). */
+uint64_t model_map_expected_hops(const struct model_map *mp,
+                                 const struct model *m);
 
 /* A table of the mapping: one line per layer, then the mesh as a grid. */
 void model_map_print(const struct model_map *mp, const struct model *m,

@@ -132,7 +132,8 @@ struct model_map_params run_map_params(const struct run_options *o,
       .width = mesh_w,
       .height = mesh_h,
       .placement = o->map.placement,
-      .sram_fit = o->map.sram_fit};
+      .sram_fit = o->map.sram_fit,
+      .seed = o->map.seed};
 }
 
 int run_sim_new(const struct model *m, const struct run_options *o,

@@ -145,5 +145,5 @@ tests_check_coresize_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 # One way to set the mesh (noc.width/noc.height, --mesh, run.mesh) in every
 # command, the keys each command refuses, the direction tables; static
 # energy that scales with the chip (energy.static_mode=chip).
-TESTS += tests/mesh.sh tests/chip_energy.sh
-EXTRA_DIST += tests/mesh.sh tests/chip_energy.sh
+TESTS += tests/mesh.sh tests/chip_energy.sh tests/placement.sh
+EXTRA_DIST += tests/mesh.sh tests/chip_energy.sh tests/placement.sh
