@@ -554,6 +554,8 @@ static void *replay_rec_new(void *hw, struct trace_stream *s,
   r->detail = d;
   if (r->layers)
     run_put_layerdefs(s, r->m, r->map);
+  if (r->map) /* a spike trace: the mapping it was replayed through */
+    run_put_mapping(s, r->map);
   return r;
 }
 

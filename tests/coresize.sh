@@ -83,6 +83,14 @@ if ./spikemesh replay --from-db "$tmp/cnn1024.db" --db "$tmp/replay.db" \
   then say ok "replay at 256: the 256 run's hops ($(tr '\n' ' ' < "$tmp/a"))"
   else say FAIL "replay at 256: hops differ"; diff "$tmp/a" "$tmp/b" | head -5
   fi
+  # the replay records the mapping it went through: the 256 run's
+  m="SELECT grp, layer, c0, c1, y0, y1, x0, x1, node, neurons FROM mapping ORDER BY grp"
+  q "$tmp/replay.db" "$m" > "$tmp/a"
+  q "$tmp/cnn256.db" "$m" > "$tmp/b"
+  if [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b"
+  then say ok "replay at 256: its mapping rows are the 256 run's ($(wc -l < "$tmp/a") groups)"
+  else say FAIL "replay at 256: mapping rows differ from the 256 run's"
+  fi
 else
   say FAIL "replay at 256 (or its db check)"; tail -3 "$tmp/replay.out"
 fi
