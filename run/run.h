@@ -189,8 +189,14 @@ int run_sim_new(const struct model *m, const struct run_options *o,
                 struct sm_err *err);
 void run_sim_free(struct run_sim *r); /* NULL-safe */
 
+/* Put the kernel and the mesh back as new (clock and schedule order at 0,
+ * round-robin pointers, credit rings): run_sim_frame does it first, so a
+ * frame's result depends only on its image and the configuration, not on
+ * the frames before it.  SM_ESTATE if the last frame did not drain. */
+int run_sim_reset(struct run_sim *r, struct sm_err *err);
 /* Run one frame (image: in_c*in_h*in_w bytes, full scale m->a_max) to the
- * end: every spike delivered, the network drained. */
+ * end: every spike delivered, the network drained.  Its clock starts at 0
+ * (run_sim_reset): recorded times are from the frame's start. */
 int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err);
 
