@@ -154,3 +154,7 @@ check_PROGRAMS += tests/check_frames
 tests_check_frames_SOURCES = tests/check_frames.c
 tests_check_frames_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_frames_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
+# run --jobs N: the same database, figures and resume for every N
+# (tests/jobs.sh).
+TESTS += tests/jobs.sh
+EXTRA_DIST += tests/jobs.sh
