@@ -50,6 +50,11 @@ static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
           "  --compare         compare every prediction with the trainer's\n"
           "                    reference forward (a second thread)\n"
           "  --quiet           no mapping table and no progress bar\n"
+          "  --jobs N          simulate frames on N threads, 1..%d [1]: each\n"
+          "                    thread its own kernel, cores and mesh; frames\n"
+          "                    are recorded and counted in frame order, so\n"
+          "                    the database, the printed figures and --resume\n"
+          "                    are the same for every N\n"
           "  --db FILE         record into this SQLite database (created if\n"
           "                    needed; schema in doc/recorder.md)\n"
           "  --detail LEVEL    what to record: " TRACE_DETAIL_CHOICES " [summary]\n"
@@ -68,7 +73,7 @@ static void usage(FILE *out, const struct cli_common *cm, struct sm_conf *c) {
           "refuses the others (train.*, synth.*, traffic.*: other commands').\n"
           "The run row and its configuration record the mesh used (noc.width,\n"
           "noc.height) and the cores the mapping uses (run.cores).  Options:\n",
-          MODEL_DEFAULT_PRESET);
+          MODEL_DEFAULT_PRESET, RUN_JOBS_MAX);
   cli_common_help(cm, c, out);
 }
 
@@ -96,16 +101,25 @@ static void on_frame(void *ctx, size_t i, const struct run_frame *f) {
   cli_progress_draw(&x->bar, i + 1, NULL, 0);
 }
 
-static void print_layers(const struct model *m, const struct run_sim *r,
-                         double dn) {
-  const struct model_map *mp = run_sim_map(r);
-  const struct core_array *ca = run_sim_cores(r);
+/* The layers' counters summed over the threads' hardware (--jobs). */
+static void print_layers(const struct model *m, struct run_sim *const *rs,
+                         size_t nj, double dn) {
+  const struct model_map *mp = run_sim_map(rs[0]);
   printf("\nper layer, mean per frame:\n");
   printf("  %-5s %-12s %8s %9s %9s %11s %9s %9s %9s\n", "layer", "type",
          "neurons", "fired", "spikes", "SOPs in", "late in", "dropped",
          "perturbed");
   for (uint32_t l = 0; l < mp->nlayers; l++) {
-    const struct core_layer_stats *st = core_array_stats(ca, l);
+    struct core_layer_stats sum = {0}, *st = &sum;
+    for (size_t j = 0; j < nj; j++) {
+      const struct core_layer_stats *s = core_array_stats(run_sim_cores(rs[j]), l);
+      sum.fired += s->fired;
+      sum.sent += s->sent;
+      sum.sops += s->sops;
+      sum.late_spikes += s->late_spikes;
+      sum.dropped += s->dropped;
+      sum.perturbed += s->perturbed;
+    }
     const struct model_map_layer *L = &mp->layers[l];
     char type[32];
     const char *tn = L->model_layer < 0 ? "input"
@@ -210,6 +224,7 @@ struct run_args {
   struct cli_common cm;
   const char *model, *data, *mapping;
   int compare, quiet, resume;
+  uint64_t jobs; /* threads (--jobs) */
 };
 
 /* 0 parsed, 1 help printed, -1 a usage error (reported). */
@@ -220,6 +235,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
                                      CLI_F_DETAIL | CLI_F_FRAMES | CLI_F_KV);
   a->cm.keys = run_keys_run;
   a->data = TRAIN_DEFAULT_DATA;
+  a->jobs = 1;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     int t = cli_common_arg(&a->cm, argc, argv, &i);
@@ -242,6 +258,13 @@ static int parse_args(int argc, char **argv, struct run_args *a,
       a->quiet = 1;
     } else if (!strcmp(s, "--resume")) {
       a->resume = 1;
+    } else if (!strcmp(s, "--jobs") && i + 1 < argc) {
+      const char *v = argv[++i];
+      if (sm_parse_u64(v, &a->jobs) || a->jobs < 1 || a->jobs > RUN_JOBS_MAX) {
+        cli_usage_error("run", "--jobs '%s': expected a number of threads, "
+                        "1..%d", v, RUN_JOBS_MAX);
+        return -1;
+      }
     } else {
       cli_usage_error("run", "unknown or incomplete option '%s'", s);
       return -1;
@@ -290,6 +313,11 @@ int cli_cmd_run(int argc, char **argv) {
     return cli_report("run", &err);
   int rc = CLI_EXIT_OK;
   struct run_sim *r = NULL;
+  /* --jobs: thread j's hardware (rs[0] = r) and stream */
+  struct run_sim *rs[RUN_JOBS_MAX] = {0};
+  struct trace_stream *streams[RUN_JOBS_MAX] = {0};
+  struct run_engine es[RUN_JOBS_MAX];
+  size_t nj = 1;
   struct run_record rr = {.run_id = -1};
   struct progress_ctx x = {.tie_rule = o.core.tie_rule};
   /* one image at a time: BLAS threads would only add synchronisation */
@@ -306,6 +334,14 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   }
   size_t n = a.cm.frames && a.cm.frames < d.n ? (size_t)a.cm.frames : d.n;
+  /* no more threads than frames */
+  nj = a.jobs < n ? (size_t)a.jobs : (n ? n : 1);
+  rs[0] = r;
+  for (size_t j = 1; j < nj; j++)
+    if (run_sim_new(m, &o, mesh_w, mesh_h, &rs[j], &err)) {
+      rc = cli_report("run", &err);
+      goto out;
+    }
   if (run_clock_check(&o.core, run_sim_map(r)->nlayers, n, &err)) {
     rc = cli_report("run", &err);
     goto out;
@@ -335,16 +371,23 @@ int cli_cmd_run(int argc, char **argv) {
     model_map_print(run_sim_map(r), m, stdout);
   if (a.compare)
     x.cmp = run_compare_start(m, &d, n);
-  struct run_engine e;
-  run_sim_engine(r, &d, &e);
-  struct run_loop loop = {.e = &e, .n = n, .first_rec = rr.first_frame,
+  for (size_t j = 0; j < nj; j++) {
+    run_sim_engine(rs[j], &d, &es[j]);
+    if (rr.ts)
+      streams[j] = j ? trace_stream_open(rr.db, rr.run_id) : rr.ts;
+  }
+  struct run_loop loop = {.e = &es[0], .n = n, .first_rec = rr.first_frame,
                           .ts = rr.ts, .db = rr.db, .detail = a.cm.detail,
                           .stop = stop,
                           .on_frame = on_frame, .ctx = &x};
   cli_progress_init(&x.bar, n, "frames", !a.quiet);
   uint64_t t_start = sm_now_ns();
   size_t done;
-  int lr = run_loop_frames(&loop, &done, &err);
+  int lr = run_loop_jobs(&loop, es, streams, nj, &done, &err);
+  for (size_t j = 1; j < nj; j++) {
+    trace_stream_close(streams[j]);
+    streams[j] = NULL;
+  }
   x.t.sim_secs = (double)(sm_now_ns() - t_start) * 1e-9;
   cli_progress_end(&x.bar, done);
   cli_stop_remove();
@@ -369,10 +412,14 @@ int cli_cmd_run(int argc, char **argv) {
     rc = cli_report("run", &err);
     goto out;
   }
-  print_layers(m, r, (double)done);
+  print_layers(m, rs, nj, (double)done);
   print_summary(m, &o, r, &x.t, x.cmp ? &cr : NULL, labelled, a.data,
                 (double)(sm_now_ns() - t_start) * 1e-9);
 out:
+  for (size_t j = 1; j < nj; j++) {
+    trace_stream_close(streams[j]);
+    run_sim_free(rs[j]);
+  }
   run_record_close(&rr, "failed", NULL);
   run_compare_free(x.cmp);
   run_sim_free(r);

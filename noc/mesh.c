@@ -914,6 +914,73 @@ int noc_send(struct noc_mesh *m, uint32_t src, const uint32_t *dst,
 }
 
 int noc_idle(const struct noc_mesh *m) { return m->live == 0; }
+
+int noc_mesh_reset(struct noc_mesh *m) {
+  if (m->live || m->queued || m->ticking)
+    return SM_ESTATE;
+  size_t np = (size_t)m->n * NOC_NDIRS;
+  for (size_t i = 0; i < np; i++) {
+    struct noc_in *in = &m->in[i];
+    if (in->count)
+      return SM_ESTATE;
+  }
+  /* the routers: every time back to 0, rings at their first slot, the
+   * round-robin pointers where a new mesh has them; the statistics are
+   * kept (noc_reset_stats clears them) */
+  for (size_t i = 0; i < np; i++) {
+    struct noc_in *in = &m->in[i];
+    in->busy_until = 0;
+    in->head = 0;
+    in->routed = 0;
+    in->pending = 0;
+    in->lock_dir = 0;
+    in->split = 0;
+    struct noc_out *o = &m->out[i];
+    o->busy_until = 0;
+    o->cr_head = 0;
+    o->cr_count = m->depth;
+    o->lock = NOC_NOLOCK;
+    o->rr = 0;
+    o->starved = 0;
+  }
+  memset(m->br, 0, np * sizeof *m->br);
+  memset(m->nonempty, 0, m->n);
+  memset(m->slots, 0, np * m->depth * sizeof *m->slots);
+  memset(m->cr, 0, np * m->depth * sizeof *m->cr);
+  memset(m->nicr, 0, (size_t)m->n * m->depth * sizeof *m->nicr);
+  for (uint32_t r = 0; r < m->n; r++) {
+    m->alloc_at[r] = SIM_TIME_MAX;
+    struct noc_ni *ni = &m->ni[r];
+    ni->qhead = ni->qtail = NOC_NONE;
+    ni->sent = 0;
+    ni->cr_head = 0;
+    ni->cr_count = m->depth;
+    ni->busy_until = 0;
+  }
+  /* the pools' free lists in index order, as they grow in a new mesh */
+  m->pk_free = NOC_NONE;
+  for (uint32_t i = m->npk; i-- > 0;) {
+    m->pk[i].next = m->pk_free;
+    m->pk_free = i;
+  }
+  m->dl_free = NOC_NONE;
+  for (uint32_t i = m->ndl; i-- > 0;) {
+    m->dls[i].refs = 0;
+    m->dls[i].next = m->dl_free;
+    m->dl_free = i;
+  }
+  m->bk_free = NOC_NONE;
+  for (uint32_t i = m->nbk; i-- > 0;) {
+    m->bk[i].n = 0;
+    m->bk[i].hashed = 0;
+    m->bk[i].next = m->bk_free;
+    m->bk_free = i;
+  }
+  for (uint32_t i = 0; i < NOC_BK_HASH; i++)
+    m->heads[i] = NOC_NONE;
+  m->t0 = 0;
+  return 0;
+}
 uint32_t noc_nodes(const struct noc_mesh *m) { return m->n; }
 const struct noc_conf *noc_mesh_conf(const struct noc_mesh *m) {
   return &m->c;

@@ -86,6 +86,13 @@ int noc_send(struct noc_mesh *m, uint32_t src, const uint32_t *dst,
 /* 1 when no packet is queued or in flight anywhere. */
 int noc_idle(const struct noc_mesh *m);
 
+/* Put an idle mesh back in the state of a new one, for a kernel whose
+ * clock restarted at 0 (sim_kernel_reset): every router's and interface's
+ * times, rings, locks and round-robin pointers, the pools' free lists and
+ * the statistics epoch.  The statistics themselves are kept.  Returns 0,
+ * or SM_ESTATE when a packet is queued or in flight (nothing changes). */
+int noc_mesh_reset(struct noc_mesh *m);
+
 /* Totals since creation or the last noc_reset_stats(). */
 struct noc_totals {
   uint64_t packets_sent;      /* noc_send calls' packets (unicast: copies) */

@@ -16,13 +16,19 @@
  * sweep's skip compare), the totals `run` prints, and the recording of a
  * run into a database (a new run row, or the one to resume).
  *
+ * run_loop_jobs() runs the same frames on several threads, one engine
+ * each, handing frames to the writer and to on_frame in frame order.
+ *
  * Cost: one indirect call per frame and recorder hook; nothing per event.
+ * On threads, a mutex and a hand-over to the writer per frame.
  */
 #include "run/run.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 int run_loop_frames(const struct run_loop *l, size_t *done,
                     struct sm_err *err) {
@@ -58,6 +64,157 @@ int run_loop_frames(const struct run_loop *l, size_t *done,
   return rc;
 }
 
+/* ---- the same loop on several threads ------------------------------------ */
+
+/* What the threads share; everything but the engines under mu. */
+struct jobs {
+  const struct run_loop *l;
+  uv_mutex_t mu;
+  uv_cond_t turn;          /* next_commit moved, or a frame failed */
+  size_t next_take;        /* the next frame a thread takes */
+  size_t next_commit;      /* the next frame to hand over (frame order) */
+  size_t err_frame;        /* the first frame that failed, SIZE_MAX: none */
+  int rc;                  /* its error */
+  struct sm_err err;
+  int stopped;             /* a thread saw the stop flag */
+};
+
+struct jobs_worker {
+  struct jobs *sh;
+  const struct run_engine *e;
+  struct trace_stream *s;
+  void *rec;
+  uv_thread_t t;
+};
+
+/* Record frame i's error (the first frame's wins) and wake the waiters. */
+static void jobs_fail(struct jobs *sh, size_t i, int rc,
+                      const struct sm_err *err) {
+  if (i < sh->err_frame) {
+    sh->err_frame = i;
+    sh->rc = rc;
+    sh->err = *err;
+  }
+  uv_cond_broadcast(&sh->turn);
+}
+
+static void jobs_thread(void *arg) {
+  struct jobs_worker *w = arg;
+  struct jobs *sh = w->sh;
+  const struct run_loop *l = sh->l;
+  const struct run_engine *e = w->e;
+  for (;;) {
+    struct sm_err ferr = {0};
+    uv_mutex_lock(&sh->mu);
+    if (sh->err_frame != SIZE_MAX || sh->next_take >= l->n) {
+      uv_mutex_unlock(&sh->mu);
+      break;
+    }
+    if (l->stop && atomic_load(l->stop)) {
+      sh->stopped = 1;
+      uv_mutex_unlock(&sh->mu);
+      break;
+    }
+    size_t i = sh->next_take;
+    /* the database writer gave up: as run_loop_frames, once recording */
+    int rc = l->db && l->ts && i > l->first_rec
+                 ? trace_db_failed(l->db, &ferr)
+                 : 0;
+    if (rc) {
+      jobs_fail(sh, i, rc, &ferr);
+      uv_mutex_unlock(&sh->mu);
+      break;
+    }
+    sh->next_take++;
+    uv_mutex_unlock(&sh->mu);
+    /* frames are taken in increasing order, so the thread that takes
+     * first_rec has no recorder yet: it writes the run's rows once */
+    if (l->ts && i >= l->first_rec && !w->rec)
+      w->rec = i == l->first_rec ? e->rec_new(e->hw, w->s, l->detail)
+                                 : e->rec_new_frames(e->hw, w->s, l->detail);
+    if (w->rec)
+      e->rec_begin(w->rec, i);
+    struct run_frame f;
+    rc = e->frame(e->hw, i, &f, &ferr);
+    uv_mutex_lock(&sh->mu);
+    if (rc) {
+      jobs_fail(sh, i, rc, &ferr);
+      uv_mutex_unlock(&sh->mu);
+      break;
+    }
+    while (sh->next_commit != i && i < sh->err_frame)
+      uv_cond_wait(&sh->turn, &sh->mu);
+    int dropped = i > sh->err_frame; /* a frame before it failed */
+    uv_mutex_unlock(&sh->mu);
+    if (dropped)
+      break;
+    /* this thread's turn: the frames before i are handed over and their
+     * callbacks done; nobody else hands over until next_commit moves */
+    if (w->rec) {
+      e->rec_end(w->rec, i, &f);
+      trace_stream_unit_end(w->s);
+    }
+    if (l->on_frame)
+      l->on_frame(l->ctx, i, &f);
+    uv_mutex_lock(&sh->mu);
+    sh->next_commit = i + 1;
+    uv_cond_broadcast(&sh->turn);
+    uv_mutex_unlock(&sh->mu);
+  }
+}
+
+int run_loop_jobs(const struct run_loop *l, const struct run_engine *es,
+                  struct trace_stream *const *streams, size_t nj,
+                  size_t *done, struct sm_err *err) {
+  if (nj <= 1) {
+    struct run_loop one = *l;
+    one.e = &es[0];
+    return run_loop_frames(&one, done, err);
+  }
+  *done = 0;
+  if (nj > RUN_JOBS_MAX)
+    return sm_fail(err, SM_ERANGE, "run: %zu threads, at most %d", nj,
+                   RUN_JOBS_MAX);
+  for (size_t j = 0; j < nj; j++)
+    if (!es[j].rec_new_frames && l->ts)
+      return sm_fail(err, SM_EINVAL,
+                     "run: this engine records on one thread only");
+  struct jobs sh = {.l = l, .err_frame = SIZE_MAX};
+  uv_mutex_init(&sh.mu);
+  uv_cond_init(&sh.turn);
+  struct jobs_worker *w = sm_xcalloc(nj, sizeof *w);
+  size_t started = 0;
+  int rc = 0;
+  for (size_t j = 0; j < nj; j++) {
+    w[j] = (struct jobs_worker){.sh = &sh, .e = &es[j],
+                                .s = l->ts ? streams[j] : NULL};
+    if (uv_thread_create(&w[j].t, jobs_thread, &w[j])) {
+      rc = sm_fail(err, SM_EIO, "run: cannot start thread %zu of %zu", j + 1,
+                   nj);
+      /* the threads started take every frame between them */
+      break;
+    }
+    started++;
+  }
+  for (size_t j = 0; j < started; j++)
+    uv_thread_join(&w[j].t);
+  for (size_t j = 0; j < nj; j++)
+    if (w[j].rec)
+      es[j].rec_free(w[j].rec);
+  free(w);
+  *done = sh.next_commit;
+  if (sh.err_frame != SIZE_MAX) {
+    rc = sh.rc;
+    if (err)
+      *err = sh.err;
+  } else if (!rc && sh.stopped && sh.next_commit < l->n) {
+    rc = SM_EINTR;
+  }
+  uv_cond_destroy(&sh.turn);
+  uv_mutex_destroy(&sh.mu);
+  return rc;
+}
+
 /* ---- the engine of a mapped model over a data set ----------------------- */
 
 static int sim_frame(void *hw, size_t i, struct run_frame *f,
@@ -77,6 +234,11 @@ static void *sim_rec_new(void *hw, struct trace_stream *s,
   return run_rec_new(hw, s, d);
 }
 
+static void *sim_rec_new_frames(void *hw, struct trace_stream *s,
+                                enum trace_detail d) {
+  return run_rec_new_frames(hw, s, d);
+}
+
 static void sim_rec_begin(void *rec, size_t i) {
   run_rec_frame_begin(rec, (int64_t)i);
 }
@@ -94,6 +256,7 @@ void run_sim_engine(struct run_sim *r, const struct train_data *d,
   *e = (struct run_engine){.hw = r,
                            .frame = sim_frame,
                            .rec_new = sim_rec_new,
+                           .rec_new_frames = sim_rec_new_frames,
                            .rec_begin = sim_rec_begin,
                            .rec_end = sim_rec_end,
                            .rec_free = sim_rec_free};

@@ -122,8 +122,21 @@ void run_put_mapping(struct trace_stream *s, const struct model_map *map) {
   }
 }
 
+static struct run_rec *rec_new(struct run_sim *r, struct trace_stream *s,
+                               enum trace_detail d, int defs);
+
 struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
                             enum trace_detail d) {
+  return rec_new(r, s, d, 1);
+}
+
+struct run_rec *run_rec_new_frames(struct run_sim *r, struct trace_stream *s,
+                                   enum trace_detail d) {
+  return rec_new(r, s, d, 0);
+}
+
+static struct run_rec *rec_new(struct run_sim *r, struct trace_stream *s,
+                               enum trace_detail d, int defs) {
   struct run_rec *rec = sm_xcalloc(1, sizeof *rec);
   rec->r = r;
   rec->s = s;
@@ -148,8 +161,10 @@ struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
     }
   }
   snapshot(rec);
-  run_put_layerdefs(s, run_sim_model(r), rec->map);
-  run_put_mapping(s, rec->map);
+  if (defs) {
+    run_put_layerdefs(s, run_sim_model(r), rec->map);
+    run_put_mapping(s, rec->map);
+  }
   if (d >= TRACE_LAYER)
     run_sim_set_spike_hook(r, on_spike, rec);
   if (d >= TRACE_PACKET)

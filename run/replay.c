@@ -11,9 +11,9 @@
  * holding a neuron it has a synapse to (output-layer spikes are decisions,
  * not packets).  Packet traces are
  * injected as they are (nodes must exist on the new mesh).  Spikes keep
- * their recorded times (times x the time scale); frames stay sequential: a
- * frame whose first send would fall before the previous frame drained is
- * shifted to start then.  Each packet's payload is its record index, so a
+ * their recorded times (times x the time scale); each frame starts on a
+ * fresh clock (0) and mesh, as a run's frames do, so frames are
+ * independent (a run records times from its frame's start).  Each packet's payload is its record index, so a
  * delivery finds its deadline: the end of the receiving layer's window,
  * t_send + (2S - step) x step_ps for a spike at step `step` (scaled), or
  * the packet record's own deadline.  A delivery after it is late (the run
@@ -512,6 +512,11 @@ static int replay_frame(void *hw, size_t fi, struct run_frame *f,
   memset(r->layer_hops, 0, sizeof r->layer_hops);
   memset(r->layer_late, 0, sizeof r->layer_late);
   memset(r->layer_sends, 0, sizeof r->layer_sends);
+  /* each frame on a fresh clock and mesh, as a run's frames (run_sim_reset):
+   * a frame's rows do not depend on the frames before it */
+  if (sim_kernel_reset(r->k) || noc_mesh_reset(r->noc))
+    return sm_fail(err, SM_ESTATE, "replay: the frame before frame %u did "
+                   "not drain", r->tp.packets[i].frame);
   sim_time_t now = sim_now(r->k);
   /* the frames before may have drained late: the horizon once more */
   sim_time_t t_start = when(r, i) > now ? when(r, i) : now;

@@ -189,8 +189,14 @@ int run_sim_new(const struct model *m, const struct run_options *o,
                 struct sm_err *err);
 void run_sim_free(struct run_sim *r); /* NULL-safe */
 
+/* Put the kernel and the mesh back as new (clock and schedule order at 0,
+ * round-robin pointers, credit rings): run_sim_frame does it first, so a
+ * frame's result depends only on its image and the configuration, not on
+ * the frames before it.  SM_ESTATE if the last frame did not drain. */
+int run_sim_reset(struct run_sim *r, struct sm_err *err);
 /* Run one frame (image: in_c*in_h*in_w bytes, full scale m->a_max) to the
- * end: every spike delivered, the network drained. */
+ * end: every spike delivered, the network drained.  Its clock starts at 0
+ * (run_sim_reset): recorded times are from the frame's start. */
 int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err);
 
@@ -237,6 +243,10 @@ struct run_engine {
   /* A recorder writing the engine's rows into s at detail d, told before
    * and after each frame; freed when the loop ends. */
   void *(*rec_new)(void *hw, struct trace_stream *s, enum trace_detail d);
+  /* A further recorder of the same run on another engine (run_loop_jobs):
+   * frame rows only; NULL if the engine cannot run on several threads. */
+  void *(*rec_new_frames)(void *hw, struct trace_stream *s,
+                          enum trace_detail d);
   void (*rec_begin)(void *rec, size_t i);
   void (*rec_end)(void *rec, size_t i, const struct run_frame *f);
   void (*rec_free)(void *rec);
@@ -263,6 +273,25 @@ struct run_loop {
  * simulated. */
 int run_loop_frames(const struct run_loop *l, size_t *done,
                     struct sm_err *err);
+
+/* Most threads of run_loop_jobs (run --jobs). */
+#define RUN_JOBS_MAX 64
+
+/* The same frames on nj threads (1..RUN_JOBS_MAX), engine es[j] on thread
+ * j (l->e is ignored; each engine its own hardware, all over the same data
+ * read-only; frames must be independent, run_sim_reset).  Threads take the
+ * next frame in turn; a frame's rows go to the writer, and on_frame is
+ * called, in frame order: each thread records into its own stream
+ * (streams[j], opened on l->ts's run) and hands a frame over only when
+ * every frame before it has been, so the database, the totals and the
+ * callbacks are those of run_loop_frames.  The stop flag is read before a
+ * thread takes a frame: the frames taken finish and are recorded, so a
+ * stop leaves whole frames [first_rec, done).  An error at frame i ends
+ * the loop with the frames before i recorded.  nj = 1 is run_loop_frames
+ * on es[0]. */
+int run_loop_jobs(const struct run_loop *l, const struct run_engine *es,
+                  struct trace_stream *const *streams, size_t nj,
+                  size_t *done, struct sm_err *err);
 /* The engine of a mapped model over data set d (frame i: image i, past
  * the set's end image i mod d->n: a benchmark runs more frames than a
  * set holds). */
@@ -379,6 +408,11 @@ struct run_rec;
  * cumulative counters, so frames already run are not counted again). */
 struct run_rec *run_rec_new(struct run_sim *r, struct trace_stream *s,
                             enum trace_detail d);
+/* The same, for a further recorder of the same run (another thread's
+ * hardware, run --jobs): frame rows only, not the run's layers and mapping
+ * rows, which run_rec_new writes once. */
+struct run_rec *run_rec_new_frames(struct run_sim *r, struct trace_stream *s,
+                                   enum trace_detail d);
 /* Detach the hooks and free (NULL-safe); the stream stays the caller's. */
 void run_rec_free(struct run_rec *rec);
 /* Before run_sim_frame(): the frame's index; per-frame network counters

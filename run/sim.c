@@ -13,6 +13,10 @@
  * Frames.  Frame n starts when frame n-1 has drained (no event left in the
  * kernel, so no packet in the network and no spike in an SRAM pipeline);
  * its input spikes enter at the input cores' nodes at t0 + step * step_ps.
+ * Frames are independent: run_sim_reset (at the start of every run_sim_frame) restarts the kernel's clock and schedule order at 0 and puts the
+ * mesh back as new (round-robin pointers, credit rings, times); the cores
+ * are reset by core_array_frame.  So t0 is 0 and a frame's rows depend only
+ * on the configuration, the model, its image and its index.
  *
  * Cost per frame: the cores' and the network's events; no allocation.
  */
@@ -236,8 +240,21 @@ int32_t run_encode(uint8_t a, double a_max, uint32_t steps) {
   return (int32_t)steps - (int32_t)llround(x * (double)steps);
 }
 
+int run_sim_reset(struct run_sim *r, struct sm_err *err) {
+  int rc = sim_kernel_reset(r->k);
+  if (!rc)
+    rc = noc_mesh_reset(r->noc);
+  if (rc)
+    return sm_fail(err, rc, "run: cannot start a frame from a fresh clock: "
+                   "the previous frame did not drain (%s)", sm_strerror(rc));
+  return 0;
+}
+
 int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                   struct sm_err *err) {
+  int rc = run_sim_reset(r, err);
+  if (rc)
+    return rc;
   uint32_t s = (uint32_t)r->core.steps_per_window;
   for (uint32_t i = 0; i < r->ninputs; i++)
     r->input_steps[i] = run_encode(image[i], r->m->a_max, s);
@@ -265,7 +282,7 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
                    "core.steps_per_window and the frames are too large "
                    "together)",
                    (unsigned long long)t0);
-  int rc = core_array_frame(r->cores, t0, r->input_steps);
+  rc = core_array_frame(r->cores, t0, r->input_steps);
   if (rc)
     return sm_fail(err, rc, "run: cannot start a frame (%s)", sm_strerror(rc));
   sim_run(r->k, SIM_TIME_MAX, 0);

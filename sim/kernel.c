@@ -114,6 +114,14 @@ int sim_schedule(struct sim_kernel *k, sim_time_t t, uint16_t kind,
   return 0;
 }
 
+int sim_kernel_reset(struct sim_kernel *k) {
+  if (sim_pq_reset(k->q))
+    return SM_ESTATE;
+  k->now = 0;
+  k->seq = 0;
+  return 0;
+}
+
 sim_time_t sim_now(const struct sim_kernel *k) { return k->now; }
 uint64_t sim_seed(const struct sim_kernel *k) { return k->seed; }
 size_t sim_pending(const struct sim_kernel *k) { return sim_pq_count(k->q); }

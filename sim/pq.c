@@ -45,6 +45,21 @@ void sim_pq_free(struct sim_pq *q) {
   }
 }
 
+int sim_pq_reset(struct sim_pq *q) {
+  if (q->count)
+    return SM_ESTATE;
+  if (q->kind == SIM_QUEUE_WHEEL) {
+    struct wheel *w = (struct wheel *)q;
+    /* empty: every slot is unmarked and the run consumed */
+    w->cur = 0;
+    w->bhead = w->bn = 0;
+    w->bottom_end = 0;
+    w->level_occ = 0;
+    memset(w->occ, 0, sizeof w->occ);
+  }
+  return 0;
+}
+
 void sim_pq_push(struct sim_pq *q, struct sim_event *ev, uint64_t seq) {
   pq_push(q, ev, seq);
 }

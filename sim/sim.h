@@ -73,6 +73,9 @@ void sim_pq_push(struct sim_pq *q, struct sim_event *ev, uint64_t seq);
 struct sim_event *sim_pq_pop(struct sim_pq *q);
 struct sim_event *sim_pq_peek(struct sim_pq *q);
 size_t sim_pq_count(const struct sim_pq *q);
+/* An empty queue back to the state of a new one, so that keys may start
+ * again from 0 (the wheel's monotone cursor).  SM_ESTATE if not empty. */
+int sim_pq_reset(struct sim_pq *q);
 const char *sim_pq_name(enum sim_queue_kind kind);
 /* Parse a queue name; returns 0 or SM_EINVAL. */
 int sim_pq_parse(const char *name, enum sim_queue_kind *out);
@@ -160,6 +163,13 @@ void sim_stop(struct sim_kernel *k);
 /* Move now forward to t with no events in between (t >= now, and no pending
  * event earlier than t); used to start a new frame at a chosen time. */
 int sim_advance(struct sim_kernel *k, sim_time_t t);
+
+/* Restart an idle kernel's clock and schedule order: now = 0 and the
+ * sequence counter at 0, as a new kernel (the pool, the statistics, the
+ * handlers and the digest are kept).  Returns 0, or SM_ESTATE with events
+ * pending (nothing changes).  Lets each frame of a run start from the same
+ * state whatever ran before it. */
+int sim_kernel_reset(struct sim_kernel *k);
 
 /* Order digest: a running 64-bit hash of (time, kind, target, port, arg) of
  * every dispatched event, for determinism tests. */

@@ -147,3 +147,14 @@ tests_check_coresize_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 # energy that scales with the chip (energy.static_mode=chip).
 TESTS += tests/mesh.sh tests/chip_energy.sh tests/placement.sh
 EXTRA_DIST += tests/mesh.sh tests/chip_energy.sh tests/placement.sh
+# Frames independent of each other: frame k of a run records the rows of
+# frame k's image run alone (tests/check_frames.c).
+TESTS += tests/check_frames
+check_PROGRAMS += tests/check_frames
+tests_check_frames_SOURCES = tests/check_frames.c
+tests_check_frames_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_frames_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
+# run --jobs N: the same database, figures and resume for every N
+# (tests/jobs.sh).
+TESTS += tests/jobs.sh
+EXTRA_DIST += tests/jobs.sh
