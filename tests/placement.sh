@@ -89,4 +89,12 @@ out=$($S run --model "$cnn" --frames 1 map.placement=spiral 2>&1)
 out=$($S map --quiet map.seed=-1 2>&1)
 [ $? = 2 ] && echo "$out" | grep -q "map.seed" &&
   say ok "a negative seed is refused" || say FAIL "negative seed: $out"
+# the largest seed is 2^64 - 1, said in full (not a rounded double)
+$S map --quiet map.seed=18446744073709551615 && say ok "seed 2^64-1 taken" ||
+  say FAIL "seed 2^64-1 refused"
+out=$($S map --quiet map.seed=18446744073709551616 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q "in \[0, 18446744073709551615\]" &&
+  say ok "seed 2^64 refused, the bound in full" || say FAIL "seed 2^64: $out"
+$S map --help | grep -q "^  map.seed=1 .*\[0\.\.18446744073709551615\]" &&
+  say ok "map --help gives the seed's range in full" || say FAIL "help range"
 exit $fail

@@ -97,12 +97,29 @@ static void choices_text(const struct sm_opt *o, char *buf, size_t len) {
       *p = ',';
 }
 
+/* A range bound as text: integers in full (a bound at or past the type's
+ * largest value, which a double cannot hold exactly, as that value). */
+static void bound_text(const struct sm_opt *o, double v, char *buf,
+                       size_t len) {
+  if (o->type == SM_OPT_UINT && v >= 18446744073709551615.0)
+    snprintf(buf, len, "18446744073709551615");
+  else if (o->type == SM_OPT_INT && v >= 9223372036854775807.0)
+    snprintf(buf, len, "9223372036854775807");
+  else if (o->type == SM_OPT_INT || o->type == SM_OPT_UINT)
+    snprintf(buf, len, "%.0f", v);
+  else
+    snprintf(buf, len, "%.17g", v);
+}
+
 static int range_fail(const struct sm_opt *o, const char *source,
                       const char *text, struct sm_err *err) {
+  char lo[32], hi[32];
+  bound_text(o, o->min, lo, sizeof lo);
+  bound_text(o, o->max, hi, sizeof hi);
   return sm_fail(err, SM_ERANGE,
                  "%s: key '%s': value %s is out of range, expected %s in "
-                 "[%.17g, %.17g]%s%s",
-                 source, o->name, text, type_name(o->type), o->min, o->max,
+                 "[%s, %s]%s%s",
+                 source, o->name, text, type_name(o->type), lo, hi,
                  o->unit[0] ? " " : "", o->unit);
 }
 
@@ -466,9 +483,13 @@ json_t *sm_conf_to_json(const struct sm_conf *c) {
 static void range_text(const struct sm_opt *o, char *buf, size_t len) {
   switch (o->type) {
   case SM_OPT_INT:
-  case SM_OPT_UINT:
-    snprintf(buf, len, "%.0f..%.0f", o->min, o->max);
+  case SM_OPT_UINT: {
+    char lo[32], hi[32];
+    bound_text(o, o->min, lo, sizeof lo);
+    bound_text(o, o->max, hi, sizeof hi);
+    snprintf(buf, len, "%s..%s", lo, hi);
     break;
+  }
   case SM_OPT_DOUBLE:
     snprintf(buf, len, "%g..%g", o->min, o->max);
     break;
