@@ -206,7 +206,8 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
 /* A frame of a mapping with `layers` layers (input included) lasts at
  * least its windows, layers x core.steps_per_window x core.step_ps, plus
  * one window here for the network to drain; SM_ELIMIT naming those keys
- * when frames of them would take the clock past RUN_CLOCK_MAX_PS (checked
+ * when one frame would take the clock past RUN_CLOCK_MAX_PS (every frame
+ * starts the clock at 0, so the number of frames does not matter; checked
  * before a run starts; run_sim_frame refuses a frame that would end past
  * it as well). */
 int run_clock_check(const struct core_conf *c, uint32_t layers,

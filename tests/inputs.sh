@@ -34,16 +34,16 @@ idx1() {
 
 # 1. the clock horizon: 1e12 ps steps x 65535 steps wrapped the 64-bit
 # clock after about 107 frames and aborted on an assertion, leaving the
-# run 'running'; now refused before the run row exists
-expect "clock horizon refused up front" 2 "core.steps_per_window" -- \
-  ./spikemesh run --frames 120 --quiet --db "$tmp/clock.db" \
-  core.step_ps=1000000000000 core.steps_per_window=65535
-grep -q "core.step_ps = 1000000000000" "$tmp/err" && grep -q "35 frames fit" "$tmp/err" &&
-  ok "clock horizon: the keys and the frames that fit named" || bad "clock message: $(cat "$tmp/err")"
-[ "$(sqlite3 "$tmp/clock.db" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)" = 0 ] &&
-  ok "clock horizon: no run row left behind" || bad "clock horizon: a run row was recorded"
-./spikemesh run --frames 3 --quiet core.step_ps=1000000000000 core.steps_per_window=65535 \
-  >/dev/null 2>&1 && ok "the same keys over 3 frames run" || bad "3 frames of 1e12 ps steps"
+# run 'running'.  Every frame now starts the clock at 0, so 120 frames of
+# such steps run to the end, recorded, complete, with each frame's times
+# from its own start (a frame's 4 windows: about 2.6e17 ps)
+./spikemesh run --frames 120 --quiet --db "$tmp/clock.db" \
+  core.step_ps=1000000000000 core.steps_per_window=65535 >/dev/null 2>"$tmp/err" &&
+  [ "$(sqlite3 "$tmp/clock.db" "SELECT status || ' ' || frames_done FROM runs")" = "complete 120" ] &&
+  [ "$(sqlite3 "$tmp/clock.db" "SELECT count(*) FROM frames WHERE t_start_ps + latency_ps > 4 * 65535 * 1000000000000")" = 0 ] &&
+  ./spikemesh db check "$tmp/clock.db" >/dev/null 2>&1 &&
+  ok "120 frames of 1e12 ps x 65535 steps run and record, each frame from 0" ||
+  bad "120 frames of 1e12 ps steps: $(cat "$tmp/err")"
 
 # 2. the recorder's writer thread cannot start (its stack cannot be
 # mapped): an error naming the database, not an abort
