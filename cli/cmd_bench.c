@@ -19,6 +19,8 @@ static const struct bench benches[] = {
      cli_bench_noc},
     {"recorder", "run at each recording detail vs summary; writer rows/s",
      cli_bench_recorder},
+    {"scale", "frames/s of the CNN and a VGG11 on 1 and 2 threads (ranks not "
+              "built)", cli_bench_scale},
     {"train", "training samples/s of the MLP and the CNN, BLAS vs naive loops",
      cli_bench_train},
     {"vgg", "one frame of the paper's CIFAR-10 VGG16 (synthetic): s/frame vs "

@@ -346,3 +346,79 @@ int run_bench_vgg_agree(const struct run_bench_vgg *a,
   return a->spikes == b->spikes && a->sops == b->sops && a->hops == b->hops &&
          a->late == b->late;
 }
+
+/* ---- scale: the same frames on 1..N threads (run_loop_jobs) ------------- */
+
+struct scale_ctx {
+  struct run_bench_scale *res;
+};
+
+static void scale_mix(uint64_t *h, uint64_t v) {
+  for (int b = 0; b < 8; b++) {
+    *h ^= (v >> (8 * b)) & 0xffu;
+    *h *= 1099511628211ull;
+  }
+}
+
+/* Called in frame order (run_loop_jobs), one call at a time. */
+static void scale_on_frame(void *ctx, size_t i, const struct run_frame *f) {
+  struct run_bench_scale *res = ((struct scale_ctx *)ctx)->res;
+  res->spikes += f->spikes;
+  res->sops += f->sops;
+  res->hops += f->hops;
+  res->late += f->late_spikes;
+  res->packets += f->packets;
+  if (f->pred >= 0)
+    res->decided++;
+  scale_mix(&res->pred_digest, (uint64_t)i);
+  scale_mix(&res->pred_digest, (uint64_t)(int64_t)f->pred);
+}
+
+int run_bench_scale_frames(const struct model *m, const struct run_options *o,
+                           uint64_t frames, size_t jobs,
+                           struct run_bench_scale *res, struct sm_err *err) {
+  memset(res, 0, sizeof *res);
+  res->pred_digest = 14695981039346656037ull;
+  if (jobs < 1 || jobs > RUN_JOBS_MAX)
+    return sm_fail(err, SM_ERANGE, "threads %zu: expected 1..%d", jobs,
+                   RUN_JOBS_MAX);
+  struct run_sim *rs[RUN_JOBS_MAX] = {0};
+  struct run_engine es[RUN_JOBS_MAX];
+  struct train_data d;
+  memset(&d, 0, sizeof d);
+  uint32_t mesh_w, mesh_h;
+  int rc = run_options_mesh(o, &mesh_w, &mesh_h, err);
+  for (size_t j = 0; !rc && j < jobs; j++)
+    rc = run_sim_new(m, o, mesh_w, mesh_h, &rs[j], err);
+  if (!rc) {
+    rc = run_data_load("synthetic:1", m, "the model", frames, &d, err);
+    if (rc >= 0)
+      rc = run_clock_check(&o->core, run_sim_map(rs[0])->nlayers, frames,
+                           err);
+  }
+  if (rc >= 0) {
+    for (size_t j = 0; j < jobs; j++)
+      run_sim_engine(rs[j], &d, &es[j]);
+    struct trace_stream *streams[RUN_JOBS_MAX] = {0};
+    struct scale_ctx x = {res};
+    struct run_loop l = {.e = &es[0], .n = (size_t)frames,
+                         .on_frame = scale_on_frame, .ctx = &x};
+    size_t done;
+    double c0 = cpu_now();
+    uint64_t t0 = sm_now_ns();
+    rc = run_loop_jobs(&l, es, streams, jobs, &done, err);
+    res->secs = (double)(sm_now_ns() - t0) * 1e-9;
+    res->cpu = cpu_now() - c0;
+  }
+  for (size_t j = 0; j < jobs; j++)
+    run_sim_free(rs[j]);
+  train_data_free(&d);
+  return rc < 0 ? rc : 0;
+}
+
+int run_bench_scale_agree(const struct run_bench_scale *a,
+                          const struct run_bench_scale *b) {
+  return a->spikes == b->spikes && a->sops == b->sops && a->hops == b->hops &&
+         a->late == b->late && a->packets == b->packets &&
+         a->decided == b->decided && a->pred_digest == b->pred_digest;
+}

@@ -792,4 +792,22 @@ int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
 int run_bench_vgg_agree(const struct run_bench_vgg *a,
                         const struct run_bench_vgg *b);
 
+/* scale: frames of synthetic:1 images of m through run_loop_jobs on
+ * `jobs` threads (1..RUN_JOBS_MAX), each thread its own assembly (built
+ * before the clock starts); wall and process CPU time from the loop's
+ * start to its end.  The totals and a digest of the predictions in frame
+ * order say whether two thread counts simulated the same frames. */
+struct run_bench_scale {
+  double secs, cpu;        /* s: wall, process CPU */
+  uint64_t spikes, sops, hops, late, packets; /* totals */
+  uint64_t decided;        /* frames with a prediction */
+  uint64_t pred_digest;    /* FNV-1a over (frame, prediction) in order */
+};
+int run_bench_scale_frames(const struct model *m, const struct run_options *o,
+                           uint64_t frames, size_t jobs,
+                           struct run_bench_scale *res, struct sm_err *err);
+/* 1 when two runs gave the same predictions and totals. */
+int run_bench_scale_agree(const struct run_bench_scale *a,
+                          const struct run_bench_scale *b);
+
 #endif /* SPIKEMESH_RUN_H */
