@@ -3,6 +3,7 @@
 # few frames, a VGG11 of divided widths) prints figures that agree with
 # each other: speed-up = 1-thread wall / 2-thread wall, efficiency =
 # speed-up / threads, frames/s = frames / wall, and the same results.
+# bench lookahead: refusals; its means are its counts over its windows.
 set -u
 fail=0
 check() { # check DESCRIPTION EXPECTED_STATUS PATTERN -- command...
@@ -65,4 +66,37 @@ done
 grep -q "^cnn  *1  *6 " "$tmp/out" && grep -q "^vgg11  *2  *2 " "$tmp/out" || {
   echo "FAIL: --frames / --vgg-frames not honoured"; fail=1; }
 [ $fail = 0 ] && echo "ok: bench scale figures agree with each other"
+
+# ---- bench lookahead: refusals; a small VGG16's figures agree -------------
+check "lookahead --rounds 0" 2 "bench lookahead: --rounds '0': expected 1..10000000" -- ./spikemesh bench lookahead --rounds 0
+check "lookahead unknown option" 2 "unknown or incomplete option '--regions'" -- ./spikemesh bench lookahead --regions 3
+check "lookahead unknown key" 2 "unknown key 'noc.bogus'" -- ./spikemesh bench lookahead noc.bogus=1
+check "lookahead missing model" 2 "nosuch.json" -- ./spikemesh bench lookahead --model "$tmp/nosuch.json"
+check "lookahead of 0 ps refused" 2 "lookahead 0 ps" -- ./spikemesh bench lookahead synth.width_div=16 synth.calib_images=1 noc.t_link=0 noc.t_buffer=0 noc.t_route=0 noc.t_alloc=0 noc.t_xbar=0
+if ! ./spikemesh bench lookahead synth.width_div=16 synth.calib_images=1 \
+    --rounds 200 noc.t_link=400 >"$tmp/la" 2>&1; then
+  echo "FAIL: bench lookahead exits non-zero"; cat "$tmp/la"; fail=1
+fi
+# the lookahead is the sum of the delays of the preset (t_link given)
+awk -v bad=0 '
+  /^lookahead:/ { la = $2 }
+  /^frame:/ { ev = $2; ps = $5; win = $7; busy = $9; at = $12 }
+  $1 == "none" { m1 = $3 } $1 == "halves" { m2 = $3 } $1 == "quadrants" { m4 = $3 }
+  END {
+    if (la == "" || ev == "" || m1 == "") { print "FAIL: lookahead output not parsed"; exit 1 }
+    # windows cover [0, last event]: ceil-ish of ps / la
+    if (win != int(ps / la) + 1) { print "FAIL: " win " windows for " ps " ps at " la " ps"; bad = 1 }
+    if (busy > win || at > ev) { print "FAIL: busy/attributed exceed their totals"; bad = 1 }
+    d = m1 - ev / win; if (d < 0) d = -d
+    if (d > 0.005 + ev / win * 1e-6) { print "FAIL: mean " m1 " but events/windows = " ev / win; bad = 1 }
+    d = m2 - at / win / 2; if (d < 0) d = -d
+    if (d > 0.005) { print "FAIL: halves mean " m2 " but attributed/windows/2 = " at / win / 2; bad = 1 }
+    d = m4 - at / win / 4; if (d < 0) d = -d
+    if (d > 0.005) { print "FAIL: quadrants mean " m4 " but attributed/windows/4 = " at / win / 4; bad = 1 }
+    exit bad
+  }' "$tmp/la" || { fail=1; cat "$tmp/la"; }
+la=$(sed -n 's/^lookahead: \([0-9]*\) ps.*/\1/p' "$tmp/la")
+want=$(./spikemesh config noc.t_link=400 | awk -F'[:,]' '/"noc.t_(buffer|route|alloc|xbar|link)"/ { s += $2 } END { print s }')
+[ -n "$la" ] && [ "$la" = "$want" ] && echo "ok: lookahead = t_link + router pipeline ($la ps)" || {
+  echo "FAIL: lookahead '$la' ps, the configuration sums to '$want'"; fail=1; }
 exit $fail
