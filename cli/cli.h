@@ -23,7 +23,7 @@
 
 /* X(name, summary) */
 #define CLI_COMMANDS(X)                                                        \
-  X(bench, "benchmarks vs a baseline: kernel, noc, train, recorder, vgg")      \
+  X(bench, "benchmarks: kernel, lookahead, noc, recorder, scale, train, vgg") \
   X(config, "print the configuration reference or an effective configuration") \
   X(db, "summarize a recorder database, compare two runs, digest a run")   \
   X(energy, "energy claims: Eq. 11 theory (Table 2) and Eq. 12 per frame")  \
@@ -124,5 +124,7 @@ int cli_bench_noc(int argc, char **argv);
 int cli_bench_train(int argc, char **argv);
 int cli_bench_recorder(int argc, char **argv);
 int cli_bench_vgg(int argc, char **argv);
+int cli_bench_scale(int argc, char **argv);
+int cli_bench_lookahead(int argc, char **argv);
 
 #endif /* SPIKEMESH_CLI_H */

@@ -5,7 +5,7 @@ dist_man_MANS = doc/spikemesh.1
 dist_doc_DATA += doc/manual.md doc/config.md doc/core.md doc/design.md \
 	doc/energy.md doc/hardening.md doc/kernel.md doc/mapping.md \
 	doc/model-format.md \
-	doc/noc.md doc/recorder.md doc/sweep.md doc/trainer.md \
+	doc/noc.md doc/recorder.md doc/scaleout.md doc/sweep.md doc/trainer.md \
 	doc/sweep-mlp16.json doc/sweep-mapping.json doc/mapping-table.sql
 imgdir = $(docdir)/img
 dist_img_DATA = doc/img/raster.png doc/img/inactive.png doc/img/links.png \

@@ -986,3 +986,9 @@ const struct noc_conf *noc_mesh_conf(const struct noc_mesh *m) {
   return &m->c;
 }
 uint64_t noc_queued(const struct noc_mesh *m) { return m->queued; }
+
+uint32_t noc_event_node(const struct sim_event *ev, uint16_t kind_base) {
+  if (ev->kind == (uint16_t)(kind_base + NOC_EV_DELIVER))
+    return ev->target;
+  return UINT32_MAX;
+}

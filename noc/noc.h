@@ -354,4 +354,10 @@ int noc_traffic_run(const struct noc_conf *nc,
                     enum noc_sched sched, struct noc_traffic_result *out,
                     struct sm_err *err);
 
+/* The node an event of a mesh whose kinds start at kind_base happens at
+ * (a delivery's node), or UINT32_MAX when it has none (an allocation tick
+ * of a bucket of routers, a clock cycle of every router) or is not one of
+ * the mesh's kinds. */
+uint32_t noc_event_node(const struct sim_event *ev, uint16_t kind_base);
+
 #endif /* SPIKEMESH_NOC_H */

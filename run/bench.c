@@ -14,6 +14,9 @@
  */
 #include "run/run.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -345,4 +348,288 @@ int run_bench_vgg_agree(const struct run_bench_vgg *a,
                         const struct run_bench_vgg *b) {
   return a->spikes == b->spikes && a->sops == b->sops && a->hops == b->hops &&
          a->late == b->late;
+}
+
+/* ---- scale: the same frames on 1..N threads (run_loop_jobs) ------------- */
+
+struct scale_ctx {
+  struct run_bench_scale *res;
+};
+
+static void scale_mix(uint64_t *h, uint64_t v) {
+  for (int b = 0; b < 8; b++) {
+    *h ^= (v >> (8 * b)) & 0xffu;
+    *h *= 1099511628211ull;
+  }
+}
+
+/* Called in frame order (run_loop_jobs), one call at a time. */
+static void scale_on_frame(void *ctx, size_t i, const struct run_frame *f) {
+  struct run_bench_scale *res = ((struct scale_ctx *)ctx)->res;
+  res->spikes += f->spikes;
+  res->sops += f->sops;
+  res->hops += f->hops;
+  res->late += f->late_spikes;
+  res->packets += f->packets;
+  if (f->pred >= 0)
+    res->decided++;
+  scale_mix(&res->pred_digest, (uint64_t)i);
+  scale_mix(&res->pred_digest, (uint64_t)(int64_t)f->pred);
+}
+
+int run_bench_scale_frames(const struct model *m, const struct run_options *o,
+                           uint64_t frames, size_t jobs,
+                           struct run_bench_scale *res, struct sm_err *err) {
+  memset(res, 0, sizeof *res);
+  res->pred_digest = 14695981039346656037ull;
+  if (jobs < 1 || jobs > RUN_JOBS_MAX)
+    return sm_fail(err, SM_ERANGE, "threads %zu: expected 1..%d", jobs,
+                   RUN_JOBS_MAX);
+  struct run_sim *rs[RUN_JOBS_MAX] = {0};
+  struct run_engine es[RUN_JOBS_MAX];
+  struct train_data d;
+  memset(&d, 0, sizeof d);
+  uint32_t mesh_w, mesh_h;
+  int rc = run_options_mesh(o, &mesh_w, &mesh_h, err);
+  for (size_t j = 0; !rc && j < jobs; j++)
+    rc = run_sim_new(m, o, mesh_w, mesh_h, &rs[j], err);
+  if (!rc) {
+    rc = run_data_load("synthetic:1", m, "the model", frames, &d, err);
+    if (rc >= 0)
+      rc = run_clock_check(&o->core, run_sim_map(rs[0])->nlayers, frames,
+                           err);
+  }
+  if (rc >= 0) {
+    for (size_t j = 0; j < jobs; j++)
+      run_sim_engine(rs[j], &d, &es[j]);
+    struct trace_stream *streams[RUN_JOBS_MAX] = {0};
+    struct scale_ctx x = {res};
+    struct run_loop l = {.e = &es[0], .n = (size_t)frames,
+                         .on_frame = scale_on_frame, .ctx = &x};
+    size_t done;
+    double c0 = cpu_now();
+    uint64_t t0 = sm_now_ns();
+    rc = run_loop_jobs(&l, es, streams, jobs, &done, err);
+    res->secs = (double)(sm_now_ns() - t0) * 1e-9;
+    res->cpu = cpu_now() - c0;
+  }
+  for (size_t j = 0; j < jobs; j++)
+    run_sim_free(rs[j]);
+  train_data_free(&d);
+  return rc < 0 ? rc : 0;
+}
+
+int run_bench_scale_agree(const struct run_bench_scale *a,
+                          const struct run_bench_scale *b) {
+  return a->spikes == b->spikes && a->sops == b->sops && a->hops == b->hops &&
+         a->late == b->late && a->packets == b->packets &&
+         a->decided == b->decided && a->pred_digest == b->pred_digest;
+}
+
+/* ---- lookahead: events per window of a partition by mesh region -------- */
+
+struct la_ctx {
+  const struct model_map *map;
+  uint64_t la;             /* ps */
+  size_t nwin, cap;        /* windows seen, allocated */
+  uint64_t *all, *r2, *r4; /* [cap], [cap * 2], [cap * 4] */
+  uint64_t events, attributed, last;
+  uint64_t tot2[2], tot4[4];
+};
+
+static void la_grow(struct la_ctx *x, size_t need) {
+  size_t cap = x->cap ? x->cap : 1024;
+  while (cap < need)
+    cap *= 2;
+  x->all = sm_xreallocarray(x->all, cap, sizeof *x->all);
+  x->r2 = sm_xreallocarray(x->r2, cap * 2, sizeof *x->r2);
+  x->r4 = sm_xreallocarray(x->r4, cap * 4, sizeof *x->r4);
+  memset(x->all + x->cap, 0, (cap - x->cap) * sizeof *x->all);
+  memset(x->r2 + x->cap * 2, 0, (cap - x->cap) * 2 * sizeof *x->r2);
+  memset(x->r4 + x->cap * 4, 0, (cap - x->cap) * 4 * sizeof *x->r4);
+  x->cap = cap;
+}
+
+static void la_observe(void *ctx, const struct sim_event *ev) {
+  struct la_ctx *x = ctx;
+  size_t w = (size_t)(ev->time / x->la);
+  if (w >= x->cap)
+    la_grow(x, w + 1);
+  if (w + 1 > x->nwin)
+    x->nwin = w + 1;
+  x->events++;
+  x->all[w]++;
+  if (ev->time > x->last)
+    x->last = ev->time;
+  uint32_t node = UINT32_MAX;
+  if (ev->kind >= RUN_KIND_CORE && ev->kind < RUN_KIND_CORE + CORE_NKINDS) {
+    if (ev->target < x->map->ngroups)
+      node = x->map->groups[ev->target].node;
+  } else {
+    node = noc_event_node(ev, RUN_KIND_NOC);
+  }
+  uint32_t wd = x->map->width, ht = x->map->height;
+  if (node == UINT32_MAX || node >= wd * ht)
+    return;
+  x->attributed++;
+  uint32_t nx = node % wd, ny = node / wd;
+  /* halves across the longer side; quadrants */
+  uint32_t h2 = wd >= ht ? nx >= (wd + 1) / 2 : ny >= (ht + 1) / 2;
+  uint32_t h4 = (nx >= (wd + 1) / 2) + 2u * (ny >= (ht + 1) / 2);
+  x->r2[w * 2 + h2]++;
+  x->r4[w * 4 + h4]++;
+  x->tot2[h2]++;
+  x->tot4[h4]++;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* mean, median, max of v[0..n) (sorted in place). */
+static void la_stats(uint64_t *v, size_t n, double *mean, double *median,
+                     uint64_t *max, double *empty) {
+  double s = 0;
+  size_t z = 0;
+  for (size_t i = 0; i < n; i++) {
+    s += (double)v[i];
+    z += !v[i];
+  }
+  qsort(v, n, sizeof *v, cmp_u64);
+  *mean = n ? s / (double)n : 0;
+  *median = !n ? 0 : n % 2 ? (double)v[n / 2]
+                           : 0.5 * ((double)v[n / 2 - 1] + (double)v[n / 2]);
+  *max = n ? v[n - 1] : 0;
+  if (empty)
+    *empty = n ? (double)z / (double)n : 0;
+}
+
+uint64_t run_bench_lookahead_ps(const struct run_options *o) {
+  const struct noc_conf *c = &o->noc;
+  uint64_t la = c->t_link + c->t_buffer + c->t_route + c->t_alloc + c->t_xbar;
+  if (c->timing == NOC_CLOCKED)
+    la *= c->clock_ps;
+  return la;
+}
+
+int run_bench_lookahead(const struct model *m, const struct run_options *o,
+                        uint64_t lookahead_ps, struct run_bench_lookahead *res,
+                        struct sm_err *err) {
+  memset(res, 0, sizeof *res);
+  if (!lookahead_ps)
+    return sm_fail(err, SM_ERANGE, "lookahead 0 ps: expected a positive "
+                                   "window (noc.t_link and the router "
+                                   "pipeline are all 0)");
+  res->lookahead_ps = lookahead_ps;
+  struct run_sim *r;
+  uint32_t mesh_w, mesh_h;
+  int rc = run_options_mesh(o, &mesh_w, &mesh_h, err);
+  if (!rc)
+    rc = run_sim_new(m, o, mesh_w, mesh_h, &r, err);
+  if (rc)
+    return rc;
+  struct train_data d;
+  rc = run_data_load("synthetic:1", m, "the model", 1, &d, err);
+  if (rc >= 0)
+    rc = run_clock_check(&o->core, run_sim_map(r)->nlayers, 1, err);
+  if (rc < 0) {
+    train_data_free(&d);
+    run_sim_free(r);
+    return rc;
+  }
+  const struct model_map *mp = run_sim_map(r);
+  res->cores = mp->ngroups;
+  res->mesh_w = mp->width;
+  res->mesh_h = mp->height;
+  struct run_engine e;
+  run_sim_engine(r, &d, &e);
+  struct run_loop l = {.e = &e, .n = 1};
+  size_t done;
+  uint64_t t0 = sm_now_ns();
+  rc = run_loop_frames(&l, &done, err);
+  res->secs = (double)(sm_now_ns() - t0) * 1e-9;
+  struct la_ctx x = {.map = mp, .la = lookahead_ps};
+  if (!rc) { /* the same frame again (frames are independent), observed */
+    la_grow(&x, 1);
+    sim_set_observer(run_sim_kernel(r), la_observe, &x);
+    rc = run_loop_frames(&l, &done, err);
+    sim_set_observer(run_sim_kernel(r), NULL, NULL);
+  }
+  if (!rc) {
+    res->events = x.events;
+    res->attributed = x.attributed;
+    res->windows = x.nwin;
+    res->frame_ps = x.last;
+    for (size_t i = 0; i < x.nwin; i++)
+      res->busy += x.all[i] > 0;
+    la_stats(x.all, x.nwin, &res->mean, &res->median, &res->max, NULL);
+    for (int s = 0; s < 2; s++) {
+      struct run_bench_la_split *sp = &res->split[s];
+      uint32_t nr = s ? 4 : 2;
+      const uint64_t *tot = s ? x.tot4 : x.tot2;
+      sp->regions = nr;
+      sp->region_min = UINT64_MAX;
+      for (uint32_t k = 0; k < nr; k++) {
+        if (tot[k] > sp->region_max)
+          sp->region_max = tot[k];
+        if (tot[k] < sp->region_min)
+          sp->region_min = tot[k];
+      }
+      la_stats(s ? x.r4 : x.r2, x.nwin * nr, &sp->mean, &sp->median,
+               &sp->max, &sp->empty);
+    }
+  }
+  free(x.all);
+  free(x.r2);
+  free(x.r4);
+  run_sim_free(r);
+  train_data_free(&d);
+  return rc;
+}
+
+/* ---- barrier: the cost of one synchronisation of threads ---------------- */
+
+struct barrier_arg {
+  pthread_barrier_t *b;
+  uint64_t rounds;
+  atomic_int go;           /* 0 wait, 1 run the rounds, 2 leave */
+};
+
+static void *barrier_thread(void *p) {
+  struct barrier_arg *a = p;
+  int g;
+  while (!(g = atomic_load(&a->go)))
+    sched_yield();
+  if (g == 1)
+    for (uint64_t i = 0; i < a->rounds; i++)
+      pthread_barrier_wait(a->b);
+  return NULL;
+}
+
+double run_bench_barrier_ns(unsigned threads, uint64_t rounds) {
+  if (threads < 2 || threads > 64 || !rounds)
+    return 0;
+  pthread_barrier_t b;
+  if (pthread_barrier_init(&b, NULL, threads))
+    return 0;
+  struct barrier_arg a = {&b, rounds, 0};
+  pthread_t t[64];
+  unsigned started = 1;
+  for (; started < threads; started++)
+    if (pthread_create(&t[started], NULL, barrier_thread, &a))
+      break;
+  double ns = 0;
+  if (started == threads) {
+    uint64_t t0 = sm_now_ns();
+    atomic_store(&a.go, 1);
+    barrier_thread(&a);
+    ns = (double)(sm_now_ns() - t0) / (double)rounds;
+  } else {
+    atomic_store(&a.go, 2); /* a thread could not start: no rounds */
+  }
+  for (unsigned j = 1; j < started; j++)
+    pthread_join(t[j], NULL);
+  pthread_barrier_destroy(&b);
+  return ns;
 }

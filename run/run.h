@@ -214,6 +214,8 @@ int run_clock_check(const struct core_conf *c, uint32_t layers,
                     uint64_t frames, struct sm_err *err);
 
 const struct model_map *run_sim_map(const struct run_sim *r);
+/* Its kernel (for an observer: bench lookahead). */
+struct sim_kernel *run_sim_kernel(struct run_sim *r);
 const struct model *run_sim_model(const struct run_sim *r);
 /* The data set run_sim_engine() runs frames of (or NULL). */
 void run_sim_set_data(struct run_sim *r, const struct train_data *d);
@@ -792,5 +794,60 @@ int run_bench_vgg_frames(const struct model *m, const struct run_options *o,
 /* 1 when two runs of the same frames gave the same counts. */
 int run_bench_vgg_agree(const struct run_bench_vgg *a,
                         const struct run_bench_vgg *b);
+
+/* scale: frames of synthetic:1 images of m through run_loop_jobs on
+ * `jobs` threads (1..RUN_JOBS_MAX), each thread its own assembly (built
+ * before the clock starts); wall and process CPU time from the loop's
+ * start to its end.  The totals and a digest of the predictions in frame
+ * order say whether two thread counts simulated the same frames. */
+struct run_bench_scale {
+  double secs, cpu;        /* s: wall, process CPU */
+  uint64_t spikes, sops, hops, late, packets; /* totals */
+  uint64_t decided;        /* frames with a prediction */
+  uint64_t pred_digest;    /* FNV-1a over (frame, prediction) in order */
+};
+int run_bench_scale_frames(const struct model *m, const struct run_options *o,
+                           uint64_t frames, size_t jobs,
+                           struct run_bench_scale *res, struct sm_err *err);
+/* 1 when two runs gave the same predictions and totals. */
+int run_bench_scale_agree(const struct run_bench_scale *a,
+                          const struct run_bench_scale *b);
+
+/* lookahead: one frame (synthetic:1, image 0) of m, every dispatched
+ * event binned by time into windows of lookahead_ps (the lookahead of a
+ * partition by mesh region: noc.t_link plus the router pipeline) and by
+ * the mesh region of the node it happens at (a core event: its core's
+ * node; a delivery: its node; router ticks have none and count only in
+ * the totals), for a split of the mesh in 2 (left and right halves) and
+ * in 4 (quadrants).  The frame is run first unobserved for its time per
+ * event.  Windows span [0, the last event's time]. */
+struct run_bench_la_split {
+  uint32_t regions;
+  double mean, median;     /* events per window and region (all pairs) */
+  uint64_t max;
+  double empty;            /* fraction of (window, region) pairs with none */
+  uint64_t region_max;     /* the busiest region's events over the frame */
+  uint64_t region_min;     /* the idlest region's */
+};
+struct run_bench_lookahead {
+  uint64_t lookahead_ps;
+  uint64_t events;         /* dispatched in the frame */
+  uint64_t attributed;     /* of those, with a node */
+  uint64_t windows, busy;  /* windows; with at least one event */
+  double mean, median;     /* events per window, all regions together */
+  uint64_t max;
+  struct run_bench_la_split split[2]; /* 2 and 4 regions */
+  double secs;             /* s wall of the unobserved frame */
+  uint64_t frame_ps;       /* the last event's time */
+  uint32_t cores, mesh_w, mesh_h;
+};
+int run_bench_lookahead(const struct model *m, const struct run_options *o,
+                        uint64_t lookahead_ps, struct run_bench_lookahead *res,
+                        struct sm_err *err);
+/* The lookahead of options o: t_link + t_buffer + t_route + t_alloc +
+ * t_xbar, ps (cycles times clock_ps in clocked timing). */
+uint64_t run_bench_lookahead_ps(const struct run_options *o);
+/* ns per pthread barrier of `threads` threads over `rounds` rounds. */
+double run_bench_barrier_ns(unsigned threads, uint64_t rounds);
 
 #endif /* SPIKEMESH_RUN_H */

@@ -329,6 +329,8 @@ int run_sim_frame(struct run_sim *r, const uint8_t *image, struct run_frame *f,
   return 0;
 }
 
+struct sim_kernel *run_sim_kernel(struct run_sim *r) { return r->k; }
+
 const struct model_map *run_sim_map(const struct run_sim *r) { return r->map; }
 
 const struct model *run_sim_model(const struct run_sim *r) { return r->m; }

@@ -35,6 +35,8 @@ struct sim_kernel {
   atomic_int stop;
   struct sim_stats st;
   struct sim_handler h[SIM_MAX_KINDS];
+  sim_observe_fn observe;    /* NULL: none */
+  void *observe_ctx;
 };
 
 const struct sm_opt sim_conf_opts[] = {
@@ -62,6 +64,11 @@ void sim_kernel_free(struct sim_kernel *k) {
     free(k->chunks[i]);
   free(k->chunks);
   free(k);
+}
+
+void sim_set_observer(struct sim_kernel *k, sim_observe_fn fn, void *ctx) {
+  k->observe = fn;
+  k->observe_ctx = ctx;
 }
 
 void sim_register(struct sim_kernel *k, uint16_t kind, sim_handler_fn fn,
@@ -189,6 +196,8 @@ enum sim_run_status sim_run(struct sim_kernel *k, sim_time_t until,
     k->digest = digest_step(k->digest, &e);
     const struct sim_handler *h = &k->h[e.kind];
     h->fn(k, &e, h->ctx);
+    if (k->observe)
+      k->observe(k->observe_ctx, &e);
     k->st.events++;
     k->st.live--;
     done++;

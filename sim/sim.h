@@ -171,6 +171,12 @@ int sim_advance(struct sim_kernel *k, sim_time_t t);
  * state whatever ran before it. */
 int sim_kernel_reset(struct sim_kernel *k);
 
+/* An observer called after each dispatched event with a copy of it (the
+ * measurements of `bench lookahead`; NULL, the default, for none).  It
+ * must not schedule. */
+typedef void (*sim_observe_fn)(void *ctx, const struct sim_event *ev);
+void sim_set_observer(struct sim_kernel *k, sim_observe_fn fn, void *ctx);
+
 /* Order digest: a running 64-bit hash of (time, kind, target, port, arg) of
  * every dispatched event, for determinism tests. */
 uint64_t sim_digest(const struct sim_kernel *k);

@@ -158,3 +158,6 @@ tests_check_frames_LDADD = $(RUN_LIBS) $(CHECK_LIBS) $(SM_LIBS_EXT)
 # (tests/jobs.sh).
 TESTS += tests/jobs.sh
 EXTRA_DIST += tests/jobs.sh
+# bench scale: refusals and figures consistent with each other.
+TESTS += tests/bench_scale.sh
+EXTRA_DIST += tests/bench_scale.sh
