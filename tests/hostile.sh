@@ -142,7 +142,9 @@ done
 
 # ---- 4. locks, names that record nothing, damage, the data digest ----------
 # a lock held for 3 s (longer than the old 2 s wait) is waited for
-(echo "BEGIN EXCLUSIVE;"; sleep 3; echo "COMMIT;") | sqlite3 "$tmp/r.db" &
+# (the holder waits for the lock itself: the probe below takes it for an
+# instant, and a holder without a busy timeout lost to it at high load)
+(echo ".timeout 60000"; echo "BEGIN EXCLUSIVE;"; sleep 3; echo "COMMIT;") | sqlite3 "$tmp/r.db" &
 holder=$!
 until_ '! sqlite3 "$tmp/r.db" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1' || bad "the lock was never taken"
 out=$($R --frames 2 --db "$tmp/r.db" 2>&1); st=$?
