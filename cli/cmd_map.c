@@ -213,6 +213,11 @@ static void print_placements(const struct model_map *map,
                "map.seed=%llu):\n",
           map->width, map->height, (unsigned long long)mp->seed);
   for (int k = MODEL_PLACE_ROWMAJOR; k <= MODEL_PLACE_GREEDY; k++) {
+    if (k == mp->placement) { /* this mapping: priced above */
+      fprintf(out, "  %-9s %12llu expected hops  <- this mapping\n",
+              model_mapfile_placement_name(k), (unsigned long long)here);
+      continue;
+    }
     struct model_map_params q = *mp;
     q.placement = k;
     q.width = map->width;
@@ -225,9 +230,8 @@ static void print_placements(const struct model_map *map,
       continue;
     }
     uint64_t h = model_map_expected_hops(alt, m);
-    fprintf(out, "  %-9s %12llu expected hops%s\n",
-            model_mapfile_placement_name(k), (unsigned long long)h,
-            k == mp->placement ? "  <- this mapping" : "");
+    fprintf(out, "  %-9s %12llu expected hops\n",
+            model_mapfile_placement_name(k), (unsigned long long)h);
     model_map_free(alt);
   }
 }
